@@ -1,0 +1,8 @@
+//! Pure STIG format logic for stigpack: the canonical model, the one status normaliser,
+//! and the readers and writers of every format the project speaks.
+//!
+//! Nothing here touches the file system, the clock or the network: callers hand in bytes
+//! and receive bytes. That is what lets the same code run natively (unit tests, benches)
+//! and inside the wasm sandbox (the components under `components/guests`).
+
+pub mod model;

@@ -1,0 +1,145 @@
+//! The canonical model every reader produces and every writer consumes.
+//!
+//! Field names follow STIG Viewer's CKL vocabulary because the CKL is the format assessors
+//! know; CKLB and XCCDF map onto it. Strings are kept exactly as read (no trimming, no
+//! entity rewriting) so that a round trip through any writer loses nothing.
+
+use serde::{Deserialize, Serialize};
+
+/// The four statuses STIG Viewer accepts. Anything else is rejected by [`crate::status`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Status {
+    NotAFinding,
+    Open,
+    NotApplicable,
+    NotReviewed,
+}
+
+/// Rule severity, `high|medium|low` in the files, CAT I/II/III to an assessor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Severity {
+    High,
+    Medium,
+    Low,
+}
+
+/// The CKL `ASSET` block: who was scanned.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Asset {
+    pub role: String,
+    pub asset_type: String,
+    pub marking: String,
+    pub host_name: String,
+    pub host_ip: String,
+    pub host_mac: String,
+    pub host_fqdn: String,
+    pub target_comment: String,
+    pub tech_area: String,
+    pub target_key: String,
+    pub web_or_database: bool,
+    pub web_db_site: String,
+    pub web_db_instance: String,
+    /// Elements some tools add (STIG Manager's `HOST_GUID`), kept in read order.
+    pub extra: Vec<(String, String)>,
+}
+
+/// The CKL `STIG_INFO` block: which benchmark, which release.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BenchmarkInfo {
+    pub version: String,
+    pub classification: String,
+    pub customname: String,
+    /// The benchmark id, e.g. `MS_Windows_Server_2019_STIG`; names the output file.
+    pub stigid: String,
+    pub description: String,
+    pub filename: String,
+    pub releaseinfo: String,
+    pub title: String,
+    pub uuid: String,
+    pub notice: String,
+    pub source: String,
+}
+
+/// What the benchmark says about one rule (identical on every host).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub vuln_num: String,
+    pub severity: Option<Severity>,
+    pub group_title: String,
+    pub rule_id: String,
+    pub rule_ver: String,
+    pub rule_title: String,
+    pub vuln_discuss: String,
+    pub ia_controls: String,
+    pub check_content: String,
+    pub fix_text: String,
+    pub false_positives: String,
+    pub false_negatives: String,
+    pub documentable: String,
+    pub mitigations: String,
+    pub potential_impact: String,
+    pub third_party_tools: String,
+    pub mitigation_control: String,
+    pub responsibility: String,
+    pub security_override_guidance: String,
+    pub check_content_ref: String,
+    pub weight: String,
+    pub class: String,
+    pub stig_ref: String,
+    pub target_key: String,
+    pub stig_uuid: String,
+    pub legacy_ids: Vec<String>,
+    pub ccis: Vec<String>,
+}
+
+/// What the reviewer (or scanner) said about one rule on one host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub status: Status,
+    pub finding_details: String,
+    pub comments: String,
+    pub severity_override: Option<Severity>,
+    pub severity_justification: String,
+}
+
+/// One rule with its review, a CKL `VULN`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleResult {
+    pub rule: Rule,
+    pub review: Review,
+}
+
+/// One benchmark's results on one host, a CKL `iSTIG`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StigChecklist {
+    pub info: BenchmarkInfo,
+    pub rules: Vec<RuleResult>,
+}
+
+/// Where results came from, for POA&M source text and the index's scan-source columns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanSource {
+    /// Path of the input file relative to the results root, `/` separated.
+    pub file: String,
+    /// The tool that wrote it, as the file says (e.g. `DISA STIG Viewer :: 2.17`).
+    pub tool: String,
+    /// When the scan ran, RFC 3339 or as the file says; empty if the file does not say.
+    pub scanned_at: String,
+}
+
+/// A whole checklist: one asset, one or more benchmarks (a CKL or CKLB file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checklist {
+    pub asset: Asset,
+    pub stigs: Vec<StigChecklist>,
+    pub source: ScanSource,
+}
+
+/// Everything known about one host after import: the unit the host hands to writers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostResults {
+    /// The host's directory name under the results root, already validated as a safe
+    /// single path component.
+    pub host: String,
+    pub checklists: Vec<Checklist>,
+}
