@@ -1,0 +1,1 @@
+//! WinRM fleet simulator (being built: issue 3).

@@ -1,0 +1,1 @@
+//! WinRM client (being built: issue 3).
