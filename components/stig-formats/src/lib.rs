@@ -6,3 +6,13 @@
 //! and inside the wasm sandbox (the components under `components/guests`).
 
 pub mod model;
+
+pub mod ckl;
+pub mod error;
+pub mod host;
+pub mod status;
+mod xml;
+
+pub use error::{Error, ErrorKind, Result};
+pub use host::safe_host_component;
+pub use xml::MAX_INPUT_BYTES;

@@ -58,6 +58,20 @@ pub struct BenchmarkInfo {
     pub uuid: String,
     pub notice: String,
     pub source: String,
+    /// CKLB `display_name`; empty when the input was a CKL or XCCDF (the title is used).
+    #[serde(default)]
+    pub display_name: String,
+    /// CKLB/XCCDF `reference_identifier` (the DPMS target id, e.g. `2907`).
+    #[serde(default)]
+    pub reference_identifier: String,
+}
+
+/// One node of a CKLB rule's `group_tree` (STIG Viewer 3 keeps the XCCDF group chain).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupTreeNode {
+    pub id: String,
+    pub title: String,
+    pub description: String,
 }
 
 /// What the benchmark says about one rule (identical on every host).
@@ -90,6 +104,19 @@ pub struct Rule {
     pub stig_uuid: String,
     pub legacy_ids: Vec<String>,
     pub ccis: Vec<String>,
+    /// CKLB rule `uuid`; kept so a CKLB round trip keeps its ids. Empty from CKL/XCCDF
+    /// (the CKLB writer then derives a deterministic one).
+    #[serde(default)]
+    pub uuid: String,
+    /// CKLB `group_tree`; empty from CKL (the CKLB writer rebuilds it from the group).
+    #[serde(default)]
+    pub group_tree: Vec<GroupTreeNode>,
+    /// XCCDF/CKLB `check-content-ref/@href` (the CKL only keeps the name, `M`).
+    #[serde(default)]
+    pub check_content_href: String,
+    /// CKLB/XCCDF rule `reference_identifier` (DPMS target id).
+    #[serde(default)]
+    pub reference_identifier: String,
 }
 
 /// What the reviewer (or scanner) said about one rule on one host.
@@ -128,11 +155,28 @@ pub struct ScanSource {
 }
 
 /// A whole checklist: one asset, one or more benchmarks (a CKL or CKLB file).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checklist {
     pub asset: Asset,
     pub stigs: Vec<StigChecklist>,
     pub source: ScanSource,
+    /// CKLB document fields with no CKL equivalent, kept for lossless CKLB round trips.
+    #[serde(default)]
+    pub cklb: CklbMeta,
+}
+
+/// The top-level CKLB fields that are not the asset or the benchmarks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CklbMeta {
+    /// Document `id` (UUID). Empty: the writer derives one from host and benchmarks.
+    pub id: String,
+    /// Document `title`. Empty: the writer derives one.
+    pub title: String,
+    /// `active`, `mode`, `has_path` as read (None: the writer uses STIG Viewer 3's
+    /// defaults `false`, `1`, `true`).
+    pub active: Option<bool>,
+    pub mode: Option<i64>,
+    pub has_path: Option<bool>,
 }
 
 /// Everything known about one host after import: the unit the host hands to writers.

@@ -1,0 +1,407 @@
+//! The one XML reader setup every parser in the crate goes through, and the escaper every
+//! writer uses.
+//!
+//! Scan files come from hosts we are assessing, so they are hostile input: a DTD or entity
+//! declaration is refused outright (never expanded, so no billion-laughs and no external
+//! entity fetches), only UTF-8 is accepted, input size is capped by [`MAX_INPUT_BYTES`],
+//! and a document that ends inside an open element is reported as truncated instead of
+//! yielding a silently shortened checklist.
+
+use std::borrow::Cow;
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// The largest input file any reader accepts: 256 MiB. The biggest real checklists seen
+/// in the field are a few MB (STIG Manager's ~225 KB average, combined CKLs of 8 STIGs
+/// ~10 MB); 256 MiB leaves headroom while keeping a hostile 500 MB file from exhausting
+/// memory. Callers that read from disk should compare the file's size with this before
+/// reading it.
+pub const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Refuses oversized input. Shared by the XML and JSON readers.
+pub(crate) fn check_size(file: &str, len: usize) -> Result<()> {
+    let size = len as u64;
+    if size > MAX_INPUT_BYTES {
+        return Err(Error::new(
+            file,
+            ErrorKind::TooLarge {
+                size,
+                limit: MAX_INPUT_BYTES,
+            },
+        ));
+    }
+    Ok(())
+}
+
+/// Checks size and encoding and returns the text without a UTF-8 BOM.
+/// UTF-16/32 (by BOM or by the zero-byte pattern of `<?`) and invalid UTF-8 are errors.
+pub(crate) fn decode_utf8<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str> {
+    check_size(file, bytes.len())?;
+    let bad = |detail: String| Error::new(file, ErrorKind::BadEncoding { detail });
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(bad("the file starts with a UTF-16 byte order mark".into()));
+    }
+    if bytes.len() >= 4 && (bytes[0] == 0 || bytes[1] == 0) && bytes[..4].contains(&b'<') {
+        return Err(bad(
+            "the file looks like UTF-16 or UTF-32 (zero bytes between characters)".into(),
+        ));
+    }
+    let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    match std::str::from_utf8(body) {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let line = body[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            Err(bad(format!(
+                "invalid UTF-8 byte sequence at line {line} (byte {at})"
+            )))
+        }
+    }
+}
+
+/// A streaming view of one XML document with the safety rules applied.
+pub(crate) struct XmlReader<'a> {
+    reader: Reader<&'a [u8]>,
+    src: &'a str,
+    file: &'a str,
+    depth: usize,
+    seen_root: bool,
+}
+
+/// The events parsers care about. Whitespace and text between elements, processing
+/// instructions and the declaration are skipped by [`XmlReader::next`].
+pub(crate) enum Ev<'a> {
+    Start(BytesStart<'a>),
+    Empty(BytesStart<'a>),
+    End,
+    Comment(String),
+    Eof,
+}
+
+impl<'a> XmlReader<'a> {
+    pub(crate) fn new(file: &'a str, bytes: &'a [u8]) -> Result<Self> {
+        let src = decode_utf8(file, bytes)?;
+        let mut reader = Reader::from_str(src);
+        let cfg = reader.config_mut();
+        cfg.check_end_names = true;
+        cfg.expand_empty_elements = false;
+        cfg.trim_text(false);
+        Ok(XmlReader {
+            reader,
+            src,
+            file,
+            depth: 0,
+            seen_root: false,
+        })
+    }
+
+    pub(crate) fn file(&self) -> &'a str {
+        self.file
+    }
+
+    fn line_at(&self, pos: u64) -> u64 {
+        let end = (pos as usize).min(self.src.len());
+        self.src.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64
+            + 1
+    }
+
+    pub(crate) fn err(&self, kind: ErrorKind) -> Error {
+        Error::new(self.file, kind)
+    }
+
+    /// A "malformed" error at the current position.
+    pub(crate) fn malformed(&self, message: impl Into<String>) -> Error {
+        let byte = self.reader.buffer_position();
+        self.err(ErrorKind::MalformedXml {
+            line: self.line_at(byte),
+            byte,
+            message: message.into(),
+        })
+    }
+
+    fn map_qx(&self, e: quick_xml::Error) -> Error {
+        use quick_xml::errors::SyntaxError;
+        let byte = self.reader.error_position();
+        match &e {
+            // Every "unclosed" syntax error means the input ended before the markup did.
+            quick_xml::Error::Syntax(
+                SyntaxError::UnclosedTag
+                | SyntaxError::UnclosedCData
+                | SyntaxError::UnclosedComment
+                | SyntaxError::UnclosedPIOrXmlDecl
+                | SyntaxError::InvalidBangMarkup,
+            ) => self.err(ErrorKind::Truncated {
+                detail: format!(
+                    "the input ends inside markup started at line {} ({e})",
+                    self.line_at(byte)
+                ),
+            }),
+            quick_xml::Error::Syntax(SyntaxError::UnclosedDoctype) => {
+                self.err(ErrorKind::DtdRefused {
+                    line: self.line_at(byte),
+                })
+            }
+            _ => self.err(ErrorKind::MalformedXml {
+                line: self.line_at(byte),
+                byte,
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    fn raw(&mut self) -> Result<Event<'a>> {
+        let start = self.reader.buffer_position();
+        match self.reader.read_event() {
+            Ok(Event::DocType(_)) => Err(self.err(ErrorKind::DtdRefused {
+                line: self.line_at(start),
+            })),
+            Ok(Event::Start(s)) => {
+                if self.depth == 0 && self.seen_root {
+                    return Err(self.malformed("more than one root element"));
+                }
+                self.seen_root = true;
+                self.depth += 1;
+                Ok(Event::Start(s))
+            }
+            Ok(Event::Empty(s)) => {
+                if self.depth == 0 && self.seen_root {
+                    return Err(self.malformed("more than one root element"));
+                }
+                self.seen_root = true;
+                Ok(Event::Empty(s))
+            }
+            Ok(Event::End(e)) => {
+                self.depth = self.depth.saturating_sub(1);
+                Ok(Event::End(e))
+            }
+            Ok(Event::Eof) => {
+                if self.depth > 0 {
+                    return Err(self.err(ErrorKind::Truncated {
+                        detail: format!("the input ends with {} element(s) still open", self.depth),
+                    }));
+                }
+                if !self.seen_root {
+                    return Err(self.err(ErrorKind::Truncated {
+                        detail: "the input holds no root element".into(),
+                    }));
+                }
+                Ok(Event::Eof)
+            }
+            Ok(other) => Ok(other),
+            Err(e) => Err(self.map_qx(e)),
+        }
+    }
+
+    /// The next structural event; character data between elements is skipped (it is
+    /// pretty-printing in every format we read).
+    pub(crate) fn next(&mut self) -> Result<Ev<'a>> {
+        loop {
+            match self.raw()? {
+                Event::Start(s) => return Ok(Ev::Start(s)),
+                Event::Empty(s) => return Ok(Ev::Empty(s)),
+                Event::End(_) => return Ok(Ev::End),
+                Event::Eof => return Ok(Ev::Eof),
+                Event::Comment(c) => {
+                    let text = c.decode().map_err(|e| self.malformed(e.to_string()))?;
+                    return Ok(Ev::Comment(text.into_owned()));
+                }
+                Event::GeneralRef(r) => {
+                    // Outside a text element: still must be a known entity.
+                    self.resolve_ref(&r)?;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn resolve_ref(&self, r: &quick_xml::events::BytesRef<'_>) -> Result<Cow<'static, str>> {
+        if r.is_char_ref() {
+            return match r.resolve_char_ref() {
+                Ok(Some(c)) => Ok(Cow::Owned(c.to_string())),
+                _ => Err(self.malformed(format!(
+                    "invalid character reference &{};",
+                    String::from_utf8_lossy(r)
+                ))),
+            };
+        }
+        let s: &'static str = match &**r {
+            b"lt" => "<",
+            b"gt" => ">",
+            b"amp" => "&",
+            b"apos" => "'",
+            b"quot" => "\"",
+            other => {
+                let pos = self.reader.buffer_position();
+                return Err(self.err(ErrorKind::UnknownEntity {
+                    name: String::from_utf8_lossy(other).into_owned(),
+                    line: self.line_at(pos),
+                }));
+            }
+        };
+        Ok(Cow::Borrowed(s))
+    }
+
+    /// After a `Start`, the element's text content up to its end tag (entity and character
+    /// references resolved, line ends normalised as XML requires). Text of nested
+    /// elements is concatenated, so mixed content degrades to its text.
+    pub(crate) fn text(&mut self) -> Result<String> {
+        let mut out = String::new();
+        let mut nested = 0usize;
+        loop {
+            match self.raw()? {
+                Event::Text(t) => {
+                    let s = t
+                        .xml10_content()
+                        .map_err(|e| self.malformed(e.to_string()))?;
+                    if out.is_empty() {
+                        out = s.into_owned();
+                    } else {
+                        out.push_str(&s);
+                    }
+                }
+                Event::CData(c) => {
+                    let s = c
+                        .xml10_content()
+                        .map_err(|e| self.malformed(e.to_string()))?;
+                    out.push_str(&s);
+                }
+                Event::GeneralRef(r) => {
+                    let s = self.resolve_ref(&r)?;
+                    out.push_str(&s);
+                }
+                Event::Start(_) => nested += 1,
+                Event::End(_) => {
+                    if nested == 0 {
+                        return Ok(out);
+                    }
+                    nested -= 1;
+                }
+                Event::Eof => {
+                    return Err(self.err(ErrorKind::Truncated {
+                        detail: "the input ends inside an element".into(),
+                    }))
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// After a `Start`, skips the element's whole subtree.
+    pub(crate) fn skip(&mut self) -> Result<()> {
+        let mut nested = 0usize;
+        loop {
+            match self.raw()? {
+                Event::Start(_) => nested += 1,
+                Event::End(_) => {
+                    if nested == 0 {
+                        return Ok(());
+                    }
+                    nested -= 1;
+                }
+                Event::GeneralRef(r) => {
+                    self.resolve_ref(&r)?;
+                }
+                Event::Eof => {
+                    return Err(self.err(ErrorKind::Truncated {
+                        detail: "the input ends inside an element".into(),
+                    }))
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// An attribute's value (unescaped, entity rules as for text), by local name.
+    #[allow(dead_code)] // used by the XCCDF readers
+    pub(crate) fn attr(&self, start: &BytesStart<'_>, name: &[u8]) -> Result<Option<String>> {
+        for a in start.attributes() {
+            let a = a.map_err(|e| self.malformed(e.to_string()))?;
+            if a.key.local_name().as_ref() == name {
+                let v = a.unescape_value().map_err(|e| match e {
+                    quick_xml::Error::Escape(
+                        quick_xml::escape::EscapeError::UnrecognizedEntity(_, n),
+                    ) => self.err(ErrorKind::UnknownEntity {
+                        name: n,
+                        line: self.line_at(self.reader.buffer_position()),
+                    }),
+                    other => self.malformed(other.to_string()),
+                })?;
+                return Ok(Some(v.into_owned()));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The local (namespace-free) name of an element.
+pub(crate) fn local<'b>(s: &'b BytesStart<'_>) -> &'b [u8] {
+    let n = s.name().into_inner();
+    match n.iter().rposition(|&b| b == b':') {
+        Some(i) => &n[i + 1..],
+        None => n,
+    }
+}
+
+/// Appends `text` escaped for XML character data (quotes are left alone, as STIG Viewer
+/// writes them; never use this for attribute values). `\r` is written as `&#13;` so it survives the reader's line-end
+/// normalisation; characters XML 1.0 forbids (C0 controls other than tab/LF/CR) cannot be
+/// represented at all and are replaced with U+FFFD.
+pub(crate) fn escape_into(out: &mut String, text: &str) {
+    let bytes = text.as_bytes();
+    let mut last = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let rep: &str = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'\r' => "&#13;",
+            b'\t' | b'\n' => continue,
+            0..=0x1F => "\u{FFFD}",
+            _ => continue,
+        };
+        out.push_str(&text[last..i]);
+        out.push_str(rep);
+        last = i + 1;
+    }
+    out.push_str(&text[last..]);
+}
+
+/// Comment text safe inside `<!-- -->` (no `--`, no trailing `-`).
+pub(crate) fn comment_safe(text: &str) -> String {
+    let mut s: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    while s.contains("--") {
+        s = s.replace("--", "- -");
+    }
+    if s.ends_with('-') {
+        s.push(' ');
+    }
+    s
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaper_escapes_markup_and_keeps_cr() {
+        let mut s = String::new();
+        escape_into(&mut s, "a<b>&\"c\r\n\td\u{1}é");
+        assert_eq!(s, "a&lt;b&gt;&amp;\"c&#13;\n\td\u{FFFD}é");
+    }
+
+    #[test]
+    fn comment_never_closes_early() {
+        assert_eq!(comment_safe("a--b-"), "a- -b- ");
+        assert!(!comment_safe("x---->y").contains("--"));
+    }
+}
