@@ -10,3 +10,4 @@
 
 pub mod encryption;
 pub mod scripts;
+pub mod soap;

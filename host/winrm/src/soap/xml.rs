@@ -1,0 +1,224 @@
+//! A small element tree over quick-xml, keyed by local names. WinRM responses are bounded
+//! by MaxEnvelopeSize, so a tree is cheap, and navigating it keeps the parsers readable.
+//! Prefixes are ignored on purpose: Windows, pywinrm and the simulator use different
+//! ones for the same namespaces. Document type declarations are refused (never expanded).
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Element {
+    pub name: String,
+    pub attrs: Vec<(String, String)>,
+    pub children: Vec<Element>,
+    pub text: String,
+}
+
+impl Element {
+    pub fn attr(&self, local: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == local)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn child(&self, local: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == local)
+    }
+
+    pub fn children_named<'a>(&'a self, local: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+        self.children.iter().filter(move |c| c.name == local)
+    }
+
+    /// First descendant (depth first, self excluded) with this local name.
+    pub fn find(&self, local: &str) -> Option<&Element> {
+        for c in &self.children {
+            if c.name == local {
+                return Some(c);
+            }
+            if let Some(f) = c.find(local) {
+                return Some(f);
+            }
+        }
+        None
+    }
+
+    /// Follows a path of local names through children.
+    pub fn path(&self, names: &[&str]) -> Option<&Element> {
+        names.iter().try_fold(self, |e, n| e.child(n))
+    }
+
+    /// All text of this element and its descendants, concatenated.
+    pub fn deep_text(&self) -> String {
+        let mut s = self.text.clone();
+        for c in &self.children {
+            s.push_str(&c.deep_text());
+        }
+        s
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum XmlError {
+    #[error("XML document type declarations are not accepted")]
+    Dtd,
+    #[error("malformed XML: {0}")]
+    Malformed(String),
+    #[error("XML document has no root element")]
+    Empty,
+}
+
+fn local(name: &[u8]) -> String {
+    let n = match name.iter().rposition(|&b| b == b':') {
+        Some(i) => &name[i + 1..],
+        None => name,
+    };
+    String::from_utf8_lossy(n).into_owned()
+}
+
+fn start(e: &BytesStart<'_>) -> Result<Element, XmlError> {
+    let mut attrs = Vec::new();
+    for a in e.attributes() {
+        let a = a.map_err(|err| XmlError::Malformed(err.to_string()))?;
+        let key = a.key.as_ref();
+        if key == b"xmlns" || key.starts_with(b"xmlns:") {
+            continue;
+        }
+        let v = a
+            .unescape_value()
+            .map_err(|err| XmlError::Malformed(err.to_string()))?;
+        attrs.push((local(key), v.into_owned()));
+    }
+    Ok(Element {
+        name: local(e.name().as_ref()),
+        attrs,
+        ..Default::default()
+    })
+}
+
+fn resolve_ref(name: &str) -> Result<String, XmlError> {
+    let s = match name {
+        "amp" => "&",
+        "lt" => "<",
+        "gt" => ">",
+        "quot" => "\"",
+        "apos" => "'",
+        _ => {
+            let code = if let Some(h) = name.strip_prefix("#x") {
+                u32::from_str_radix(h, 16).ok()
+            } else if let Some(d) = name.strip_prefix('#') {
+                d.parse().ok()
+            } else {
+                None
+            };
+            return code
+                .and_then(char::from_u32)
+                .map(|c| c.to_string())
+                .ok_or_else(|| XmlError::Malformed(format!("unknown entity &{name};")));
+        }
+    };
+    Ok(s.to_string())
+}
+
+pub(crate) fn parse(xml: &[u8]) -> Result<Element, XmlError> {
+    let mut reader = Reader::from_reader(xml);
+    let mut stack: Vec<Element> = Vec::new();
+    let mut root: Option<Element> = None;
+    let mut buf = Vec::new();
+    loop {
+        let ev = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| XmlError::Malformed(e.to_string()))?;
+        match ev {
+            Event::DocType(_) => return Err(XmlError::Dtd),
+            Event::Start(e) => stack.push(start(&e)?),
+            Event::Empty(e) => {
+                let el = start(&e)?;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(el),
+                    None => root = Some(el),
+                }
+            }
+            Event::End(_) => {
+                let el = stack
+                    .pop()
+                    .ok_or_else(|| XmlError::Malformed("unbalanced end tag".into()))?;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(el),
+                    None => root = Some(el),
+                }
+            }
+            Event::Text(t) => {
+                if let Some(el) = stack.last_mut() {
+                    let raw = t.decode().map_err(|e| XmlError::Malformed(e.to_string()))?;
+                    el.text.push_str(&raw);
+                }
+            }
+            Event::CData(t) => {
+                if let Some(el) = stack.last_mut() {
+                    el.text.push_str(&String::from_utf8_lossy(t.as_ref()));
+                }
+            }
+            Event::GeneralRef(r) => {
+                if let Some(el) = stack.last_mut() {
+                    let name = String::from_utf8_lossy(r.as_ref()).into_owned();
+                    el.text.push_str(&resolve_ref(&name)?);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    if !stack.is_empty() {
+        return Err(XmlError::Malformed(
+            "document ends inside an element".into(),
+        ));
+    }
+    root.ok_or(XmlError::Empty)
+}
+
+/// Escapes text for element content and attribute values.
+pub(crate) fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_with_entities_and_prefixes() {
+        let e =
+            parse(br#"<a:R xmlns:a="x"><b:C k="v&amp;w">1 &lt; 2 &#x41;</b:C><D/></a:R>"#).unwrap();
+        assert_eq!(e.name, "R");
+        let c = e.child("C").unwrap();
+        assert_eq!(c.attr("k"), Some("v&w"));
+        assert_eq!(c.text, "1 < 2 A");
+        assert!(e.child("D").is_some());
+    }
+
+    #[test]
+    fn refuses_dtd() {
+        let x = br#"<!DOCTYPE r [<!ENTITY e "boom">]><r>&e;</r>"#;
+        assert_eq!(parse(x), Err(XmlError::Dtd));
+    }
+
+    #[test]
+    fn rejects_unknown_entity_and_truncation() {
+        assert!(parse(b"<r>&e;</r>").is_err());
+        assert!(parse(b"<r><a></a>").is_err());
+        assert!(parse(b"").is_err());
+    }
+}
