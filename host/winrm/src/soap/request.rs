@@ -35,7 +35,7 @@ impl RequestContext {
 
     fn timeout_text(&self) -> String {
         let ms = self.operation_timeout.as_millis();
-        if ms % 1000 == 0 {
+        if ms.is_multiple_of(1000) {
             format!("PT{}S", ms / 1000)
         } else {
             format!("PT{}.{:03}S", ms / 1000, ms % 1000)

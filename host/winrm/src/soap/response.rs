@@ -66,7 +66,7 @@ pub enum SoapError {
     #[error(transparent)]
     Xml(#[from] XmlError),
     #[error("{0}")]
-    Fault(WsmanFault),
+    Fault(Box<WsmanFault>),
     #[error("response is not a SOAP envelope")]
     NotEnvelope,
     #[error("response lacks {0}")]
@@ -135,7 +135,7 @@ fn parse_ok(xml: &[u8]) -> Result<Element, SoapError> {
     let root = parse(xml)?;
     body(&root)?;
     if let Some(f) = fault_of(&root) {
-        return Err(SoapError::Fault(f));
+        return Err(SoapError::Fault(Box::new(f)));
     }
     Ok(root)
 }
