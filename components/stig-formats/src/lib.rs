@@ -8,8 +8,10 @@
 pub mod model;
 
 pub mod ckl;
+pub mod cklb;
 pub mod error;
 pub mod host;
+pub mod ids;
 pub mod status;
 mod xml;
 
