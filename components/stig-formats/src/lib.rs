@@ -13,6 +13,7 @@ pub mod error;
 pub mod host;
 pub mod ids;
 pub mod status;
+pub mod xccdf;
 mod xml;
 
 pub use error::{Error, ErrorKind, Result};

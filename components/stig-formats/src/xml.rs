@@ -318,7 +318,6 @@ impl<'a> XmlReader<'a> {
     }
 
     /// An attribute's value (unescaped, entity rules as for text), by local name.
-    #[allow(dead_code)] // used by the XCCDF readers
     pub(crate) fn attr(&self, start: &BytesStart<'_>, name: &[u8]) -> Result<Option<String>> {
         for a in start.attributes() {
             let a = a.map_err(|e| self.malformed(e.to_string()))?;

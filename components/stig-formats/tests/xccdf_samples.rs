@@ -1,0 +1,259 @@
+//! XCCDF benchmark and results readers against DISA's real benchmark files.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use stig_formats::model::{Severity, Status, StigChecklist};
+use stig_formats::{ckl, cklb, xccdf, ErrorKind};
+
+fn load(name: &str) -> (String, StigChecklist) {
+    let path = common::samples_dir().join("xccdf").join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let b = xccdf::benchmark::read(text.as_bytes(), name).unwrap();
+    (text, b)
+}
+
+/// Clears what a CKL cannot carry, for comparing a model with its CKL round trip.
+fn ckl_view(mut s: StigChecklist) -> StigChecklist {
+    for r in &mut s.rules {
+        r.rule.uuid.clear();
+        r.rule.group_tree.clear();
+        r.rule.check_content_href.clear();
+        r.rule.reference_identifier.clear();
+    }
+    s.info.display_name.clear();
+    s.info.reference_identifier.clear();
+    s
+}
+
+#[test]
+fn sample_benchmarks_rule_counts_and_round_trips() {
+    let mut names: Vec<String> = common::sample_files("xccdf", "xml")
+        .iter()
+        .map(|p| p.file_name().unwrap().to_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    let expected = [
+        ("U_MS_Windows_10_STIG_V2R2_Manual-xccdf.xml", 285),
+        ("U_MS_Windows_Server_2019_STIG_V2R2_Manual-xccdf.xml", 304),
+    ];
+    assert_eq!(names.len(), expected.len());
+    for (name, count) in expected {
+        let (text, b) = load(name);
+        // Independent counts by plain string scanning.
+        assert_eq!(b.rules.len(), count, "{name}");
+        assert_eq!(b.rules.len(), common::count_occurrences(&text, "<Rule "));
+        for (sev, word) in [
+            (Severity::High, "high"),
+            (Severity::Medium, "medium"),
+            (Severity::Low, "low"),
+        ] {
+            let n = b
+                .rules
+                .iter()
+                .filter(|r| r.rule.severity == Some(sev))
+                .count();
+            assert_eq!(
+                n,
+                common::count_occurrences(&text, &format!("severity=\"{word}\"")),
+                "{name} {word}"
+            );
+        }
+        let ccis: usize = b.rules.iter().map(|r| r.rule.ccis.len()).sum();
+        assert_eq!(
+            ccis,
+            common::count_occurrences(&text, "system=\"http://cyber.mil/cci\"")
+        );
+        let legacy: usize = b.rules.iter().map(|r| r.rule.legacy_ids.len()).sum();
+        assert_eq!(
+            legacy,
+            common::count_occurrences(&text, "system=\"http://cyber.mil/legacy\"")
+        );
+        assert!(b
+            .rules
+            .iter()
+            .all(|r| r.review.status == Status::NotReviewed));
+        assert!(b.rules.iter().all(|r| !r.rule.vuln_discuss.is_empty()
+            && !r.rule.check_content.is_empty()
+            && !r.rule.fix_text.is_empty()
+            && r.rule.rule_id.ends_with("_rule")
+            && r.rule.vuln_num.starts_with("V-")));
+
+        // XCCDF -> CKL -> model keeps everything a CKL holds.
+        let out = ckl::write(&Default::default(), std::slice::from_ref(&b), "stigpack");
+        let back = ckl::read(out.as_bytes(), "b.ckl").unwrap();
+        assert_eq!(back.stigs[0], ckl_view(b.clone()), "{name} via CKL");
+        // XCCDF -> CKLB -> model keeps the ids, group tree and references as well.
+        let j = cklb::write(
+            &Default::default(),
+            std::slice::from_ref(&b),
+            &Default::default(),
+        );
+        let back = cklb::read(j.as_bytes(), "b.cklb").unwrap();
+        for (x, y) in b.rules.iter().zip(&back.stigs[0].rules) {
+            let mut x = x.rule.clone();
+            x.stig_ref.clear();
+            x.target_key.clear();
+            // The benchmark has no rule uuid; the CKLB writer derived one.
+            let mut y = y.rule.clone();
+            assert_eq!(y.uuid.len(), 36);
+            y.uuid.clear();
+            assert_eq!(x, y);
+        }
+        assert_eq!(b.info.uuid, back.stigs[0].info.uuid);
+    }
+}
+
+#[test]
+fn server_2019_first_rule_fields() {
+    let (_, b) = load("U_MS_Windows_Server_2019_STIG_V2R2_Manual-xccdf.xml");
+    let i = &b.info;
+    assert_eq!(i.stigid, "Windows_Server_2019_STIG");
+    assert_eq!(i.version, "2");
+    assert_eq!(i.releaseinfo, "Release: 2 Benchmark Date: 04 May 2021");
+    assert_eq!(
+        i.title,
+        "Microsoft Windows Server 2019 Security Technical Implementation Guide"
+    );
+    assert_eq!(
+        i.filename,
+        "U_MS_Windows_Server_2019_STIG_V2R2_Manual-xccdf.xml"
+    );
+    assert_eq!(i.notice, "terms-of-use");
+    assert_eq!(i.source, "STIG.DOD.MIL");
+    assert_eq!(i.classification, "UNCLASSIFIED");
+    assert_eq!(i.reference_identifier, "2907");
+    let r = &b.rules[0].rule;
+    assert_eq!(r.vuln_num, "V-205624");
+    assert_eq!(r.group_title, "SRG-OS-000002-GPOS-00002");
+    assert_eq!(r.rule_id, "SV-205624r569188_rule");
+    assert_eq!(r.rule_ver, "WN19-00-000300");
+    assert_eq!(r.severity, Some(Severity::Medium));
+    assert_eq!(r.weight, "10.0");
+    assert!(r
+        .vuln_discuss
+        .starts_with("If temporary user accounts remain active"));
+    assert!(r
+        .vuln_discuss
+        .ends_with("exceed access control policy requirements."));
+    assert_eq!(r.documentable, "false");
+    assert_eq!(r.false_positives, "");
+    assert_eq!(r.legacy_ids, ["SV-103063", "V-92975"]);
+    assert_eq!(r.ccis, ["CCI-000016"]);
+    assert_eq!(r.check_content_ref, "M");
+    assert_eq!(r.check_content_href, "MS_Windows_Server_2019_STIG.xml");
+    assert!(r
+        .check_content
+        .starts_with("Review temporary user accounts"));
+    assert!(r.fix_text.starts_with("Configure temporary user accounts"));
+    assert_eq!(r.target_key, "2907");
+    assert_eq!(r.class, "Unclass");
+    assert_eq!(
+        r.stig_ref,
+        "Microsoft Windows Server 2019 Security Technical Implementation Guide :: Version 2, Release: 2 Benchmark Date: 04 May 2021"
+    );
+    assert_eq!(
+        r.group_tree[0].description,
+        "<GroupDescription></GroupDescription>"
+    );
+}
+
+/// A results document in the shape SCC writes (XCCDF 1.2 ids), built from the benchmark.
+fn results_doc(b: &StigChecklist, values: &[&str]) -> String {
+    let mut s = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<TestResult xmlns=\"http://checklists.nist.gov/xccdf/1.2\" id=\"xccdf_mil.disa.stig_testresult_x\" start-time=\"2026-11-01T10:00:00Z\" end-time=\"2026-11-01T10:05:00Z\" test-system=\"cpe:/a:spawar:scc:5.10\">\n",
+    );
+    s.push_str(&format!(
+        "<benchmark href=\"x.xml\" id=\"xccdf_mil.disa.stig_benchmark_{}\"/>\n<target>WS01</target>\n<target-address>10.0.0.5</target-address>\n<target-facts><fact name=\"urn:xccdf:fact:asset:identifier:fqdn\" type=\"string\">ws01.corp.mil</fact></target-facts>\n",
+        b.info.stigid
+    ));
+    for (r, v) in b.rules.iter().zip(values) {
+        s.push_str(&format!(
+            "<rule-result idref=\"xccdf_mil.disa.stig_rule_{}\" time=\"2026-11-01T10:01:00Z\"><result>{v}</result><message severity=\"info\">checked &amp; {v}</message></rule-result>\n",
+            r.rule.rule_id
+        ));
+    }
+    s.push_str("</TestResult>");
+    s
+}
+
+#[test]
+fn results_apply_every_xccdf_value_through_the_normaliser() {
+    let (_, b) = load("U_MS_Windows_10_STIG_V2R2_Manual-xccdf.xml");
+    let values = [
+        "pass",
+        "fixed",
+        "fail",
+        "notapplicable",
+        "notchecked",
+        "unknown",
+        "error",
+        "notselected",
+        "informational",
+    ];
+    let doc = results_doc(&b, &values);
+    let c = xccdf::results::read(doc.as_bytes(), "WS01/scc.xml", Some(&b)).unwrap();
+    assert_eq!(c.asset.host_name, "WS01");
+    assert_eq!(c.asset.host_ip, "10.0.0.5");
+    assert_eq!(c.asset.host_fqdn, "ws01.corp.mil");
+    assert_eq!(c.source.scanned_at, "2026-11-01T10:05:00Z");
+    assert_eq!(c.source.tool, "cpe:/a:spawar:scc:5.10");
+    let got: Vec<Status> = c.stigs[0]
+        .rules
+        .iter()
+        .take(10)
+        .map(|r| r.review.status)
+        .collect();
+    use Status::*;
+    assert_eq!(
+        got,
+        [
+            NotAFinding,
+            NotAFinding,
+            Open,
+            NotApplicable,
+            NotReviewed,
+            NotReviewed,
+            NotReviewed,
+            NotReviewed,
+            NotReviewed,
+            NotReviewed
+        ]
+    );
+    assert_eq!(
+        c.stigs[0].rules[6].review.finding_details,
+        "XCCDF rule-result: error\nchecked & error"
+    );
+    // Rules without a result stay Not_Reviewed with no details.
+    assert_eq!(c.stigs[0].rules[200].review.finding_details, "");
+    assert_eq!(c.stigs[0].rules.len(), 285);
+}
+
+#[test]
+fn results_bad_input_is_named() {
+    let (_, b) = load("U_MS_Windows_10_STIG_V2R2_Manual-xccdf.xml");
+    let doc = results_doc(&b, &["pass", "passed"]);
+    let e = xccdf::results::read(doc.as_bytes(), "r.xml", Some(&b)).unwrap_err();
+    assert!(
+        e.to_string().starts_with("r.xml: ") && e.to_string().contains("\"passed\""),
+        "{e}"
+    );
+    let doc = results_doc(&b, &["pass"]).replace(&b.rules[0].rule.rule_id, "SV-1_rule");
+    let e = xccdf::results::read(doc.as_bytes(), "r.xml", Some(&b)).unwrap_err();
+    assert!(e.to_string().contains("SV-1_rule"), "{e}");
+    let doc = results_doc(&b, &["pass"]).replace("Windows_10_STIG", "Windows_11_STIG");
+    let e = xccdf::results::read(doc.as_bytes(), "r.xml", Some(&b)).unwrap_err();
+    assert!(e.to_string().contains("another benchmark"), "{e}");
+    // Without a benchmark, a bare TestResult cannot be interpreted.
+    let doc = results_doc(&b, &["pass"]);
+    let e = xccdf::results::read(doc.as_bytes(), "r.xml", None).unwrap_err();
+    assert!(matches!(e.kind, ErrorKind::WrongDocument { .. }), "{e:?}");
+    // DTDs are refused here too.
+    let e = xccdf::benchmark::read(
+        b"<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"b\">]><Benchmark/>",
+        "b.xml",
+    )
+    .unwrap_err();
+    assert!(matches!(e.kind, ErrorKind::DtdRefused { .. }));
+}
