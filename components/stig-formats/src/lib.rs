@@ -7,6 +7,16 @@
 
 pub mod model;
 
+// Proof packaging (eMASS package artifacts): computed from a per-control view of the fleet.
+pub mod attest;
+pub mod civil_date;
+pub mod control_view;
+pub mod evidence;
+pub mod index;
+pub mod poam;
+pub mod readiness;
+pub mod tabular;
+
 pub mod ckl;
 pub mod cklb;
 pub mod error;

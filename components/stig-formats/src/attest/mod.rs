@@ -1,0 +1,265 @@
+//! Attestations: the human answer for every control no scanner could decide.
+//!
+//! Every control whose scan status is `Not_Reviewed` on a host gets one attestation record
+//! (host, control) that starts `Pending`. An operator fills in the template CSV and imports
+//! it; the records then say Compliant / NonCompliant / PartiallyCompliant with who, when
+//! and on what evidence. The file format (`attestations.json`) is this module's
+//! [`AttestationFile`]; the template and instructions are in [`template`], the strict
+//! importer in [`import`].
+
+pub mod import;
+pub mod template;
+
+use serde::{Deserialize, Serialize};
+
+use crate::control_view::{severity_word, FleetView};
+use crate::model::Status;
+
+/// Schema tag of `attestations.json`.
+pub const SCHEMA: &str = "stigpack.attestations/1";
+
+/// The answer an attestation gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum AttestationStatus {
+    Pending,
+    Compliant,
+    NonCompliant,
+    PartiallyCompliant,
+}
+
+impl AttestationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttestationStatus::Pending => "Pending",
+            AttestationStatus::Compliant => "Compliant",
+            AttestationStatus::NonCompliant => "NonCompliant",
+            AttestationStatus::PartiallyCompliant => "PartiallyCompliant",
+        }
+    }
+
+    /// The three answers an import accepts (exact spelling).
+    pub fn parse_answer(s: &str) -> Option<AttestationStatus> {
+        match s {
+            "Compliant" => Some(AttestationStatus::Compliant),
+            "NonCompliant" => Some(AttestationStatus::NonCompliant),
+            "PartiallyCompliant" => Some(AttestationStatus::PartiallyCompliant),
+            _ => None,
+        }
+    }
+
+    /// The checklist status an answered attestation stands for: Compliant closes the
+    /// control, anything less than full compliance is a finding that needs a POA&M item.
+    pub fn effective_status(self) -> Status {
+        match self {
+            AttestationStatus::Pending => Status::NotReviewed,
+            AttestationStatus::Compliant => Status::NotAFinding,
+            AttestationStatus::NonCompliant | AttestationStatus::PartiallyCompliant => Status::Open,
+        }
+    }
+}
+
+/// One host's answer for one control.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attestation {
+    pub host: String,
+    pub control_id: String,
+    pub rule_id: String,
+    pub benchmark_id: String,
+    pub title: String,
+    pub severity: String,
+    pub status: AttestationStatus,
+    pub attestor_name: String,
+    pub attestor_role: String,
+    /// ISO `YYYY-MM-DD`, empty while pending.
+    pub attestation_date: String,
+    pub compliance_evidence: String,
+    pub known_limitations: String,
+    pub next_review_date: String,
+}
+
+impl Attestation {
+    /// Answered, with the fields an assessor needs to rely on it.
+    pub fn is_complete(&self) -> bool {
+        self.status != AttestationStatus::Pending
+            && !self.attestor_name.trim().is_empty()
+            && !self.attestation_date.is_empty()
+    }
+}
+
+/// `attestations.json`: records sorted by (host, control id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttestationFile {
+    pub schema: String,
+    pub attestations: Vec<Attestation>,
+}
+
+impl Default for AttestationFile {
+    fn default() -> Self {
+        AttestationFile {
+            schema: SCHEMA.to_owned(),
+            attestations: Vec::new(),
+        }
+    }
+}
+
+impl AttestationFile {
+    pub fn get(&self, host: &str, control_id: &str) -> Option<&Attestation> {
+        self.attestations
+            .binary_search_by(|a| (a.host.as_str(), a.control_id.as_str()).cmp(&(host, control_id)))
+            .ok()
+            .map(|i| &self.attestations[i])
+    }
+
+    /// Pretty JSON (2-space indent, trailing newline), stable for hashing.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    pub fn from_json(bytes: &[u8]) -> Result<AttestationFile, serde_json::Error> {
+        let mut f: AttestationFile = serde_json::from_slice(bytes)?;
+        f.attestations.sort_by(|a, b| {
+            (a.host.as_str(), a.control_id.as_str()).cmp(&(b.host.as_str(), b.control_id.as_str()))
+        });
+        Ok(f)
+    }
+}
+
+/// The status of a control after its attestation (if any) is applied.
+pub fn effective_status(scan: Status, attestation: Option<&Attestation>) -> Status {
+    match (scan, attestation) {
+        (Status::NotReviewed, Some(a)) => a.status.effective_status(),
+        (s, _) => s,
+    }
+}
+
+/// One record per `Not_Reviewed` control per host. Answers already given in `previous`
+/// for the same (host, control) are kept, so a re-export never loses an attestation.
+pub fn generate(fleet: &FleetView, previous: Option<&AttestationFile>) -> AttestationFile {
+    let mut out = Vec::new();
+    for host in &fleet.hosts {
+        for c in &host.controls {
+            if c.status != Status::NotReviewed {
+                continue;
+            }
+            let meta = fleet.rule(&c.control_id);
+            let mut a = Attestation {
+                host: host.name.clone(),
+                control_id: c.control_id.clone(),
+                rule_id: c.rule_id.clone(),
+                benchmark_id: c.benchmark_id.clone(),
+                title: meta.map(|m| m.title.clone()).unwrap_or_default(),
+                severity: c
+                    .effective_severity()
+                    .map(severity_word)
+                    .unwrap_or("")
+                    .to_owned(),
+                status: AttestationStatus::Pending,
+                attestor_name: String::new(),
+                attestor_role: String::new(),
+                attestation_date: String::new(),
+                compliance_evidence: String::new(),
+                known_limitations: String::new(),
+                next_review_date: String::new(),
+            };
+            if let Some(prev) = previous.and_then(|p| p.get(&host.name, &c.control_id)) {
+                a.status = prev.status;
+                a.attestor_name = prev.attestor_name.clone();
+                a.attestor_role = prev.attestor_role.clone();
+                a.attestation_date = prev.attestation_date.clone();
+                a.compliance_evidence = prev.compliance_evidence.clone();
+                a.known_limitations = prev.known_limitations.clone();
+                a.next_review_date = prev.next_review_date.clone();
+            }
+            out.push(a);
+        }
+    }
+    // Hosts and controls are already sorted; keep the invariant explicit.
+    out.sort_by(|a, b| {
+        (a.host.as_str(), a.control_id.as_str()).cmp(&(b.host.as_str(), b.control_id.as_str()))
+    });
+    AttestationFile {
+        schema: SCHEMA.to_owned(),
+        attestations: out,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::control_view::testkit::*;
+    use crate::control_view::view;
+    use crate::model::Severity::*;
+    use crate::model::Status::*;
+
+    #[test]
+    fn one_pending_record_per_not_reviewed_control_per_host() {
+        let fleet = view(&[
+            host(
+                "b",
+                vec![checklist(
+                    "b/x.ckl",
+                    "t",
+                    "",
+                    vec![rr("V-2", Low, NotReviewed, ""), rr("V-1", High, Open, "")],
+                )],
+            ),
+            host(
+                "a",
+                vec![checklist(
+                    "a/x.ckl",
+                    "t",
+                    "",
+                    vec![rr("V-2", Low, NotReviewed, "")],
+                )],
+            ),
+        ])
+        .unwrap();
+        let f = generate(&fleet, None);
+        let keys: Vec<_> = f
+            .attestations
+            .iter()
+            .map(|a| (a.host.as_str(), a.control_id.as_str(), a.status))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("a", "V-2", AttestationStatus::Pending),
+                ("b", "V-2", AttestationStatus::Pending)
+            ]
+        );
+        assert_eq!(f.attestations[0].title, "Title of V-2");
+        assert_eq!(f.attestations[0].severity, "low");
+    }
+
+    #[test]
+    fn previous_answers_survive_regeneration_and_json_round_trips() {
+        let fleet = view(&[host(
+            "a",
+            vec![checklist(
+                "a/x.ckl",
+                "t",
+                "",
+                vec![rr("V-2", Low, NotReviewed, "")],
+            )],
+        )])
+        .unwrap();
+        let mut prev = generate(&fleet, None);
+        prev.attestations[0].status = AttestationStatus::Compliant;
+        prev.attestations[0].attestor_name = "J. Smith".into();
+        prev.attestations[0].attestation_date = "2025-01-02".into();
+        let again = generate(&fleet, Some(&prev));
+        assert_eq!(again, prev);
+        assert!(again.attestations[0].is_complete());
+        let parsed = AttestationFile::from_json(again.to_json().as_bytes()).unwrap();
+        assert_eq!(parsed, again);
+        assert_eq!(
+            effective_status(NotReviewed, parsed.get("a", "V-2")),
+            NotAFinding
+        );
+    }
+}

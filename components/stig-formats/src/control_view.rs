@@ -1,0 +1,542 @@
+//! The per-host, per-control view every package artifact is computed from.
+//!
+//! A host can report the same control from several sources (a CKL and an XCCDF result, two
+//! scanners, a re-scan). The package needs one answer per control per host, decided by one
+//! documented precedence rule shared by the POA&M, the indexes, the attestations and the
+//! readiness flags, so that they can never disagree with each other:
+//!
+//! > `Open` (any source failed) beats `Not_Reviewed` (any source could not decide) beats
+//! > `Not_Applicable` beats `NotAFinding`.
+//!
+//! (STIGForge's words for the same rule: any fail/error -> Fail, else any not-reviewed ->
+//! Open, else any NA -> NA, else Pass. Errors are already `Not_Reviewed` after the one
+//! status normaliser.) The view keeps only what the artifacts need, one host at a time, so
+//! a 1,000-host fleet never has to be held as full checklists in memory.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::{HostResults, Rule, ScanSource, Severity, Status};
+
+/// Why a fleet cannot be viewed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ViewError {
+    #[error("host {0:?} appears twice in the results")]
+    DuplicateHost(String),
+    #[error("host names {0:?} and {1:?} differ only in letter case; they would collide on case-insensitive file systems (rename one directory)")]
+    CaseCollision(String, String),
+    #[error("{file}: a rule of benchmark {benchmark:?} on host {host:?} has neither a Vuln_Num nor a Rule_ID")]
+    RuleWithoutId {
+        host: String,
+        file: String,
+        benchmark: String,
+    },
+}
+
+/// Precedence rank: higher wins.
+pub fn precedence(status: Status) -> u8 {
+    match status {
+        Status::Open => 3,
+        Status::NotReviewed => 2,
+        Status::NotApplicable => 1,
+        Status::NotAFinding => 0,
+    }
+}
+
+/// CKL spelling of a status.
+pub fn ckl_status(status: Status) -> &'static str {
+    match status {
+        Status::NotAFinding => "NotAFinding",
+        Status::Open => "Open",
+        Status::NotApplicable => "Not_Applicable",
+        Status::NotReviewed => "Not_Reviewed",
+    }
+}
+
+/// The id a control is known by in the package: the Vuln ID (`V-xxxxx`), or the Rule ID
+/// when a source has no Vuln ID.
+pub fn control_id(rule: &Rule) -> &str {
+    if rule.vuln_num.is_empty() {
+        &rule.rule_id
+    } else {
+        &rule.vuln_num
+    }
+}
+
+/// `high|medium|low` as CAT I/II/III.
+pub fn cat(severity: Severity) -> &'static str {
+    match severity {
+        Severity::High => "I",
+        Severity::Medium => "II",
+        Severity::Low => "III",
+    }
+}
+
+pub fn severity_word(severity: Severity) -> &'static str {
+    match severity {
+        Severity::High => "high",
+        Severity::Medium => "medium",
+        Severity::Low => "low",
+    }
+}
+
+/// What the benchmark says about a control, kept once for the whole fleet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleMeta {
+    pub vuln_id: String,
+    pub rule_id: String,
+    pub rule_ver: String,
+    pub title: String,
+    pub severity: Option<Severity>,
+    pub benchmark_id: String,
+    pub benchmark_title: String,
+    pub benchmark_release: String,
+    pub benchmark_version: String,
+    pub ccis: Vec<String>,
+    pub ia_controls: String,
+    pub mitigations: String,
+    pub potential_impact: String,
+    pub fix_text: String,
+}
+
+/// One source's answer for a control on a host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceHit {
+    /// Index into [`HostView::sources`].
+    pub source: usize,
+    pub status: Status,
+}
+
+/// One control on one host after the precedence rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlResult {
+    pub control_id: String,
+    pub rule_id: String,
+    pub benchmark_id: String,
+    pub status: Status,
+    /// The benchmark's severity for this rule on this host.
+    pub raw_severity: Option<Severity>,
+    /// SEVERITY_OVERRIDE of the deciding source, with its justification.
+    pub severity_override: Option<Severity>,
+    pub severity_justification: String,
+    /// Finding details and comments of the deciding source (the first source, in file
+    /// order, whose status equals the decided status). Kept only where an artifact uses
+    /// them (Open and Not_Applicable); empty otherwise.
+    pub finding_details: String,
+    pub comments: String,
+    pub sources: Vec<SourceHit>,
+}
+
+impl ControlResult {
+    /// Severity after SEVERITY_OVERRIDE.
+    pub fn effective_severity(&self) -> Option<Severity> {
+        self.severity_override.or(self.raw_severity)
+    }
+}
+
+/// One host: its controls sorted by id, and the scan files they came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostView {
+    pub name: String,
+    pub sources: Vec<ScanSource>,
+    pub controls: Vec<ControlResult>,
+}
+
+impl HostView {
+    pub fn control(&self, id: &str) -> Option<&ControlResult> {
+        self.controls
+            .binary_search_by(|c| c.control_id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.controls[i])
+    }
+
+    /// The latest scan time among a control's sources (as the files state it).
+    pub fn last_verified(&self, control: &ControlResult) -> String {
+        control
+            .sources
+            .iter()
+            .map(|h| self.sources[h.source].scanned_at.as_str())
+            .max()
+            .unwrap_or("")
+            .to_owned()
+    }
+}
+
+/// The whole fleet, hosts sorted by name (byte order).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FleetView {
+    pub hosts: Vec<HostView>,
+    pub rules: BTreeMap<String, RuleMeta>,
+}
+
+impl FleetView {
+    pub fn rule(&self, control_id: &str) -> Option<&RuleMeta> {
+        self.rules.get(control_id)
+    }
+
+    pub fn host(&self, name: &str) -> Option<&HostView> {
+        self.hosts
+            .binary_search_by(|h| h.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.hosts[i])
+    }
+
+    /// Total number of (host, control) pairs.
+    pub fn control_count(&self) -> usize {
+        self.hosts.iter().map(|h| h.controls.len()).sum()
+    }
+}
+
+/// Builds a [`FleetView`] one host at a time; the result does not depend on the order in
+/// which hosts or their checklists are added.
+#[derive(Debug, Default)]
+pub struct FleetBuilder {
+    hosts: BTreeMap<String, HostView>,
+    folded: BTreeMap<String, String>,
+    rules: BTreeMap<String, RuleMeta>,
+}
+
+impl FleetBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Folds one host's results into the view. Rejects a second host of the same name or
+    /// of a name that differs only in letter case.
+    pub fn add_host(&mut self, host: &HostResults) -> Result<(), ViewError> {
+        if self.hosts.contains_key(&host.host) {
+            return Err(ViewError::DuplicateHost(host.host.clone()));
+        }
+        let folded = host.host.to_lowercase();
+        if let Some(other) = self.folded.get(&folded) {
+            let (a, b) = if other.as_str() < host.host.as_str() {
+                (other.clone(), host.host.clone())
+            } else {
+                (host.host.clone(), other.clone())
+            };
+            return Err(ViewError::CaseCollision(a, b));
+        }
+
+        // Sources in file order so "first deciding source" is independent of input order.
+        let mut order: Vec<usize> = (0..host.checklists.len()).collect();
+        order.sort_by(|&a, &b| {
+            host.checklists[a]
+                .source
+                .file
+                .cmp(&host.checklists[b].source.file)
+        });
+        let mut sources: Vec<ScanSource> = Vec::new();
+        let mut controls: BTreeMap<String, ControlResult> = BTreeMap::new();
+        for &ci in &order {
+            let checklist = &host.checklists[ci];
+            let src_index = match sources.iter().position(|s| s == &checklist.source) {
+                Some(i) => i,
+                None => {
+                    sources.push(checklist.source.clone());
+                    sources.len() - 1
+                }
+            };
+            for stig in &checklist.stigs {
+                for rr in &stig.rules {
+                    let id = control_id(&rr.rule);
+                    if id.is_empty() {
+                        return Err(ViewError::RuleWithoutId {
+                            host: host.host.clone(),
+                            file: checklist.source.file.clone(),
+                            benchmark: stig.info.stigid.clone(),
+                        });
+                    }
+                    self.note_rule(id, &rr.rule, stig);
+                    let hit = SourceHit {
+                        source: src_index,
+                        status: rr.review.status,
+                    };
+                    let entry = controls.entry(id.to_owned());
+                    let c = entry.or_insert_with(|| ControlResult {
+                        control_id: id.to_owned(),
+                        rule_id: rr.rule.rule_id.clone(),
+                        benchmark_id: stig.info.stigid.clone(),
+                        status: rr.review.status,
+                        raw_severity: rr.rule.severity,
+                        severity_override: rr.review.severity_override,
+                        severity_justification: rr.review.severity_justification.clone(),
+                        finding_details: rr.review.finding_details.clone(),
+                        comments: rr.review.comments.clone(),
+                        sources: Vec::new(),
+                    });
+                    // The same file listing a rule twice adds nothing.
+                    if !c.sources.contains(&hit) {
+                        if precedence(hit.status) > precedence(c.status) {
+                            c.status = rr.review.status;
+                            c.rule_id = rr.rule.rule_id.clone();
+                            c.benchmark_id = stig.info.stigid.clone();
+                            c.raw_severity = rr.rule.severity;
+                            c.severity_override = rr.review.severity_override;
+                            c.severity_justification = rr.review.severity_justification.clone();
+                            c.finding_details = rr.review.finding_details.clone();
+                            c.comments = rr.review.comments.clone();
+                        }
+                        c.sources.push(hit);
+                    }
+                }
+            }
+        }
+        let controls = controls
+            .into_values()
+            .map(|mut c| {
+                if !matches!(c.status, Status::Open | Status::NotApplicable) {
+                    c.finding_details = String::new();
+                }
+                c
+            })
+            .collect();
+        self.folded.insert(folded, host.host.clone());
+        self.hosts.insert(
+            host.host.clone(),
+            HostView {
+                name: host.host.clone(),
+                sources,
+                controls,
+            },
+        );
+        Ok(())
+    }
+
+    fn note_rule(&mut self, id: &str, rule: &Rule, stig: &crate::model::StigChecklist) {
+        let candidate = || RuleMeta {
+            vuln_id: rule.vuln_num.clone(),
+            rule_id: rule.rule_id.clone(),
+            rule_ver: rule.rule_ver.clone(),
+            title: rule.rule_title.clone(),
+            severity: rule.severity,
+            benchmark_id: stig.info.stigid.clone(),
+            benchmark_title: stig.info.title.clone(),
+            benchmark_release: stig.info.releaseinfo.clone(),
+            benchmark_version: stig.info.version.clone(),
+            ccis: rule.ccis.clone(),
+            ia_controls: rule.ia_controls.clone(),
+            mitigations: rule.mitigations.clone(),
+            potential_impact: rule.potential_impact.clone(),
+            fix_text: rule.fix_text.clone(),
+        };
+        match self.rules.get(id) {
+            None => {
+                self.rules.insert(id.to_owned(), candidate());
+            }
+            Some(existing) => {
+                // Hosts may carry different revisions of a rule: keep the greatest
+                // (rule id, benchmark, release, title) so the choice is order-independent.
+                let key = |m: &RuleMeta| {
+                    (
+                        m.rule_id.clone(),
+                        m.benchmark_id.clone(),
+                        m.benchmark_release.clone(),
+                        m.title.clone(),
+                    )
+                };
+                let new_key = (
+                    rule.rule_id.clone(),
+                    stig.info.stigid.clone(),
+                    stig.info.releaseinfo.clone(),
+                    rule.rule_title.clone(),
+                );
+                if new_key > key(existing) {
+                    self.rules.insert(id.to_owned(), candidate());
+                }
+            }
+        }
+    }
+
+    pub fn finish(self) -> FleetView {
+        FleetView {
+            hosts: self.hosts.into_values().collect(),
+            rules: self.rules,
+        }
+    }
+}
+
+/// Convenience: the view of a whole slice of hosts.
+pub fn view(hosts: &[HostResults]) -> Result<FleetView, ViewError> {
+    let mut b = FleetBuilder::new();
+    for h in hosts {
+        b.add_host(h)?;
+    }
+    Ok(b.finish())
+}
+
+/// The distinct `(tool, scan date)` pairs behind a set of controls, sorted.
+pub fn scanners<'a>(
+    host: &'a HostView,
+    control: &'a ControlResult,
+) -> BTreeSet<(&'a str, &'a str)> {
+    control
+        .sources
+        .iter()
+        .map(|h| {
+            let s = &host.sources[h.source];
+            (s.tool.as_str(), s.scanned_at.as_str())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) mod testkit {
+    //! Small model builders shared by the package modules' tests.
+    use crate::model::*;
+
+    pub fn rule(vuln: &str, sev: Severity, title: &str) -> Rule {
+        Rule {
+            vuln_num: vuln.into(),
+            severity: Some(sev),
+            rule_id: format!("SV-{}r1_rule", vuln.trim_start_matches("V-")),
+            rule_ver: format!("WN19-00-{}", vuln.trim_start_matches("V-")),
+            rule_title: title.into(),
+            ccis: vec!["CCI-000366".into()],
+            fix_text: format!("Fix {vuln}"),
+            ..Default::default()
+        }
+    }
+
+    pub fn rr(vuln: &str, sev: Severity, status: Status, details: &str) -> RuleResult {
+        RuleResult {
+            rule: rule(vuln, sev, &format!("Title of {vuln}")),
+            review: Review {
+                status,
+                finding_details: details.into(),
+                comments: String::new(),
+                severity_override: None,
+                severity_justification: String::new(),
+            },
+        }
+    }
+
+    pub fn checklist(file: &str, tool: &str, at: &str, rules: Vec<RuleResult>) -> Checklist {
+        Checklist {
+            asset: Asset::default(),
+            stigs: vec![StigChecklist {
+                info: BenchmarkInfo {
+                    stigid: "MS_Windows_Server_2019_STIG".into(),
+                    title: "Microsoft Windows Server 2019 STIG".into(),
+                    releaseinfo: "Release: 2 Benchmark Date: 24 Apr 2024".into(),
+                    version: "2".into(),
+                    ..Default::default()
+                },
+                rules,
+            }],
+            source: ScanSource {
+                file: file.into(),
+                tool: tool.into(),
+                scanned_at: at.into(),
+            },
+            ..Default::default()
+        }
+    }
+
+    pub fn host(name: &str, checklists: Vec<Checklist>) -> HostResults {
+        HostResults {
+            host: name.into(),
+            checklists,
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::testkit::*;
+    use super::*;
+    use crate::model::Severity::*;
+    use crate::model::Status::*;
+
+    #[test]
+    fn precedence_open_beats_not_reviewed_beats_na_beats_pass() {
+        let cases = [
+            (vec![NotAFinding, Open], Open),
+            (vec![NotApplicable, NotReviewed], NotReviewed),
+            (vec![NotAFinding, NotApplicable], NotApplicable),
+            (vec![NotAFinding, NotAFinding], NotAFinding),
+            (vec![NotReviewed, Open, NotApplicable], Open),
+        ];
+        for (statuses, want) in cases {
+            let cls = statuses
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    checklist(
+                        &format!("h/{i}.ckl"),
+                        "tool",
+                        "",
+                        vec![rr("V-1", High, *s, "d")],
+                    )
+                })
+                .collect();
+            let v = view(&[host("h", cls)]).unwrap();
+            let c = &v.hosts[0].controls[0];
+            assert_eq!(c.status, want, "{statuses:?}");
+            assert_eq!(c.sources.len(), statuses.len());
+        }
+    }
+
+    #[test]
+    fn result_does_not_depend_on_input_order() {
+        let a = checklist(
+            "h/a.ckl",
+            "A",
+            "2025-01-01",
+            vec![rr("V-1", High, Open, "from a")],
+        );
+        let b = checklist(
+            "h/b.ckl",
+            "B",
+            "2025-02-01",
+            vec![rr("V-1", High, Open, "from b")],
+        );
+        let v1 = view(&[host("x", vec![a.clone(), b.clone()]), host("w", vec![])]).unwrap();
+        let v2 = view(&[host("w", vec![]), host("x", vec![b, a])]).unwrap();
+        assert_eq!(v1, v2);
+        assert_eq!(v1.hosts[0].name, "w");
+        let x = v1.host("x").unwrap();
+        assert_eq!(x.controls[0].finding_details, "from a");
+        assert_eq!(x.last_verified(&x.controls[0]), "2025-02-01");
+    }
+
+    #[test]
+    fn duplicate_and_case_colliding_hosts_are_refused() {
+        let err = view(&[host("WEB01", vec![]), host("web01", vec![])]).unwrap_err();
+        assert_eq!(
+            err,
+            ViewError::CaseCollision("WEB01".into(), "web01".into())
+        );
+        assert!(err.to_string().contains("differ only in letter case"));
+        let err = view(&[host("a", vec![]), host("a", vec![])]).unwrap_err();
+        assert_eq!(err, ViewError::DuplicateHost("a".into()));
+    }
+
+    #[test]
+    fn rule_without_any_id_is_an_error_naming_the_file() {
+        let mut r = rr("V-1", High, Open, "");
+        r.rule.vuln_num.clear();
+        r.rule.rule_id.clear();
+        let err = view(&[host("h", vec![checklist("h/x.ckl", "t", "", vec![r])])]).unwrap_err();
+        assert!(err.to_string().contains("h/x.ckl"), "{err}");
+    }
+
+    #[test]
+    fn override_comes_from_the_deciding_source() {
+        let mut over = rr("V-1", High, Open, "d");
+        over.review.severity_override = Some(Medium);
+        over.review.severity_justification = "Mitigated by firewall".into();
+        let v = view(&[host(
+            "h",
+            vec![
+                checklist("h/a.ckl", "t", "", vec![rr("V-1", High, NotAFinding, "")]),
+                checklist("h/b.ckl", "t", "", vec![over]),
+            ],
+        )])
+        .unwrap();
+        let c = &v.hosts[0].controls[0];
+        assert_eq!(c.effective_severity(), Some(Medium));
+        assert_eq!(c.raw_severity, Some(High));
+        assert_eq!(c.severity_justification, "Mitigated by firewall");
+    }
+}

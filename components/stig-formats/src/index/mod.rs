@@ -1,0 +1,244 @@
+//! The package indexes (`06_Index/`): where each control's answer came from.
+//!
+//! - `control_evidence_index.csv`: one row per control per host with the decided status
+//!   (precedence rule of [`crate::control_view`], then any answered attestation),
+//!   NA reason and origin, evidence paths, scan sources and last scan time. The first
+//!   columns after `Host` are STIGForge's (`VulnId,RuleId,Title,Severity,Status,NaReason,
+//!   NaOrigin,EvidencePaths,ScanSources,LastVerified`); `Benchmark`, `ScanStatus` and
+//!   `Attestation` follow so every cross-check the validator makes is possible from the
+//!   file alone.
+//! - `control_to_scan_source.csv`: one row per control per host per scan file.
+//! - `na_scope_filter_report.csv`: one row per Not_Applicable control per host, with the
+//!   reason the scanner or reviewer gave.
+//! - `index.html`: a self-contained summary ([`html`]).
+//!
+//! Multi-valued cells (paths) are separated by line breaks: package paths never contain
+//! one (the hash list refuses them), so the split is unambiguous.
+
+pub mod html;
+
+use crate::attest::{effective_status, AttestationFile};
+use crate::control_view::{ckl_status, severity_word, ControlResult, FleetView, HostView};
+use crate::evidence::Evidence;
+use crate::model::Status;
+use crate::tabular;
+
+pub const EVIDENCE_INDEX_HEADER: [&str; 14] = [
+    "Host",
+    "VulnId",
+    "RuleId",
+    "Title",
+    "Severity",
+    "Status",
+    "NaReason",
+    "NaOrigin",
+    "EvidencePaths",
+    "ScanSources",
+    "LastVerified",
+    "Benchmark",
+    "ScanStatus",
+    "Attestation",
+];
+
+pub const SCAN_SOURCE_HEADER: [&str; 8] = [
+    "Host",
+    "VulnId",
+    "RuleId",
+    "Benchmark",
+    "SourceFile",
+    "Tool",
+    "ScannedAt",
+    "SourceStatus",
+];
+
+pub const NA_HEADER: [&str; 8] = [
+    "Host",
+    "VulnId",
+    "RuleId",
+    "Title",
+    "Severity",
+    "NaReason",
+    "NaOrigin",
+    "SourceFile",
+];
+
+/// Where scan files live in the package (the raw inputs, byte for byte).
+pub const SCANS_DIR: &str = "01_Scans";
+/// Where evidence lives in the package.
+pub const EVIDENCE_DIR: &str = "04_Evidence";
+
+fn vuln_id(fleet: &FleetView, c: &ControlResult) -> String {
+    fleet
+        .rule(&c.control_id)
+        .map(|m| m.vuln_id.clone())
+        .unwrap_or_default()
+}
+
+fn deciding_source<'a>(
+    host: &'a HostView,
+    c: &ControlResult,
+) -> Option<&'a crate::model::ScanSource> {
+    c.sources
+        .iter()
+        .find(|h| h.status == c.status)
+        .map(|h| &host.sources[h.source])
+}
+
+fn na_reason(c: &ControlResult) -> String {
+    let text = if c.finding_details.trim().is_empty() {
+        c.comments.trim()
+    } else {
+        c.finding_details.trim()
+    };
+    if text.is_empty() {
+        "(no reason recorded by the source)".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+fn na_origin(host: &HostView, c: &ControlResult) -> String {
+    match deciding_source(host, c) {
+        Some(s) if s.tool.is_empty() => format!("{SCANS_DIR}/{}", s.file),
+        Some(s) => format!("{} ({SCANS_DIR}/{})", s.tool, s.file),
+        None => String::new(),
+    }
+}
+
+/// `control_evidence_index.csv`.
+pub fn control_evidence_index(
+    fleet: &FleetView,
+    attestations: &AttestationFile,
+    evidence: &Evidence,
+) -> String {
+    let mut out = String::new();
+    tabular::push_record(&mut out, &EVIDENCE_INDEX_HEADER);
+    for host in &fleet.hosts {
+        for c in &host.controls {
+            let att = attestations.get(&host.name, &c.control_id);
+            let status = effective_status(c.status, att);
+            let meta = fleet.rule(&c.control_id);
+            let (reason, origin) = if status == Status::NotApplicable {
+                (na_reason(c), na_origin(host, c))
+            } else {
+                (String::new(), String::new())
+            };
+            let ev: Vec<String> = evidence
+                .for_control(&host.name, &c.control_id, &c.rule_id)
+                .into_iter()
+                .map(|p| format!("{EVIDENCE_DIR}/{p}"))
+                .collect();
+            let mut scans: Vec<String> = c
+                .sources
+                .iter()
+                .map(|h| format!("{SCANS_DIR}/{}", host.sources[h.source].file))
+                .collect();
+            scans.sort();
+            scans.dedup();
+            let row = [
+                host.name.clone(),
+                vuln_id(fleet, c),
+                c.rule_id.clone(),
+                meta.map(|m| m.title.clone()).unwrap_or_default(),
+                c.effective_severity()
+                    .map(severity_word)
+                    .unwrap_or("")
+                    .to_owned(),
+                ckl_status(status).to_owned(),
+                reason,
+                origin,
+                ev.join("\n"),
+                scans.join("\n"),
+                host.last_verified(c),
+                c.benchmark_id.clone(),
+                ckl_status(c.status).to_owned(),
+                att.map(|a| a.status.as_str()).unwrap_or("").to_owned(),
+            ];
+            tabular::push_record(&mut out, &row);
+        }
+    }
+    out
+}
+
+/// `control_to_scan_source.csv`.
+pub fn control_to_scan_source(fleet: &FleetView) -> String {
+    let mut out = String::new();
+    tabular::push_record(&mut out, &SCAN_SOURCE_HEADER);
+    for host in &fleet.hosts {
+        for c in &host.controls {
+            let vid = vuln_id(fleet, c);
+            for hit in &c.sources {
+                let s = &host.sources[hit.source];
+                tabular::push_record(
+                    &mut out,
+                    &[
+                        host.name.as_str(),
+                        &vid,
+                        &c.rule_id,
+                        &c.benchmark_id,
+                        &format!("{SCANS_DIR}/{}", s.file),
+                        &s.tool,
+                        &s.scanned_at,
+                        ckl_status(hit.status),
+                    ],
+                );
+            }
+        }
+    }
+    out
+}
+
+/// `na_scope_filter_report.csv`.
+pub fn na_scope_filter_report(fleet: &FleetView) -> String {
+    let mut out = String::new();
+    tabular::push_record(&mut out, &NA_HEADER);
+    for host in &fleet.hosts {
+        for c in &host.controls {
+            if c.status != Status::NotApplicable {
+                continue;
+            }
+            let source = deciding_source(host, c)
+                .map(|s| format!("{SCANS_DIR}/{}", s.file))
+                .unwrap_or_default();
+            tabular::push_record(
+                &mut out,
+                &[
+                    host.name.clone(),
+                    vuln_id(fleet, c),
+                    c.rule_id.clone(),
+                    fleet
+                        .rule(&c.control_id)
+                        .map(|m| m.title.clone())
+                        .unwrap_or_default(),
+                    c.effective_severity()
+                        .map(severity_word)
+                        .unwrap_or("")
+                        .to_owned(),
+                    na_reason(c),
+                    na_origin(host, c),
+                    source,
+                ],
+            );
+        }
+    }
+    out
+}
+
+/// Status counts of one host after attestations: [NotAFinding, Open, NA, NotReviewed].
+pub fn host_counts(host: &HostView, attestations: &AttestationFile) -> [usize; 4] {
+    let mut n = [0usize; 4];
+    for c in &host.controls {
+        let s = effective_status(c.status, attestations.get(&host.name, &c.control_id));
+        n[match s {
+            Status::NotAFinding => 0,
+            Status::Open => 1,
+            Status::NotApplicable => 2,
+            Status::NotReviewed => 3,
+        }] += 1;
+    }
+    n
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;

@@ -1,0 +1,446 @@
+//! POA&M generation: one item per open control across the hosts that share it.
+//!
+//! Items are computed once, layout-free, into [`PoamItem`]s (`poam.json` keeps them whole);
+//! a [`layout::Layout`] (data, see `layouts/*.json`) then decides which columns a sheet
+//! has and in which order. What an item says, and why:
+//!
+//! - Grouping: one item per (control, effective severity). A control open on several hosts
+//!   is one item listing them; a host whose SEVERITY_OVERRIDE changes the severity lands in
+//!   the item of that severity, so an override is never ignored (SAF CLI's fault).
+//! - Severity: SEVERITY_OVERRIDE wins over the benchmark; the override and its
+//!   justification are written into the comments. Raw Severity stays the benchmark's CAT.
+//! - Scheduled completion: export date + 30/90/180 days for CAT I/II/III (configurable);
+//!   never the clock.
+//! - Milestone and source text name the scanner(s) and scan date(s), per item.
+//! - Description keeps the real finding details (grouped by identical text); comments keep
+//!   the reviewers' comments. Nothing is rewritten (quotes, angle brackets stay).
+//! - Order: (severity, Vuln ID numerically, first host); item ids 1..n in that order.
+//! - Controls answered NonCompliant / PartiallyCompliant by an attestation are open too.
+
+pub mod layout;
+pub mod summary;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::attest::{AttestationFile, AttestationStatus};
+use crate::civil_date::Date;
+use crate::control_view::{cat, severity_word, FleetView};
+use crate::model::{Severity, Status};
+
+/// Knobs of POA&M generation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoamOptions {
+    /// Export time, Unix seconds UTC. The only source of dates.
+    pub exported_at: i64,
+    /// Days to scheduled completion for CAT I, II, III.
+    pub days: [i64; 3],
+    /// Office/Org cell.
+    pub office: String,
+    /// Resources Required cell.
+    pub resources_required: String,
+}
+
+impl Default for PoamOptions {
+    fn default() -> Self {
+        PoamOptions {
+            exported_at: 0,
+            days: [30, 90, 180],
+            office: String::new(),
+            resources_required: String::new(),
+        }
+    }
+}
+
+/// Where a host's finding came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FindingSource {
+    pub file: String,
+    pub tool: String,
+    pub scanned_at: String,
+}
+
+/// One host of an item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoamHost {
+    pub host: String,
+    /// `scan` or `attestation`.
+    pub origin: String,
+    pub rule_id: String,
+    pub finding_details: String,
+    pub comments: String,
+    /// Set when SEVERITY_OVERRIDE changed this host's severity.
+    pub severity_override: String,
+    pub severity_justification: String,
+    pub sources: Vec<FindingSource>,
+    /// For attestation-origin hosts: the attestation's answer, attestor, date.
+    pub attestation: String,
+}
+
+/// One POA&M item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoamItem {
+    pub item_id: u32,
+    pub control_id: String,
+    pub vuln_id: String,
+    pub rule_id: String,
+    pub rule_ver: String,
+    pub title: String,
+    pub benchmark_id: String,
+    pub benchmark_title: String,
+    pub benchmark_release: String,
+    /// The benchmark's severity (`high|medium|low`, empty if the source gives none).
+    pub raw_severity: String,
+    /// After SEVERITY_OVERRIDE.
+    pub severity: String,
+    /// `I|II|III` of [`Self::severity`].
+    pub cat: String,
+    pub status: String,
+    /// ISO date.
+    pub scheduled_completion: String,
+    pub security_controls: Vec<String>,
+    pub ia_controls: String,
+    pub mitigations: String,
+    pub impact_description: String,
+    pub recommendations: String,
+    pub office: String,
+    pub resources_required: String,
+    pub hosts: Vec<PoamHost>,
+}
+
+/// `poam.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoamFile {
+    pub schema: String,
+    pub exported_at: String,
+    pub days_to_completion: [i64; 3],
+    pub items: Vec<PoamItem>,
+}
+
+pub const SCHEMA: &str = "stigpack.poam/1";
+
+impl PoamFile {
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    pub fn from_json(bytes: &[u8]) -> Result<PoamFile, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
+
+fn severity_rank(s: Option<Severity>) -> u8 {
+    match s {
+        Some(Severity::High) => 0,
+        Some(Severity::Medium) => 1,
+        Some(Severity::Low) => 2,
+        None => 3,
+    }
+}
+
+/// Sort key that orders `V-9` before `V-10`.
+pub fn natural_key(id: &str) -> (String, u64, String) {
+    let digits_at = id
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_digit())
+        .last()
+        .map(|(i, _)| i)
+        .unwrap_or(id.len());
+    let number = id[digits_at..].parse::<u64>().unwrap_or(0);
+    (id[..digits_at].to_owned(), number, id.to_owned())
+}
+
+/// Builds the POA&M of a fleet.
+pub fn build(
+    fleet: &FleetView,
+    attestations: Option<&AttestationFile>,
+    opts: &PoamOptions,
+) -> PoamFile {
+    // (severity rank, natural control id, control id) -> hosts
+    type Key = (u8, (String, u64, String), Option<Severity>);
+    let mut groups: BTreeMap<Key, Vec<PoamHost>> = BTreeMap::new();
+    for host in &fleet.hosts {
+        for c in &host.controls {
+            let attestation = attestations.and_then(|f| f.get(&host.name, &c.control_id));
+            let (origin, att_text) = match (c.status, attestation) {
+                (Status::Open, _) => ("scan", String::new()),
+                (Status::NotReviewed, Some(a))
+                    if matches!(
+                        a.status,
+                        AttestationStatus::NonCompliant | AttestationStatus::PartiallyCompliant
+                    ) =>
+                {
+                    let mut t = format!(
+                        "{} per attestation by {}",
+                        a.status.as_str(),
+                        a.attestor_name
+                    );
+                    if !a.attestor_role.is_empty() {
+                        t.push_str(&format!(" ({})", a.attestor_role));
+                    }
+                    t.push_str(&format!(" on {}", a.attestation_date));
+                    if !a.compliance_evidence.is_empty() {
+                        t.push_str(&format!("; evidence: {}", a.compliance_evidence));
+                    }
+                    if !a.known_limitations.is_empty() {
+                        t.push_str(&format!("; known limitations: {}", a.known_limitations));
+                    }
+                    ("attestation", t)
+                }
+                _ => continue,
+            };
+            let eff = c.effective_severity();
+            let overridden = c.severity_override.is_some() && c.severity_override != c.raw_severity;
+            let key = (severity_rank(eff), natural_key(&c.control_id), eff);
+            groups.entry(key).or_default().push(PoamHost {
+                host: host.name.clone(),
+                origin: origin.to_owned(),
+                rule_id: c.rule_id.clone(),
+                finding_details: c.finding_details.clone(),
+                comments: c.comments.clone(),
+                severity_override: if overridden {
+                    eff.map(severity_word).unwrap_or("").to_owned()
+                } else {
+                    String::new()
+                },
+                severity_justification: if overridden {
+                    c.severity_justification.clone()
+                } else {
+                    String::new()
+                },
+                sources: c
+                    .sources
+                    .iter()
+                    .filter(|h| h.status == c.status)
+                    .map(|h| {
+                        let s = &host.sources[h.source];
+                        FindingSource {
+                            file: s.file.clone(),
+                            tool: s.tool.clone(),
+                            scanned_at: s.scanned_at.clone(),
+                        }
+                    })
+                    .collect(),
+                attestation: att_text,
+            });
+        }
+    }
+
+    let export_date = Date::from_unix_seconds(opts.exported_at);
+    let mut items = Vec::with_capacity(groups.len());
+    for ((_, (_, _, control_id), eff), mut hosts) in groups {
+        hosts.sort_by(|a, b| a.host.cmp(&b.host));
+        let meta = fleet.rule(&control_id).cloned().unwrap_or_default();
+        let days = match eff {
+            Some(Severity::High) => opts.days[0],
+            Some(Severity::Low) => opts.days[2],
+            _ => opts.days[1],
+        };
+        items.push(PoamItem {
+            item_id: items.len() as u32 + 1,
+            control_id: control_id.clone(),
+            vuln_id: meta.vuln_id.clone(),
+            rule_id: meta.rule_id.clone(),
+            rule_ver: meta.rule_ver.clone(),
+            title: meta.title.clone(),
+            benchmark_id: meta.benchmark_id.clone(),
+            benchmark_title: meta.benchmark_title.clone(),
+            benchmark_release: meta.benchmark_release.clone(),
+            raw_severity: meta.severity.map(severity_word).unwrap_or("").to_owned(),
+            severity: eff.map(severity_word).unwrap_or("").to_owned(),
+            cat: eff.map(cat).unwrap_or("").to_owned(),
+            status: "Ongoing".to_owned(),
+            scheduled_completion: export_date.add_days(days).to_string(),
+            security_controls: meta.ccis.clone(),
+            ia_controls: meta.ia_controls.clone(),
+            mitigations: meta.mitigations.clone(),
+            impact_description: meta.potential_impact.clone(),
+            recommendations: meta.fix_text.clone(),
+            office: opts.office.clone(),
+            resources_required: opts.resources_required.clone(),
+            hosts,
+        });
+    }
+    PoamFile {
+        schema: SCHEMA.to_owned(),
+        exported_at: crate::civil_date::rfc3339_utc(opts.exported_at),
+        days_to_completion: opts.days,
+        items,
+    }
+}
+
+/// Texts derived from an item, shared by the CSV layouts and the summary.
+impl PoamItem {
+    pub fn host_names(&self) -> Vec<&str> {
+        self.hosts.iter().map(|h| h.host.as_str()).collect()
+    }
+
+    /// eMASS risk level of the effective severity (`High|Moderate|Low`).
+    pub fn risk_level(&self) -> &'static str {
+        match self.severity.as_str() {
+            "high" => "High",
+            "medium" => "Moderate",
+            "low" => "Low",
+            _ => "",
+        }
+    }
+
+    /// "Evaluate-STIG 1.2507 scan of 2025-01-05 (3 hosts); ..." over all hosts.
+    pub fn scan_summary(&self) -> String {
+        let mut scans: BTreeMap<(String, String), usize> = BTreeMap::new();
+        let mut attested = 0usize;
+        for h in &self.hosts {
+            if h.origin == "attestation" {
+                attested += 1;
+                continue;
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            for s in &h.sources {
+                let tool = if s.tool.trim().is_empty() {
+                    "an unnamed scanner".to_owned()
+                } else {
+                    s.tool.clone()
+                };
+                let at = if s.scanned_at.trim().is_empty() {
+                    "an unstated date".to_owned()
+                } else {
+                    s.scanned_at.clone()
+                };
+                if seen.insert((tool.clone(), at.clone())) {
+                    *scans.entry((tool, at)).or_default() += 1;
+                }
+            }
+        }
+        let mut parts: Vec<String> = scans
+            .into_iter()
+            .map(|((tool, at), n)| format!("{tool} scan of {at} ({})", plural(n, "host")))
+            .collect();
+        if attested > 0 {
+            parts.push(format!("manual attestation ({})", plural(attested, "host")));
+        }
+        parts.join("; ")
+    }
+
+    /// Source Identifying Vulnerability.
+    pub fn source_text(&self) -> String {
+        format!(
+            "{} {} ({}), {} / {}: reported by {}",
+            self.benchmark_title,
+            self.benchmark_release,
+            self.benchmark_id,
+            self.vuln_id,
+            self.rule_id,
+            self.scan_summary()
+        )
+    }
+
+    /// Milestone with Completion Dates, dates in the layout's format.
+    pub fn milestone_text(&self, date: &str) -> String {
+        format!(
+            "Remediate {} ({}) on {} per the STIG fix text and verify with a new scan; found by {}. Completion: {}",
+            self.vuln_id,
+            self.rule_ver,
+            plural(self.hosts.len(), "host"),
+            self.scan_summary(),
+            date
+        )
+    }
+
+    /// Control Vulnerability Description: the rule title and the real finding details,
+    /// identical texts grouped under the hosts that reported them.
+    pub fn description(&self) -> String {
+        let mut out = format!("{} ({}): {}", self.vuln_id, self.rule_ver, self.title);
+        let details = group_texts(self.hosts.iter().map(|h| (&h.host, &h.finding_details)));
+        out.push_str("\n\nFinding details:");
+        if details.is_empty() {
+            out.push_str(" none recorded by the scanner");
+        }
+        for (hosts, text) in details {
+            out.push_str(&format!("\n[{}]: {}", hosts.join(", "), text));
+        }
+        out
+    }
+
+    /// Comments: reviewers' comments, severity overrides with their justification,
+    /// attestation answers.
+    pub fn comments_text(&self) -> String {
+        let mut lines = Vec::new();
+        let overrides = group_texts(
+            self.hosts
+                .iter()
+                .filter(|h| !h.severity_override.is_empty())
+                .map(|h| (&h.host, &h.severity_justification)),
+        );
+        let overridden: Vec<&str> = self
+            .hosts
+            .iter()
+            .filter(|h| !h.severity_override.is_empty())
+            .map(|h| h.host.as_str())
+            .collect();
+        if !overridden.is_empty() {
+            lines.push(format!(
+                "Severity overridden from {} to {} (CAT {}) by SEVERITY_OVERRIDE on [{}].",
+                self.raw_severity,
+                self.severity,
+                self.cat,
+                overridden.join(", ")
+            ));
+            for (hosts, text) in overrides {
+                lines.push(format!("Justification [{}]: {}", hosts.join(", "), text));
+            }
+        }
+        if self.severity.is_empty() {
+            lines.push(
+                "The source gives no severity for this rule; scheduled as CAT II.".to_owned(),
+            );
+        }
+        for (hosts, text) in group_texts(self.hosts.iter().map(|h| (&h.host, &h.attestation))) {
+            lines.push(format!("[{}]: {}", hosts.join(", "), text));
+        }
+        for (hosts, text) in group_texts(self.hosts.iter().map(|h| (&h.host, &h.comments))) {
+            lines.push(format!("[{}]: {}", hosts.join(", "), text));
+        }
+        lines.join("\n")
+    }
+}
+
+/// Groups non-empty texts by identical content, each with its hosts, ordered by first host.
+fn group_texts<'a>(
+    pairs: impl Iterator<Item = (&'a String, &'a String)>,
+) -> Vec<(Vec<&'a str>, &'a str)> {
+    let mut groups: Vec<(Vec<&str>, &str)> = Vec::new();
+    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+    for (host, text) in pairs {
+        if text.trim().is_empty() {
+            continue;
+        }
+        match index.get(text.as_str()) {
+            Some(&i) => groups[i].0.push(host),
+            None => {
+                index.insert(text, groups.len());
+                groups.push((vec![host.as_str()], text.as_str()));
+            }
+        }
+    }
+    groups
+}
+
+pub(crate) fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;

@@ -1,0 +1,236 @@
+//! Submission readiness: four flags an assessor can check, each with the controls that
+//! make it false. Computed from the package's contents (checklists, POA&M, attestations,
+//! evidence listing) by the same function at export and at validation, so the manifest's
+//! claim is re-derived, never trusted. Definitions (also in `docs/package.md`), for every
+//! (host, control) pair after the status-precedence rule of [`crate::control_view`]:
+//!
+//! - `allControlsCovered`: the fleet has at least one host, every host has at least one
+//!   control, and every control is decided: by a scanner (not `Not_Reviewed`) or by an
+//!   answered attestation. Failing entries: `host/control` still undecided, or `host/`
+//!   for a host without results.
+//! - `evidencePresent`: every control decided by a person (an answered attestation) has
+//!   evidence: a file under `04_Evidence/<host>/<VulnId or RuleId>/` or the attestation's
+//!   Compliance Evidence text. Scanner-decided controls are evidenced by their raw scan in
+//!   `01_Scans`.
+//! - `poamComplete`: every open control (scan `Open`, or attested NonCompliant /
+//!   PartiallyCompliant) is listed, with its host, in a POA&M item; and no POA&M item
+//!   lists a host on which the control is not open.
+//! - `attestationsComplete`: every `Not_Reviewed` control has an attestation record and
+//!   every record is answered with an attestor and an ISO date.
+//! - `isReady`: all four.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::attest::{effective_status, AttestationFile, AttestationStatus};
+use crate::civil_date::Date;
+use crate::control_view::FleetView;
+use crate::evidence::Evidence;
+use crate::model::Status;
+use crate::poam::PoamFile;
+
+/// The controls (as `host/control`) that make each flag false.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Blocking {
+    pub all_controls_covered: Vec<String>,
+    pub evidence_present: Vec<String>,
+    pub poam_complete: Vec<String>,
+    pub attestations_complete: Vec<String>,
+}
+
+/// The `submissionReadiness` block of the manifest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Readiness {
+    pub all_controls_covered: bool,
+    pub evidence_present: bool,
+    pub poam_complete: bool,
+    pub attestations_complete: bool,
+    pub is_ready: bool,
+    pub blocking: Blocking,
+}
+
+pub fn compute(
+    fleet: &FleetView,
+    poam: &PoamFile,
+    attestations: &AttestationFile,
+    evidence: &Evidence,
+) -> Readiness {
+    let mut b = Blocking::default();
+    let label = |h: &str, c: &str| format!("{h}/{c}");
+
+    if fleet.hosts.is_empty() {
+        b.all_controls_covered.push("(no hosts)".to_owned());
+    }
+    let mut listed: BTreeSet<(String, String)> = BTreeSet::new();
+    for item in &poam.items {
+        for h in &item.hosts {
+            listed.insert((h.host.clone(), item.control_id.clone()));
+        }
+    }
+    let mut open: BTreeSet<(String, String)> = BTreeSet::new();
+    for host in &fleet.hosts {
+        if host.controls.is_empty() {
+            b.all_controls_covered.push(format!("{}/", host.name));
+        }
+        for c in &host.controls {
+            let att = attestations.get(&host.name, &c.control_id);
+            let eff = effective_status(c.status, att);
+            if eff == Status::NotReviewed {
+                b.all_controls_covered
+                    .push(label(&host.name, &c.control_id));
+            }
+            if c.status == Status::NotReviewed {
+                match att {
+                    None => b
+                        .attestations_complete
+                        .push(label(&host.name, &c.control_id)),
+                    Some(a) => {
+                        let answered = a.status != AttestationStatus::Pending;
+                        let well_formed =
+                            a.is_complete() && Date::parse_iso(&a.attestation_date).is_some();
+                        if !well_formed {
+                            b.attestations_complete
+                                .push(label(&host.name, &c.control_id));
+                        }
+                        if answered
+                            && a.compliance_evidence.trim().is_empty()
+                            && evidence
+                                .for_control(&host.name, &c.control_id, &c.rule_id)
+                                .is_empty()
+                        {
+                            b.evidence_present.push(label(&host.name, &c.control_id));
+                        }
+                    }
+                }
+            }
+            if eff == Status::Open {
+                open.insert((host.name.clone(), c.control_id.clone()));
+                if !listed.contains(&(host.name.clone(), c.control_id.clone())) {
+                    b.poam_complete.push(label(&host.name, &c.control_id));
+                }
+            }
+        }
+    }
+    for (h, c) in listed.difference(&open) {
+        b.poam_complete
+            .push(format!("{h}/{c} (listed in the POA&M but not open)"));
+    }
+    // Records for controls that no longer need one do not block; they are reported by
+    // the validator's consistency checks.
+    b.poam_complete.sort();
+    let r = Readiness {
+        all_controls_covered: b.all_controls_covered.is_empty(),
+        evidence_present: b.evidence_present.is_empty(),
+        poam_complete: b.poam_complete.is_empty(),
+        attestations_complete: b.attestations_complete.is_empty(),
+        is_ready: false,
+        blocking: b,
+    };
+    Readiness {
+        is_ready: r.all_controls_covered
+            && r.evidence_present
+            && r.poam_complete
+            && r.attestations_complete,
+        ..r
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::attest::generate;
+    use crate::control_view::testkit::*;
+    use crate::control_view::view;
+    use crate::model::Severity::*;
+    use crate::model::Status::*;
+    use crate::poam::{build, PoamOptions};
+
+    fn fleet() -> FleetView {
+        view(&[
+            host(
+                "web01",
+                vec![checklist(
+                    "web01/a.ckl",
+                    "t",
+                    "",
+                    vec![
+                        rr("V-1", High, Open, "bad"),
+                        rr("V-2", Low, NotReviewed, ""),
+                        rr("V-3", Low, NotAFinding, ""),
+                    ],
+                )],
+            ),
+            host("empty", vec![]),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn each_flag_lists_the_controls_that_make_it_false() {
+        let f = fleet();
+        let att = generate(&f, None);
+        let poam = build(&f, Some(&att), &PoamOptions::default());
+        let r = compute(&f, &poam, &att, &Evidence::default());
+        assert!(!r.is_ready);
+        assert_eq!(r.blocking.all_controls_covered, vec!["empty/", "web01/V-2"]);
+        assert_eq!(r.blocking.attestations_complete, vec!["web01/V-2"]);
+        assert!(r.poam_complete, "{:?}", r.blocking.poam_complete);
+        assert!(r.evidence_present);
+
+        // A POA&M missing its item, and one listing a closed control.
+        let mut broken = poam.clone();
+        broken.items[0].control_id = "V-3".into();
+        let r = compute(&f, &broken, &att, &Evidence::default());
+        assert_eq!(
+            r.blocking.poam_complete,
+            vec![
+                "web01/V-1".to_owned(),
+                "web01/V-3 (listed in the POA&M but not open)".to_owned()
+            ]
+        );
+    }
+
+    #[test]
+    fn answered_attestations_make_a_package_ready_when_evidenced() {
+        let f = view(&[host(
+            "web01",
+            vec![checklist(
+                "web01/a.ckl",
+                "t",
+                "",
+                vec![
+                    rr("V-1", High, Open, "bad"),
+                    rr("V-2", Low, NotReviewed, ""),
+                ],
+            )],
+        )])
+        .unwrap();
+        let mut att = generate(&f, None);
+        att.attestations[0].status = AttestationStatus::Compliant;
+        att.attestations[0].attestor_name = "Ann".into();
+        att.attestations[0].attestation_date = "2025-01-01".into();
+        let poam = build(&f, Some(&att), &PoamOptions::default());
+        let r = compute(&f, &poam, &att, &Evidence::default());
+        assert!(r.all_controls_covered && r.attestations_complete && r.poam_complete);
+        assert_eq!(r.blocking.evidence_present, vec!["web01/V-2"]);
+        assert!(!r.is_ready);
+        let ev = Evidence::from_paths(&["web01/V-2/screenshot.png"]);
+        assert!(compute(&f, &poam, &att, &ev).is_ready);
+        // A NonCompliant answer turns the control into a POA&M obligation.
+        att.attestations[0].status = AttestationStatus::NonCompliant;
+        let r = compute(&f, &poam, &att, &ev);
+        assert_eq!(r.blocking.poam_complete, vec!["web01/V-2"]);
+        let poam = build(&f, Some(&att), &PoamOptions::default());
+        assert!(compute(&f, &poam, &att, &ev).is_ready);
+        // A malformed date in the file is not an answer.
+        att.attestations[0].attestation_date = "1/1/2025".into();
+        assert_eq!(
+            compute(&f, &poam, &att, &ev).blocking.attestations_complete,
+            vec!["web01/V-2"]
+        );
+    }
+}

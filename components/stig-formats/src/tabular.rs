@@ -1,0 +1,108 @@
+//! CSV output that is safe to open in a spreadsheet.
+//!
+//! Package CSVs (POA&M, indexes, attestation templates) carry text a scanned host controls:
+//! finding details, comments, host names. An assessor opens them in Excel or LibreOffice,
+//! where a cell beginning with `=`, `+`, `-`, `@`, TAB or CR is taken as a formula
+//! (CSV/formula injection, OWASP). The rule applied to EVERY cell, headers included:
+//!
+//! > If a cell's text begins with `=`, `+`, `-`, `@`, U+0009 (TAB) or U+000D (CR), a single
+//! > apostrophe `'` is put in front of it. Nothing else is changed: quotes, angle brackets,
+//! > commas and newlines are kept exactly and handled by RFC 4180 quoting.
+//!
+//! The apostrophe is the spreadsheet convention for "this is text": Excel hides it and shows
+//! the original characters. Records end with CRLF (RFC 4180); a field is quoted when it
+//! contains `,`, `"`, CR or LF, with inner quotes doubled. No byte-order mark is written.
+
+/// The characters that make a spreadsheet read a cell as a formula.
+pub const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Applies the formula-injection rule above to one cell.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some(c) if FORMULA_TRIGGERS.contains(&c) => std::borrow::Cow::Owned(format!("'{cell}")),
+        _ => std::borrow::Cow::Borrowed(cell),
+    }
+}
+
+/// Appends one neutralised, RFC 4180-quoted field (without separator) to `out`.
+pub fn push_field(out: &mut String, cell: &str) {
+    let cell = neutralise(cell);
+    if cell.contains([',', '"', '\r', '\n']) {
+        out.push('"');
+        for c in cell.chars() {
+            if c == '"' {
+                out.push('"');
+            }
+            out.push(c);
+        }
+        out.push('"');
+    } else {
+        out.push_str(&cell);
+    }
+}
+
+/// Appends one record (fields joined by `,`, terminated by CRLF).
+pub fn push_record<S: AsRef<str>>(out: &mut String, fields: &[S]) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_field(out, f.as_ref());
+    }
+    out.push_str("\r\n");
+}
+
+/// A whole CSV document from a header and rows.
+pub fn document<S: AsRef<str>>(header: &[&str], rows: &[Vec<S>]) -> String {
+    let mut out = String::new();
+    push_record(&mut out, header);
+    for row in rows {
+        push_record(&mut out, row);
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_trigger_is_neutralised_and_nothing_else_changes() {
+        for hostile in [
+            "=HYPERLINK(\"http://evil\",\"x\")",
+            "+1+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+        ] {
+            let n = neutralise(hostile);
+            assert!(n.starts_with('\''), "{hostile:?} -> {n:?}");
+            assert_eq!(&n[1..], hostile);
+        }
+        for benign in ["<b>\"quoted\" & 'single'</b>", "V-1234", " =1", "a=b", ""] {
+            assert_eq!(neutralise(benign), benign);
+        }
+    }
+
+    #[test]
+    fn quoting_keeps_quotes_commas_newlines_and_brackets() {
+        let mut out = String::new();
+        push_record(
+            &mut out,
+            &["a,b", "say \"hi\"", "line1\nline2", "<x>", "=1+1", "plain"],
+        );
+        assert_eq!(
+            out,
+            "\"a,b\",\"say \"\"hi\"\"\",\"line1\nline2\",<x>,'=1+1,plain\r\n"
+        );
+    }
+
+    #[test]
+    fn a_quoted_cr_trigger_is_neutralised_before_quoting() {
+        let mut out = String::new();
+        push_field(&mut out, "\r\n=cmd");
+        assert_eq!(out, "\"'\r\n=cmd\"");
+    }
+}
