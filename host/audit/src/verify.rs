@@ -1,0 +1,437 @@
+//! `verify`: recomputes the hash chain and the Merkle tree from the log bytes alone and
+//! says where and how the log was damaged.
+//!
+//! Fast path: the file is read in large blocks; the lines of a block are split between
+//! worker threads that each compute, per line, the chain hash, the leaf hash and the
+//! canonical-entry check; the calling thread then checks `seq` and `prev` in order and
+//! folds the leaves into a streaming tree ([`TreeBuilder`], O(log n) memory). Nothing
+//! from the tree index is trusted.
+//!
+//! On the first anomaly the fast path stops and a slow, in-memory pass over the whole log
+//! classifies it (edited, reordered, deleted, inserted, ...): failures are rare and
+//! worth a precise answer more than speed.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::canonical::{check_line, LineFacts, LineProblem};
+use crate::checkpoint::{Checkpoint, VerifierKey};
+use crate::merkle::{leaf_hash, Hash, TreeBuilder};
+use crate::AuditError;
+
+const BLOCK: usize = 16 << 20;
+
+/// What kind of damage was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    /// An entry's bytes changed after it was written.
+    Edited,
+    /// Entries are out of order.
+    Reordered,
+    /// Entries are missing from the middle.
+    Deleted,
+    /// A line that was never appended sits between entries.
+    Inserted,
+    /// The log is shorter than a checkpoint says it was.
+    Truncated,
+    /// The log's first `checkpoint.size` entries do not hash to the checkpoint's root:
+    /// history was rewritten (or the whole log replaced).
+    CheckpointMismatch,
+    /// The checkpoint is not signed by the trusted key.
+    UntrustedCheckpoint,
+    /// The last line has no newline: an interrupted append (`audit repair` fixes it).
+    TornTail,
+    /// A line is not JSON.
+    BadJson,
+    /// A line is JSON but not in canonical form.
+    NonCanonical,
+    /// A line is canonical JSON but not an entry.
+    BadSchema,
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// The first entry affected (0-based position in the log), when known.
+    pub seq: Option<u64>,
+    /// The kind of damage.
+    pub kind: FailureKind,
+    /// A sentence for humans.
+    pub detail: String,
+}
+
+/// Which checkpoint was checked and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckpointCheck {
+    /// Its tree size.
+    pub size: u64,
+    /// Its root (hex).
+    pub root: String,
+    /// Whether it carried a valid signature by the trusted key (None: no key given).
+    pub signature_valid: Option<bool>,
+    /// Whether today's log extends it (same root over the first `size` entries).
+    pub consistent: bool,
+}
+
+/// The outcome of [`verify`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    /// The log.
+    pub path: PathBuf,
+    /// True when nothing is wrong.
+    pub ok: bool,
+    /// Complete lines in the log.
+    pub entries: u64,
+    /// RFC 6962 root over the complete lines (hex), when the chain is intact.
+    pub root: Option<String>,
+    /// The checkpoint comparison, if one was given.
+    pub checkpoint: Option<CheckpointCheck>,
+    /// Findings, first (lowest seq) first.
+    pub failures: Vec<Failure>,
+}
+
+impl VerifyReport {
+    /// The first damaged entry, if any.
+    pub fn first_bad_seq(&self) -> Option<u64> {
+        self.failures.iter().find_map(|f| f.seq)
+    }
+
+    /// The first finding.
+    pub fn first_failure(&self) -> Option<&Failure> {
+        self.failures.first()
+    }
+}
+
+/// Per-line results computed by the workers.
+struct LineResult {
+    chain: Hash,
+    leaf: Hash,
+    facts: Result<LineFacts, LineProblem>,
+}
+
+fn analyse_line(line: &[u8]) -> LineResult {
+    LineResult {
+        chain: Sha256::digest(line).into(),
+        leaf: leaf_hash(line),
+        facts: check_line(line),
+    }
+}
+
+/// Verifies the log at `path`: every line canonical, `seq` = position, `prev` = SHA-256 of
+/// the previous line, no torn tail; and, given a checkpoint, that its tree is a prefix of
+/// today's (catches truncation and rewritten history). With `trusted_key`, the checkpoint
+/// must also carry that key's signature (catches a forged log with a forged checkpoint).
+///
+/// I/O problems are errors; everything about the content is in the report.
+pub fn verify(
+    path: &Path,
+    checkpoint: Option<&Checkpoint>,
+    trusted_key: Option<&VerifierKey>,
+) -> Result<VerifyReport, AuditError> {
+    let mut file = File::open(path).map_err(AuditError::io(path, "open audit log"))?;
+    let want_prefix = checkpoint.map(|c| c.size);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+
+    let mut builder = TreeBuilder::new();
+    let mut prefix_root: Option<Hash> = if want_prefix == Some(0) { Some(builder.root()) } else { None };
+    let mut last_chain: Hash = [0u8; 32];
+    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK + 4096);
+    let mut carry_len = 0usize;
+    let mut chain_broken = false;
+    let mut torn: Option<(u64, u64)> = None; // (offset, len)
+    let mut offset_of_buf = 0u64;
+
+    'read: loop {
+        buf.resize(carry_len + BLOCK, 0);
+        let mut filled = carry_len;
+        while filled < buf.len() {
+            let n = file.read(&mut buf[filled..]).map_err(AuditError::io(path, "read"))?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        let eof = filled < buf.len();
+        buf.truncate(filled);
+        let end = match memchr::memrchr(b'\n', &buf) {
+            Some(p) => p + 1,
+            None => 0,
+        };
+        let region = &buf[..end];
+        // Split the region between workers at line boundaries.
+        let mut cuts = vec![0usize];
+        for t in 1..threads {
+            let target = region.len() * t / threads;
+            let prev = *cuts.last().unwrap_or(&0);
+            let cut = if target <= prev {
+                prev
+            } else {
+                memchr::memchr(b'\n', &region[target..]).map_or(region.len(), |p| target + p + 1)
+            };
+            cuts.push(cut.max(prev));
+        }
+        cuts.push(region.len());
+        let results: Vec<Vec<LineResult>> = std::thread::scope(|s| {
+            let handles: Vec<_> = cuts
+                .windows(2)
+                .map(|w| {
+                    let part = &region[w[0]..w[1]];
+                    s.spawn(move || {
+                        let mut out = Vec::with_capacity(part.len() / 200 + 1);
+                        let mut start = 0;
+                        for nl in memchr::memchr_iter(b'\n', part) {
+                            out.push(analyse_line(&part[start..nl]));
+                            start = nl + 1;
+                        }
+                        out
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        });
+        for r in results.iter().flatten() {
+            let i = builder.size();
+            let ok = match &r.facts {
+                Ok(f) => f.seq == i && f.prev == last_chain,
+                Err(_) => false,
+            };
+            if !ok {
+                chain_broken = true;
+                break 'read;
+            }
+            last_chain = r.chain;
+            builder.push(r.leaf);
+            if want_prefix == Some(builder.size()) {
+                prefix_root = Some(builder.root());
+            }
+        }
+        offset_of_buf += end as u64;
+        let rest = buf.len() - end;
+        buf.copy_within(end.., 0);
+        carry_len = rest;
+        if eof {
+            if rest > 0 {
+                torn = Some((offset_of_buf, rest as u64));
+            }
+            break;
+        }
+    }
+
+    if chain_broken {
+        return slow_report(path, checkpoint, trusted_key);
+    }
+    let entries = builder.size();
+    let root = builder.root();
+    let mut failures = Vec::new();
+    if let Some((offset, len)) = torn {
+        failures.push(Failure {
+            seq: Some(entries),
+            kind: FailureKind::TornTail,
+            detail: format!(
+                "the last line (would be seq {entries}) is torn: {len} bytes at offset {offset} without a newline; \
+                 `stigpack audit repair` removes it"
+            ),
+        });
+    }
+    let cp_check = checkpoint.map(|cp| check_checkpoint(cp, trusted_key, entries, prefix_root, &mut failures));
+    failures.sort_by_key(|f| f.seq.unwrap_or(u64::MAX));
+    Ok(VerifyReport {
+        path: path.to_owned(),
+        ok: failures.is_empty(),
+        entries,
+        root: Some(hex::encode(root)),
+        checkpoint: cp_check,
+        failures,
+    })
+}
+
+fn check_checkpoint(
+    cp: &Checkpoint,
+    trusted_key: Option<&VerifierKey>,
+    entries: u64,
+    prefix_root: Option<Hash>,
+    failures: &mut Vec<Failure>,
+) -> CheckpointCheck {
+    let signature_valid = trusted_key.map(|k| cp.verify_signature(k));
+    if signature_valid == Some(false) {
+        failures.push(Failure {
+            seq: None,
+            kind: FailureKind::UntrustedCheckpoint,
+            detail: format!(
+                "the checkpoint (size {}) carries no valid signature by the trusted key {:?}",
+                cp.size,
+                trusted_key.map(|k| k.name.as_str()).unwrap_or_default()
+            ),
+        });
+    }
+    let consistent = if cp.size > entries {
+        failures.push(Failure {
+            seq: Some(entries),
+            kind: FailureKind::Truncated,
+            detail: format!(
+                "the checkpoint commits to {} entries but the log has {entries}: entries {entries}..{} were removed",
+                cp.size,
+                cp.size - 1
+            ),
+        });
+        false
+    } else if prefix_root != Some(cp.root) {
+        failures.push(Failure {
+            seq: None,
+            kind: FailureKind::CheckpointMismatch,
+            detail: format!(
+                "the first {} entries do not hash to the checkpoint's root: history was rewritten or the log replaced",
+                cp.size
+            ),
+        });
+        false
+    } else {
+        true
+    };
+    CheckpointCheck {
+        size: cp.size,
+        root: hex::encode(cp.root),
+        signature_valid,
+        consistent,
+    }
+}
+
+/// The slow pass: everything in memory, every anomaly classified.
+fn slow_report(
+    path: &Path,
+    checkpoint: Option<&Checkpoint>,
+    trusted_key: Option<&VerifierKey>,
+) -> Result<VerifyReport, AuditError> {
+    let data = std::fs::read(path).map_err(AuditError::io(path, "read"))?;
+    let end = memchr::memrchr(b'\n', &data).map_or(0, |p| p + 1);
+    let lines: Vec<&[u8]> = if end == 0 {
+        Vec::new()
+    } else {
+        data[..end - 1].split(|b| *b == b'\n').collect()
+    };
+    let results: Vec<LineResult> = lines.iter().map(|l| analyse_line(l)).collect();
+    let n = results.len() as u64;
+    let mut failures = Vec::new();
+    if let Some(f) = classify(&results) {
+        failures.push(f);
+    }
+    let mut prefix_root = None;
+    if let Some(cp) = checkpoint {
+        if cp.size <= n {
+            let mut b = TreeBuilder::new();
+            for r in results.iter().take(cp.size as usize) {
+                b.push(r.leaf);
+            }
+            prefix_root = Some(b.root());
+        }
+    }
+    if end < data.len() {
+        failures.push(Failure {
+            seq: Some(n),
+            kind: FailureKind::TornTail,
+            detail: format!(
+                "the last line (would be seq {n}) is torn: {} bytes at offset {end} without a newline",
+                data.len() - end
+            ),
+        });
+    }
+    let cp_check = checkpoint.map(|cp| check_checkpoint(cp, trusted_key, n, prefix_root, &mut failures));
+    failures.sort_by_key(|f| f.seq.unwrap_or(u64::MAX));
+    Ok(VerifyReport {
+        path: path.to_owned(),
+        ok: failures.is_empty(),
+        entries: n,
+        root: None,
+        checkpoint: cp_check,
+        failures,
+    })
+}
+
+/// Finds and names the first chain anomaly.
+fn classify(r: &[LineResult]) -> Option<Failure> {
+    let n = r.len();
+    let expected_prev = |i: usize| -> Hash { if i == 0 { [0u8; 32] } else { r[i - 1].chain } };
+    let link_ok = |i: usize| -> bool { matches!(&r[i].facts, Ok(f) if f.prev == expected_prev(i)) };
+    let seq_of = |i: usize| -> Option<u64> { r[i].facts.as_ref().ok().map(|f| f.seq) };
+    let fail = |i: usize, kind: FailureKind, detail: String| Failure { seq: Some(i as u64), kind, detail };
+    for i in 0..n {
+        let facts = match &r[i].facts {
+            Ok(f) => *f,
+            Err(p) => {
+                let kind = match p {
+                    LineProblem::BadJson(_) => FailureKind::BadJson,
+                    LineProblem::NonCanonical => FailureKind::NonCanonical,
+                    LineProblem::BadSchema(_) => FailureKind::BadSchema,
+                };
+                return Some(fail(i, kind, format!("line {} (seq {i}): {p}", i + 1)));
+            }
+        };
+        let seq_ok = facts.seq == i as u64;
+        let linked = link_ok(i);
+        if seq_ok && linked {
+            continue;
+        }
+        // A line whose removal restores the chain was inserted.
+        if i + 1 < n
+            && seq_of(i + 1) == Some(i as u64)
+            && matches!(&r[i + 1].facts, Ok(f) if f.prev == expected_prev(i))
+        {
+            return Some(fail(
+                i,
+                FailureKind::Inserted,
+                format!("line {} was inserted before entry {i}: without it the chain is intact", i + 1),
+            ));
+        }
+        if !seq_ok && linked {
+            return Some(fail(
+                i,
+                FailureKind::Edited,
+                format!("entry {i} was edited: it links to its predecessor but says seq {}", facts.seq),
+            ));
+        }
+        if !seq_ok {
+            let s = facts.seq;
+            if s > i as u64 {
+                if let Some(j) = (i + 1..n).find(|&j| seq_of(j) == Some(i as u64)) {
+                    return Some(fail(
+                        i,
+                        FailureKind::Reordered,
+                        format!("entries are out of order: line {} holds seq {s}, entry {i} is at line {}", i + 1, j + 1),
+                    ));
+                }
+                return Some(fail(
+                    i,
+                    FailureKind::Deleted,
+                    format!("entries {i}..{} are missing: line {} holds seq {s}", s - 1, i + 1),
+                ));
+            }
+            if (0..i).any(|j| seq_of(j) == Some(s)) || (i + 1..n).any(|j| seq_of(j) == Some(i as u64)) {
+                return Some(fail(
+                    i,
+                    FailureKind::Reordered,
+                    format!("entries are out of order: line {} holds seq {s}", i + 1),
+                ));
+            }
+            return Some(fail(i, FailureKind::Edited, format!("entry {i} was edited (it says seq {s})")));
+        }
+        // seq is right but prev does not match the previous line.
+        if i == 0 || (i + 1 < n && !link_ok(i + 1)) {
+            return Some(fail(
+                i,
+                FailureKind::Edited,
+                format!("entry {i} was edited: its bytes no longer match what entry {} recorded", i + 1),
+            ));
+        }
+        return Some(fail(
+            i - 1,
+            FailureKind::Edited,
+            format!("entry {} was edited: its bytes no longer match the prev recorded by entry {i}", i - 1),
+        ));
+    }
+    None
+}
