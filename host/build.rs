@@ -1,1 +1,257 @@
-fn main() {}
+//! Compiles every guest component under `components/guests` for `wasm32-wasip2` and
+//! embeds the bytes in the `stigpack` binary, so `cargo build` alone yields a working tool.
+//!
+//! Modelled on wasmtime's `crates/test-programs/artifacts/build.rs`: a nested cargo with
+//! its own target directory (no lock contention with the outer build), inherited flags
+//! cleared, and `rerun-if-changed` lines taken from the guests' `.d` files. Guest builds
+//! are reproducible: absolute paths (the checkout, the cargo registry, the toolchain, the
+//! target directory) are remapped, so the bytes do not depend on where the tree lives.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+const TARGET: &str = "wasm32-wasip2";
+
+fn main() {
+    if let Err(msg) = run() {
+        // One line, saying what to do; cargo fails the build on `cargo::error`.
+        println!("cargo::error={msg}");
+    }
+}
+
+fn run() -> Result<(), String> {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
+    let repo = manifest_dir
+        .parent()
+        .ok_or("host/ has no parent directory")?
+        .to_path_buf();
+    let guests = repo.join("components").join("guests");
+    let out_dir = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?);
+    let target_dir = out_dir.join("guests-target");
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+
+    check_wasm_target(&rustc)?;
+
+    let members = guest_members(&guests)?;
+    let sysroot = command_output(Command::new(&rustc).args(["--print", "sysroot"]))?;
+    let cargo_home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .ok_or("neither CARGO_HOME nor HOME is set")?;
+
+    // Later remaps win when several match, so the most specific (target dir) comes last.
+    let flags = [
+        format!("--remap-path-prefix={}=/stigpack", repo.display()),
+        format!("--remap-path-prefix={}=/cargo", cargo_home.display()),
+        format!("--remap-path-prefix={}=/rustc", sysroot.trim()),
+        format!("--remap-path-prefix={}=/target", target_dir.display()),
+    ]
+    .join("\x1f");
+
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.arg("build")
+        .arg("--release")
+        .arg("--locked")
+        .arg("--target")
+        .arg(TARGET)
+        .arg("--manifest-path")
+        .arg(guests.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir);
+    for m in &members {
+        cmd.arg("-p").arg(&m.name);
+    }
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_MAKEFLAGS",
+        "MAKEFLAGS",
+        "MFLAGS",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("CARGO_ENCODED_RUSTFLAGS", flags);
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not start cargo for the guest components: {e}"))?;
+    if !status.success() {
+        return Err(format!(
+            "building the guest components failed (see above); to rebuild by hand: cargo build --release --target {TARGET} --manifest-path components/guests/Cargo.toml (if Cargo.lock is out of date: cargo update -w --manifest-path components/guests/Cargo.toml)"
+        ));
+    }
+
+    let release = target_dir.join(TARGET).join("release");
+    let mut builtin = String::from("/// (name, bytes, sha256) of every production component.\npub const BUILTIN: &[(&str, &[u8], &str)] = &[\n");
+    let mut test_only = String::from("/// (name, path) of components built only for tests.\n#[allow(dead_code)]\npub const TEST_ONLY: &[(&str, &str)] = &[\n");
+    for m in &members {
+        let file = release.join(format!("{}.wasm", m.name.replace('-', "_")));
+        let bytes = fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let sha = hex::encode(Sha256::digest(&bytes));
+        if m.test_only {
+            let _ = writeln!(test_only, "    ({:?}, {:?}),", m.name, file.display().to_string());
+            println!(
+                "cargo::rustc-env=STIGPACK_TEST_COMPONENT_{}={}",
+                m.name.to_uppercase().replace('-', "_"),
+                file.display()
+            );
+        } else {
+            let _ = writeln!(
+                builtin,
+                "    ({:?}, include_bytes!({:?}), {:?}),",
+                m.name,
+                file.display().to_string(),
+                sha
+            );
+        }
+        emit_deps(&release.join(format!("{}.d", m.name.replace('-', "_"))), &repo);
+    }
+    builtin.push_str("];\n");
+    test_only.push_str("];\n");
+    fs::write(out_dir.join("components.rs"), builtin + &test_only)
+        .map_err(|e| format!("writing components.rs: {e}"))?;
+
+    embed_demo_scans(&repo.join("fixtures").join("scans"), &out_dir)?;
+
+    println!("cargo::rerun-if-changed={}", guests.join("Cargo.toml").display());
+    println!("cargo::rerun-if-changed={}", guests.join("Cargo.lock").display());
+    println!("cargo::rerun-if-changed={}", repo.join("wit").display());
+    for m in &members {
+        println!("cargo::rerun-if-changed={}", m.dir.join("Cargo.toml").display());
+    }
+    Ok(())
+}
+
+struct Member {
+    name: String,
+    dir: PathBuf,
+    test_only: bool,
+}
+
+/// Every guest crate that builds a component (`crate-type = ["cdylib"]`), sorted by name.
+/// A crate marks itself test-only with `[package.metadata.stigpack] test-only = true`.
+fn guest_members(guests: &Path) -> Result<Vec<Member>, String> {
+    let mut out = Vec::new();
+    let rd = fs::read_dir(guests).map_err(|e| format!("{}: {e}", guests.display()))?;
+    for entry in rd.flatten() {
+        let toml = entry.path().join("Cargo.toml");
+        let Ok(text) = fs::read_to_string(&toml) else {
+            continue;
+        };
+        if !text.contains("cdylib") {
+            continue;
+        }
+        let name = text
+            .lines()
+            .find_map(|l| {
+                let l = l.trim();
+                l.strip_prefix("name")
+                    .map(|r| r.trim_start())
+                    .and_then(|r| r.strip_prefix('='))
+                    .map(|r| r.trim().trim_matches('"').to_string())
+            })
+            .ok_or_else(|| format!("{}: no package name", toml.display()))?;
+        out.push(Member {
+            name,
+            dir: entry.path(),
+            test_only: text.contains("test-only = true"),
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+fn check_wasm_target(rustc: &str) -> Result<(), String> {
+    let missing = "the wasm32-wasip2 target is not installed; run: rustup target add wasm32-wasip2 (offline here: ../shared/toolchain/install-wasm-target.sh)";
+    let libdir = command_output(Command::new(rustc).args(["--print", "target-libdir", "--target", TARGET]))
+        .map_err(|_| missing.to_string())?;
+    let has_std = fs::read_dir(libdir.trim())
+        .map(|rd| {
+            rd.flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("libstd-"))
+        })
+        .unwrap_or(false);
+    if has_std {
+        Ok(())
+    } else {
+        Err(missing.to_string())
+    }
+}
+
+fn command_output(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd.output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Turn a guest's `.d` file into `rerun-if-changed` lines for the sources in this repo.
+fn emit_deps(dfile: &Path, repo: &Path) {
+    let Ok(text) = fs::read_to_string(dfile) else {
+        return;
+    };
+    for line in text.lines() {
+        let Some((_, deps)) = line.split_once(": ") else {
+            continue;
+        };
+        // Paths are space separated, with spaces inside paths escaped as "\ ".
+        let mut cur = String::new();
+        let mut chars = deps.chars().peekable();
+        let mut paths = Vec::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' if chars.peek() == Some(&' ') => {
+                    cur.push(' ');
+                    chars.next();
+                }
+                ' ' => paths.push(std::mem::take(&mut cur)),
+                _ => cur.push(c),
+            }
+        }
+        paths.push(cur);
+        for p in paths.into_iter().filter(|p| !p.is_empty()) {
+            if Path::new(&p).starts_with(repo) {
+                println!("cargo::rerun-if-changed={p}");
+            }
+        }
+    }
+}
+
+/// Embed the project's fixture scans for `stigpack demo`, sorted by path.
+fn embed_demo_scans(root: &Path, out_dir: &Path) -> Result<(), String> {
+    let mut files = Vec::new();
+    collect(root, root, &mut files);
+    files.sort();
+    let mut src = String::from("/// (path relative to the results root, bytes) of the demo fleet's scans.\npub const DEMO_SCANS: &[(&str, &[u8])] = &[\n");
+    for (rel, abs) in &files {
+        let _ = writeln!(src, "    ({rel:?}, include_bytes!({abs:?})),");
+    }
+    src.push_str("];\n");
+    println!("cargo::rerun-if-changed={}", root.display());
+    fs::write(out_dir.join("demo_scans.rs"), src).map_err(|e| format!("writing demo_scans.rs: {e}"))
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            println!("cargo::rerun-if-changed={}", p.display());
+            collect(root, &p, out);
+        } else if let Ok(rel) = p.strip_prefix(root) {
+            let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            out.push((rel, p.display().to_string()));
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Shared plumbing for stigpack's guest components.
+//!
+//! The sandbox gives a component `/input` (read-only) and `/output` (writable). Directory
+//! listings come back in host order, which differs between file systems, so every walk
+//! here is sorted: that is what makes a component's output independent of where it ran.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Where the host mounts the inputs (read-only).
+pub const INPUT: &str = "/input";
+/// Where the host mounts the output staging directory.
+pub const OUTPUT: &str = "/output";
+
+/// A file found under `/input`.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    /// Path relative to `/input`, `/` separated: the name reported in errors.
+    pub rel: String,
+    pub path: PathBuf,
+}
+
+/// Every regular file below `dir` (relative to `/input`), sorted by relative path bytes.
+/// Symlinks are not followed: the sandbox would refuse them anyway, and a component must
+/// not depend on what they point to.
+pub fn walk_input(dir: &str) -> io::Result<Vec<InputFile>> {
+    let root = Path::new(INPUT).join(dir);
+    let mut out = Vec::new();
+    if !root.exists() {
+        return Ok(out);
+    }
+    walk(&root, dir.trim_matches('/'), &mut out)?;
+    out.sort_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
+    Ok(out)
+}
+
+fn walk(dir: &Path, rel: &str, out: &mut Vec<InputFile>) -> io::Result<()> {
+    let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let child_rel = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
+        let ft = e.file_type()?;
+        if ft.is_dir() {
+            walk(&e.path(), &child_rel, out)?;
+        } else if ft.is_file() {
+            out.push(InputFile {
+                rel: child_rel,
+                path: e.path(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Immediate subdirectories of `dir` (relative to `/input`), sorted.
+pub fn subdirs(dir: &str) -> io::Result<Vec<String>> {
+    let root = Path::new(INPUT).join(dir);
+    let mut names = Vec::new();
+    if !root.exists() {
+        return Ok(names);
+    }
+    for e in fs::read_dir(root)? {
+        let e = e?;
+        if e.file_type()?.is_dir() {
+            names.push(e.file_name().to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Writes files under `/output` and remembers their relative paths for `run`'s result.
+#[derive(Debug, Default)]
+pub struct Outputs {
+    written: Vec<String>,
+}
+
+impl Outputs {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Write `bytes` to `/output/<rel>`, creating parent directories. `rel` must be a
+    /// relative `/`-separated path; the host re-checks every name it receives.
+    pub fn write(&mut self, rel: &str, bytes: &[u8]) -> io::Result<()> {
+        if rel.is_empty() || rel.starts_with('/') || rel.split('/').any(|c| c == ".." || c.is_empty()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("refusing output path {rel:?}"),
+            ));
+        }
+        let path = Path::new(OUTPUT).join(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        let mut f = fs::File::create(&path)?;
+        f.write_all(bytes)?;
+        self.written.push(rel.to_string());
+        Ok(())
+    }
+
+    /// The relative paths written so far, sorted.
+    pub fn finish(mut self) -> Vec<String> {
+        self.written.sort();
+        self.written.dedup();
+        self.written
+    }
+}
+
+/// Parse `options` into a lookup helper.
+#[derive(Debug, Clone, Default)]
+pub struct Options(pub Vec<(String, String)>);
+
+impl Options {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}

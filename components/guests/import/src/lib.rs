@@ -1,0 +1,118 @@
+//! The `import` component: raw scan files in, the canonical model out.
+//!
+//! Input layout: `/input/scans/<host>/**` (whatever the scanners wrote) and optionally
+//! `/input/benchmarks/*.xml` (DISA XCCDF benchmarks, for XCCDF results that do not carry
+//! their rules). Output: `/output/hosts/<host>.json` per host and
+//! `/output/import-report.json` listing every file set aside and why.
+
+use std::collections::BTreeMap;
+
+use guest_kit::{walk_input, subdirs, Outputs};
+use stig_formats::import::{classify, HostImport, InputKind, SetAside};
+use stig_formats::model::StigChecklist;
+
+wit_bindgen::generate!({
+    world: "transform",
+    path: "../../../wit/since_v0.1.0",
+});
+
+use stigpack::component::types::InputProblem;
+
+
+
+struct Import;
+
+fn invalid(file: &str, reason: impl ToString) -> RunError {
+    RunError::InvalidInput(InputProblem {
+        file: file.to_string(),
+        reason: reason.to_string(),
+    })
+}
+
+fn format_error(e: stig_formats::Error) -> RunError {
+    let file = e.file.clone();
+    invalid(&file, e.kind)
+}
+
+impl Guest for Import {
+    fn info() -> ComponentInfo {
+        ComponentInfo {
+            name: "import".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            summary: "reads CKL, CKLB and XCCDF scan results per host into the canonical model".into(),
+            produces: vec!["hosts/<host>.json".into(), "import-report.json".into()],
+        }
+    }
+
+    fn run(_ctx: RunContext) -> Result<Vec<String>, RunError> {
+        let mut out = Outputs::new();
+        let benchmarks = read_benchmarks()?;
+        let hosts = subdirs("scans").map_err(|e| RunError::Internal(format!("listing /input/scans: {e}")))?;
+        let mut seen_folded: BTreeMap<String, String> = BTreeMap::new();
+        let mut report: BTreeMap<String, Vec<SetAside>> = BTreeMap::new();
+        for host in &hosts {
+            let dir = format!("scans/{host}");
+            stig_formats::safe_host_component(host).map_err(|e| invalid(&dir, e.kind))?;
+            if let Some(other) = seen_folded.insert(host.to_lowercase(), host.clone()) {
+                return Err(invalid(
+                    &dir,
+                    format!("host name differs from scans/{other} only in letter case; on Windows they are the same host"),
+                ));
+            }
+            let mut imp = HostImport::new(host);
+            let files = walk_input(&dir).map_err(|e| RunError::Internal(format!("listing /input/{dir}: {e}")))?;
+            for f in files {
+                let bytes = std::fs::read(&f.path).map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
+                let name = f.rel.as_str();
+                match classify(name, &bytes) {
+                    InputKind::Ckl => {
+                        let mut c = stig_formats::ckl::read(&bytes, name).map_err(format_error)?;
+                        c.source.file = name.to_string();
+                        imp.add_checklist(c).map_err(format_error)?;
+                    }
+                    kind @ (InputKind::Cklb | InputKind::XccdfResults) => {
+                        if let Some(mut c) = read_other(kind, &bytes, name, &benchmarks)? {
+                            c.source.file = name.to_string();
+                            imp.add_checklist(c).map_err(format_error)?;
+                        }
+                    }
+                    InputKind::XccdfBenchmark => imp.set_aside(
+                        name,
+                        InputKind::XccdfBenchmark,
+                        "a benchmark definition, not results (pass benchmarks with --benchmark)",
+                    ),
+                    InputKind::EvaluateStigSummary => imp.set_aside(
+                        name,
+                        InputKind::EvaluateStigSummary,
+                        "an Evaluate-STIG summary: kept as a raw scan, not a checklist source",
+                    ),
+                    InputKind::Other => imp.set_aside(name, InputKind::Other, "not a recognised scan format"),
+                }
+            }
+            let (results, aside) = imp.finish();
+            let json = serde_json::to_vec(&results).map_err(|e| RunError::Internal(e.to_string()))?;
+            out.write(&format!("hosts/{host}.json"), &json)
+                .map_err(|e| RunError::Internal(format!("writing hosts/{host}.json: {e}")))?;
+            report.insert(host.clone(), aside);
+        }
+        let mut report_json = serde_json::to_vec_pretty(&report).map_err(|e| RunError::Internal(e.to_string()))?;
+        report_json.push(b'\n');
+        out.write("import-report.json", &report_json)
+            .map_err(|e| RunError::Internal(format!("writing import-report.json: {e}")))?;
+        Ok(out.finish())
+    }
+}
+
+fn read_benchmarks() -> Result<Vec<StigChecklist>, RunError> {
+    let files = walk_input("benchmarks").map_err(|e| RunError::Internal(format!("listing /input/benchmarks: {e}")))?;
+    let mut out = Vec::new();
+    for f in files {
+        let bytes = std::fs::read(&f.path).map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
+        out.push(read_benchmark(&bytes, &f.rel)?);
+    }
+    Ok(out)
+}
+
+include!("formats_glue.rs");
+
+export!(Import);

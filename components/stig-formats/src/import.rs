@@ -1,0 +1,300 @@
+//! Turning one host's directory of raw scan files into [`HostResults`].
+//!
+//! This is the `import` component's logic, kept here so it is unit-tested natively. The
+//! rules an operator can rely on:
+//! - a file is recognised by its extension and a look at its first bytes, never by
+//!   guessing from its path; anything unrecognised is listed in the report, not dropped
+//!   silently, and never fails the import;
+//! - a recognised file that does not parse fails the import, naming the file;
+//! - the same benchmark reported twice for one host (Evaluate-STIG writes a CKL *and* a
+//!   CKLB) is kept once when both agree, and is an error naming both files when they
+//!   disagree: the tool does not pick a winner between conflicting evidence.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::{Checklist, HostResults, StigChecklist};
+
+/// What a scan file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InputKind {
+    Ckl,
+    Cklb,
+    XccdfBenchmark,
+    XccdfResults,
+    EvaluateStigSummary,
+    Other,
+}
+
+/// Recognise a file from its name and content.
+pub fn classify(name: &str, bytes: &[u8]) -> InputKind {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".ckl") {
+        return InputKind::Ckl;
+    }
+    if lower.ends_with(".cklb") {
+        return InputKind::Cklb;
+    }
+    let head = &bytes[..bytes.len().min(8192)];
+    let head_text = String::from_utf8_lossy(head);
+    if lower.ends_with(".json") && head_text.contains("\"cklb_version\"") {
+        return InputKind::Cklb;
+    }
+    if lower.ends_with(".xml") {
+        match root_element(&head_text) {
+            Some(root) if local_name(root) == "Benchmark" => {
+                // A results file carries TestResult elements; look through the whole
+                // document, since TestResult follows the rules.
+                if memfind(bytes, b"TestResult") {
+                    return InputKind::XccdfResults;
+                }
+                return InputKind::XccdfBenchmark;
+            }
+            Some(root) if local_name(root) == "TestResult" => return InputKind::XccdfResults,
+            Some(root) if local_name(root) == "Summary" => {
+                return InputKind::EvaluateStigSummary
+            }
+            Some(root) if local_name(root) == "CHECKLIST" => return InputKind::Ckl,
+            _ => {}
+        }
+    }
+    InputKind::Other
+}
+
+fn memfind(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn local_name(qname: &str) -> &str {
+    qname.rsplit(':').next().unwrap_or(qname)
+}
+
+/// The first element name in a document head, skipping the prolog and comments.
+fn root_element(text: &str) -> Option<&str> {
+    let mut rest = text;
+    loop {
+        let start = rest.find('<')?;
+        rest = &rest[start + 1..];
+        if rest.starts_with('?') || rest.starts_with('!') {
+            continue;
+        }
+        let end = rest
+            .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+            .unwrap_or(rest.len());
+        return Some(&rest[..end]);
+    }
+}
+
+/// A file the import looked at and set aside, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetAside {
+    pub file: String,
+    pub kind: InputKind,
+    pub reason: String,
+}
+
+/// Accumulates one host's checklists, file by file, so the caller can stream files in.
+#[derive(Debug)]
+pub struct HostImport {
+    host: String,
+    /// Keyed by benchmark id: the checklist holding it and the file it came from.
+    by_benchmark: BTreeMap<String, (StigChecklist, Checklist)>,
+    set_aside: Vec<SetAside>,
+    /// The asset block from the first checklist seen.
+    first: Option<Checklist>,
+}
+
+impl HostImport {
+    pub fn new(host: &str) -> Self {
+        HostImport {
+            host: host.to_string(),
+            by_benchmark: BTreeMap::new(),
+            set_aside: Vec::new(),
+            first: None,
+        }
+    }
+
+    /// Add a checklist read from `file`. Each benchmark in it is checked against what the
+    /// host already has.
+    pub fn add_checklist(&mut self, checklist: Checklist) -> Result<()> {
+        for stig in &checklist.stigs {
+            let id = benchmark_key(stig);
+            match self.by_benchmark.get(&id) {
+                None => {
+                    let mut holder = checklist.clone();
+                    holder.stigs.clear();
+                    self.by_benchmark.insert(id, (stig.clone(), holder));
+                }
+                Some((existing, holder)) => {
+                    if let Some(diff) = first_difference(existing, stig) {
+                        return Err(Error::new(
+                            &checklist.source.file,
+                            ErrorKind::InvalidValue {
+                                field: format!("benchmark {id}"),
+                                value: diff,
+                                reason: format!(
+                                    "disagrees with {} for the same host; resolve the conflict before exporting",
+                                    holder.source.file
+                                ),
+                            },
+                        ));
+                    }
+                    self.set_aside.push(SetAside {
+                        file: checklist.source.file.clone(),
+                        kind: InputKind::Ckl,
+                        reason: format!(
+                            "benchmark {id} duplicates {} with identical results",
+                            holder.source.file
+                        ),
+                    });
+                }
+            }
+        }
+        if self.first.is_none() {
+            self.first = Some(checklist);
+        }
+        Ok(())
+    }
+
+    /// Record a file that is not a checklist source.
+    pub fn set_aside(&mut self, file: &str, kind: InputKind, reason: &str) {
+        self.set_aside.push(SetAside {
+            file: file.to_string(),
+            kind,
+            reason: reason.to_string(),
+        });
+    }
+
+    /// The host's results, one checklist per source file, benchmarks in id order.
+    pub fn finish(self) -> (HostResults, Vec<SetAside>) {
+        // Regroup benchmarks under the file they came from, keeping file order stable.
+        let mut by_file: BTreeMap<String, Checklist> = BTreeMap::new();
+        for (_, (stig, holder)) in self.by_benchmark {
+            by_file
+                .entry(holder.source.file.clone())
+                .or_insert(holder)
+                .stigs
+                .push(stig);
+        }
+        let checklists = by_file.into_values().collect();
+        (
+            HostResults {
+                host: self.host,
+                checklists,
+            },
+            self.set_aside,
+        )
+    }
+}
+
+/// The key that names a benchmark within a host: its STIG id, else its title.
+pub fn benchmark_key(stig: &StigChecklist) -> String {
+    if !stig.info.stigid.is_empty() {
+        stig.info.stigid.clone()
+    } else {
+        stig.info.title.clone()
+    }
+}
+
+/// The first rule whose review differs between two copies of one benchmark.
+fn first_difference(a: &StigChecklist, b: &StigChecklist) -> Option<String> {
+    if a.rules.len() != b.rules.len() {
+        return Some(format!("{} rules vs {}", b.rules.len(), a.rules.len()));
+    }
+    for (x, y) in a.rules.iter().zip(&b.rules) {
+        if x.rule.vuln_num != y.rule.vuln_num {
+            return Some(format!("rule {} vs {}", y.rule.vuln_num, x.rule.vuln_num));
+        }
+        if x.review.status != y.review.status
+            || x.review.finding_details != y.review.finding_details
+            || x.review.comments != y.review.comments
+            || x.review.severity_override != y.review.severity_override
+        {
+            return Some(format!("review of {}", x.rule.vuln_num));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+
+    fn stig(id: &str, status: Status) -> StigChecklist {
+        StigChecklist {
+            info: BenchmarkInfo {
+                stigid: id.into(),
+                ..Default::default()
+            },
+            rules: vec![RuleResult {
+                rule: Rule {
+                    vuln_num: "V-1".into(),
+                    ..Default::default()
+                },
+                review: Review {
+                    status,
+                    finding_details: String::new(),
+                    comments: String::new(),
+                    severity_override: None,
+                    severity_justification: String::new(),
+                },
+            }],
+        }
+    }
+
+    fn checklist(file: &str, stigs: Vec<StigChecklist>) -> Checklist {
+        Checklist {
+            asset: Asset::default(),
+            stigs,
+            source: ScanSource {
+                file: file.into(),
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn classifies_by_extension_and_root_element() {
+        assert_eq!(classify("a.CKL", b""), InputKind::Ckl);
+        assert_eq!(classify("a.cklb", b"{}"), InputKind::Cklb);
+        assert_eq!(
+            classify("x.xml", b"<?xml version='1.0'?><!-- c --><cdf:Benchmark xmlns:cdf='x'><cdf:TestResult/></cdf:Benchmark>"),
+            InputKind::XccdfResults
+        );
+        assert_eq!(
+            classify("x.xml", b"<Benchmark><Group/></Benchmark>"),
+            InputKind::XccdfBenchmark
+        );
+        assert_eq!(classify("s.xml", b"<Summary/>"), InputKind::EvaluateStigSummary);
+        assert_eq!(classify("notes.txt", b"hello"), InputKind::Other);
+    }
+
+    #[test]
+    fn identical_duplicates_are_kept_once_and_reported() {
+        let mut imp = HostImport::new("h");
+        imp.add_checklist(checklist("a.ckl", vec![stig("S1", Status::Open)]))
+            .unwrap();
+        imp.add_checklist(checklist("a.cklb", vec![stig("S1", Status::Open)]))
+            .unwrap();
+        let (res, aside) = imp.finish();
+        assert_eq!(res.checklists.len(), 1);
+        assert_eq!(res.checklists[0].stigs.len(), 1);
+        assert_eq!(aside.len(), 1);
+        assert!(aside[0].reason.contains("a.ckl"));
+    }
+
+    #[test]
+    fn conflicting_duplicates_name_both_files() {
+        let mut imp = HostImport::new("h");
+        imp.add_checklist(checklist("a.ckl", vec![stig("S1", Status::Open)]))
+            .unwrap();
+        let err = imp
+            .add_checklist(checklist("b.cklb", vec![stig("S1", Status::NotAFinding)]))
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("b.cklb") && msg.contains("a.ckl"), "{msg}");
+    }
+}

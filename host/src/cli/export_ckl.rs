@@ -1,0 +1,102 @@
+//! `stigpack export-ckl`: scan results in, one checklist per host and benchmark out.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+use super::Globals;
+use crate::exit::Exit;
+use crate::pipeline::{self, ChecklistOptions};
+use crate::staging::Staged;
+
+const AFTER_HELP: &str = "\
+Examples:
+  stigpack export-ckl --results fleet_results --out checklists
+  stigpack export-ckl --results fleet_results --benchmark U_MS_Windows_Server_2019_STIG_V2R2_Manual-xccdf.xml \\
+      --out checklists --format both --exported-at 2026-11-22T20:00:00Z
+
+Layout: <out>/<host>/<benchmark-id>.ckl (and .cklb); with --combined, <out>/<host>/<host>.ckl.";
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct ExportCklArgs {
+    /// Results root: one directory per host holding its scan files (CKL, CKLB, XCCDF results).
+    #[arg(long, value_name = "DIR")]
+    pub results: PathBuf,
+    /// DISA XCCDF benchmark(s) for XCCDF results that do not carry their rules.
+    #[arg(long, value_name = "XCCDF")]
+    pub benchmark: Vec<PathBuf>,
+    /// Output directory; written whole or not at all.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Checklist format.
+    #[arg(long, value_parser = ["ckl", "cklb", "both"], default_value = "ckl")]
+    pub format: String,
+    /// One checklist per host holding every benchmark, instead of one per benchmark.
+    #[arg(long)]
+    pub combined: bool,
+    /// The export time (RFC 3339) [default: $SOURCE_DATE_EPOCH, else now].
+    #[arg(long, value_name = "TIME")]
+    pub exported_at: Option<String>,
+    /// Replace --out if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn run(args: ExportCklArgs, g: &Globals) -> anyhow::Result<Exit> {
+    let exported_at = crate::time_arg::export_time(args.exported_at.as_deref())?;
+    let hosts = pipeline::host_dirs(&args.results)?;
+    let staged = Staged::new(&args.out, args.force)?;
+    let scratch = tempfile::tempdir().context("creating a scratch directory")?;
+    let input = scratch.path().join("input");
+    for h in &hosts {
+        pipeline::copy_tree(&h.path, &input.join("scans").join(&h.name))?;
+    }
+    stage_benchmarks(&args.benchmark, &input.join("benchmarks"))?;
+    let sandbox = g.sandbox()?;
+    let runs = pipeline::scans_to_checklists(
+        &sandbox,
+        &input,
+        &scratch.path().join("model"),
+        staged.path(),
+        exported_at,
+        &ChecklistOptions {
+            format: args.format.clone(),
+            combined: args.combined,
+        },
+        &g.limits(),
+    )?;
+    let written = runs.checklist.outputs.len();
+    let out = staged.commit()?;
+    println!(
+        "wrote {written} checklist file(s) for {} host(s) to {}",
+        hosts.len(),
+        out.display()
+    );
+    Ok(Exit::Success)
+}
+
+/// Copy benchmark files into the component input, named by position so two benchmarks
+/// with the same file name cannot overwrite each other.
+pub fn stage_benchmarks(files: &[PathBuf], dst: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dst).with_context(|| format!("creating {}", dst.display()))?;
+    for (i, f) in files.iter().enumerate() {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "benchmark.xml".into());
+        let meta = std::fs::symlink_metadata(f).map_err(|e| {
+            crate::exit::coded(Exit::BadInput, anyhow::anyhow!("{}: {e}", f.display()))
+        })?;
+        if !meta.is_file() {
+            return Err(crate::exit::coded(
+                Exit::BadInput,
+                anyhow::anyhow!("{}: not a regular file", f.display()),
+            ));
+        }
+        std::fs::copy(f, dst.join(format!("{i:03}-{name}")))
+            .with_context(|| format!("copying {}", f.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! The command line: one module per command (or family), each with its clap `Args` and a
+//! `run` function. Global options live in [`Globals`] and reach every command.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::exit::Exit;
+use crate::sandbox::{Limits, Sandbox};
+
+mod component;
+mod demo;
+mod export_ckl;
+
+const AFTER_HELP: &str = "\
+Examples:
+  stigpack demo --out demo-out
+  stigpack export-ckl --results fleet_results --out checklists --format both
+  stigpack component list
+  stigpack audit verify
+
+Exit codes are listed in docs/cli.md.";
+
+/// Turn STIG scan results from a Windows fleet into defensible compliance packages.
+#[derive(Debug, Parser)]
+#[command(name = "stigpack", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub globals: Globals,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Clone, Args)]
+pub struct Globals {
+    /// The audit log to record into [default: $STIGPACK_AUDIT_LOG, else the user's state directory].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub audit_log: Option<PathBuf>,
+    /// Where compiled components are cached [default: $STIGPACK_CACHE_DIR, else ~/.cache/stigpack].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Compile components afresh instead of using the cache.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+    /// Fuel budget per component run [default: derived from input size, see docs/components.md].
+    #[arg(long, global = true, value_name = "UNITS")]
+    pub component_fuel: Option<u64>,
+    /// Memory cap per component run, in MiB.
+    #[arg(long, global = true, value_name = "MIB", default_value_t = 1024)]
+    pub component_memory_mb: u64,
+    /// Cap on the bytes one component run may write, in MiB.
+    #[arg(long, global = true, value_name = "MIB", default_value_t = 16384)]
+    pub component_output_mb: u64,
+    /// Cap on the number of files one component run may write.
+    #[arg(long, global = true, value_name = "N", default_value_t = 200_000)]
+    pub component_output_files: u64,
+}
+
+impl Globals {
+    /// The sandbox, with the cache the options ask for.
+    pub fn sandbox(&self) -> anyhow::Result<Sandbox> {
+        let cache = if self.no_cache {
+            None
+        } else {
+            self.cache_dir
+                .clone()
+                .map(|d| d.join("components"))
+                .or_else(crate::sandbox::default_cache_dir)
+        };
+        Ok(Sandbox::new(cache)?)
+    }
+
+    /// Limits for component runs.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            fuel: self.component_fuel,
+            memory_bytes: self.component_memory_mb.saturating_mul(1 << 20),
+            output_bytes: self.component_output_mb.saturating_mul(1 << 20),
+            output_files: self.component_output_files,
+            ..Limits::default()
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write STIG Viewer checklists (CKL/CKLB) per host and benchmark from scan results.
+    ExportCkl(export_ckl::ExportCklArgs),
+    /// List, inspect and run transform components.
+    #[command(subcommand)]
+    Component(component::ComponentCommand),
+    /// Run the whole job on the embedded demo fleet (no Windows hosts needed).
+    Demo(demo::DemoArgs),
+}
+
+/// Parse the command line and run the command.
+pub fn run() -> anyhow::Result<Exit> {
+    let cli = Cli::parse();
+    let g = &cli.globals;
+    match cli.command {
+        Command::ExportCkl(args) => export_ckl::run(args, g),
+        Command::Component(cmd) => component::run(cmd, g),
+        Command::Demo(args) => demo::run(args, g),
+    }
+}

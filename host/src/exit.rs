@@ -1,0 +1,80 @@
+//! Exit codes, one per kind of outcome an operator or a script must tell apart. The table
+//! in `docs/cli.md` is the contract; `tests/cli.rs` checks each code is really returned.
+
+use std::process::ExitCode;
+
+use crate::sandbox::SandboxError;
+
+/// Every exit code stigpack uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// Done; for `validate`: the package is valid and ready.
+    Success = 0,
+    /// A fault of the tool or its environment (I/O error, bug).
+    Internal = 1,
+    /// The command line is wrong, or the target exists and `--force` was not given.
+    Usage = 2,
+    /// An input file is malformed or unsafe; the message names it.
+    BadInput = 3,
+    /// `validate`: the package is valid but not ready for submission.
+    NotReady = 4,
+    /// `validate`/`reproduce`: the package is invalid or does not reproduce.
+    Invalid = 5,
+    /// `audit verify`: the audit log fails verification.
+    AuditFailed = 6,
+    /// A component broke a sandbox rule or exceeded a limit.
+    Sandbox = 7,
+    /// A fleet operation failed on one or more hosts (the others completed).
+    Fleet = 8,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// An error that knows which exit code it deserves.
+#[derive(Debug, thiserror::Error)]
+#[error("{source:#}")]
+pub struct Coded {
+    pub code: Exit,
+    #[source]
+    pub source: anyhow::Error,
+}
+
+/// Attach an exit code to an error.
+pub fn coded(code: Exit, source: impl Into<anyhow::Error>) -> anyhow::Error {
+    anyhow::Error::new(Coded {
+        code,
+        source: source.into(),
+    })
+}
+
+/// The exit code for an error that reached `main`.
+pub fn code_for(err: &anyhow::Error) -> Exit {
+    for cause in err.chain() {
+        if let Some(c) = cause.downcast_ref::<Coded>() {
+            return c.code;
+        }
+        if let Some(s) = cause.downcast_ref::<SandboxError>() {
+            return match s {
+                SandboxError::InvalidInput { .. } => Exit::BadInput,
+                SandboxError::Io { .. } | SandboxError::Host(_) => Exit::Internal,
+                _ => Exit::Sandbox,
+            };
+        }
+        if cause.downcast_ref::<stig_formats::Error>().is_some() {
+            return Exit::BadInput;
+        }
+    }
+    Exit::Internal
+}
+
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,330 @@
+//! Building a package: copy the raw inputs in, run the components, record provenance,
+//! hash, write the manifest. The caller provides an empty directory (a staging directory
+//! beside the final target) and renames it into place only after this returns Ok.
+//!
+//! The same function serves `export-emass` (inputs from the operator's directories),
+//! `import-attestations` and `reproduce` (inputs from an existing package), so a package
+//! can always be rebuilt by exactly the code that built it.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde_json::json;
+
+use super::contents;
+use super::hashlist;
+use super::layout::*;
+use super::manifest::{self, ManifestMeta};
+use crate::exit::{coded, Exit};
+use crate::pipeline::{self, HostDir};
+use crate::sandbox::{Limits, RunRecord, RunRequest, Sandbox};
+
+pub const PROVENANCE_SCHEMA: &str = "stigpack.provenance/1";
+
+/// Where a package's inputs come from.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub hosts: Vec<HostDir>,
+    /// (name in the package, source file).
+    pub benchmarks: Vec<(String, PathBuf)>,
+    pub evidence: Option<PathBuf>,
+    /// (name in the package, source file), applied in name order.
+    pub answers: Vec<(String, PathBuf)>,
+}
+
+/// How to build.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub system: String,
+    pub exported_at: time::OffsetDateTime,
+    pub layout: String,
+    pub days: String,
+    pub office: String,
+    pub resources: String,
+    pub audit_checkpoint: Option<String>,
+}
+
+/// What was built.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub package_hash: String,
+    pub package_hash_h1: String,
+    pub file_count: usize,
+    pub is_ready: bool,
+    pub hosts: usize,
+    pub poam_items: u64,
+}
+
+fn link_or_copy(src: &Path, dst: &Path) -> anyhow::Result<()> {
+    if let Some(p) = dst.parent() {
+        fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
+    }
+    if fs::hard_link(src, dst).is_err() {
+        fs::copy(src, dst)
+            .with_context(|| format!("copying {} to {}", src.display(), dst.display()))?;
+    }
+    Ok(())
+}
+
+/// Mirrors the regular files of `src` into `dst` by hard links (copies across devices).
+fn mirror(src: &Path, dst: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(dst).with_context(|| format!("creating {}", dst.display()))?;
+    for rel in hashlist::walk(src)? {
+        link_or_copy(&src.join(&rel), &dst.join(&rel))?;
+    }
+    Ok(())
+}
+
+fn check_evidence_layout(evidence: &Path, hosts: &[HostDir]) -> anyhow::Result<()> {
+    for e in fs::read_dir(evidence).with_context(|| format!("reading {}", evidence.display()))? {
+        let e = e?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        let ft = e.file_type()?;
+        if !ft.is_dir() || !hosts.iter().any(|h| h.name == name) {
+            return Err(coded(
+                Exit::BadInput,
+                anyhow::anyhow!(
+                    "{}: evidence must be laid out as <host>/<VulnId or RuleId>/<files>, with <host> one of the hosts under --results",
+                    e.path().display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn step(
+    name: &str,
+    record: &RunRecord,
+    inputs: serde_json::Value,
+    outputs: serde_json::Value,
+) -> serde_json::Value {
+    json!({
+        "step": name,
+        "run": record,
+        "inputsFrom": inputs,
+        "outputsTo": outputs,
+    })
+}
+
+/// Builds a complete package in the empty directory `dest`.
+pub fn build(
+    sandbox: &Sandbox,
+    limits: &Limits,
+    inputs: &Inputs,
+    settings: &Settings,
+    dest: &Path,
+) -> anyhow::Result<Built> {
+    // 1. Raw inputs, byte for byte.
+    if inputs.hosts.iter().any(|h| h.name == BENCHMARKS_NAME) {
+        return Err(coded(
+            Exit::BadInput,
+            anyhow::anyhow!("a host may not be called {BENCHMARKS_NAME:?}: the package keeps benchmarks under that name"),
+        ));
+    }
+    for h in &inputs.hosts {
+        pipeline::copy_tree(&h.path, &dest.join(SCANS).join(&h.name))?;
+    }
+    fs::create_dir_all(dest.join(SCANS))?;
+    for (name, src) in &inputs.benchmarks {
+        stig_formats::safe_host_component(name)
+            .map_err(|e| coded(Exit::BadInput, anyhow::anyhow!("{}: {}", src.display(), e.kind)))?;
+        fs::create_dir_all(dest.join(BENCHMARKS))?;
+        fs::copy(src, dest.join(BENCHMARKS).join(name))
+            .with_context(|| format!("copying {}", src.display()))?;
+    }
+    fs::create_dir_all(dest.join(EVIDENCE))?;
+    if let Some(ev) = &inputs.evidence {
+        check_evidence_layout(ev, &inputs.hosts)?;
+        pipeline::copy_tree(ev, &dest.join(EVIDENCE))?;
+    }
+    let answers_dir = dest.join(stig_formats::package_artifacts::paths::ANSWERS_DIR);
+    for (name, src) in &inputs.answers {
+        stig_formats::safe_host_component(name)
+            .map_err(|e| coded(Exit::BadInput, anyhow::anyhow!("{}: {}", src.display(), e.kind)))?;
+        fs::create_dir_all(&answers_dir)?;
+        fs::copy(src, answers_dir.join(name)).with_context(|| format!("copying {}", src.display()))?;
+    }
+
+    // 2. Components, in a scratch directory on the same file system (hard links).
+    let parent = dest.parent().unwrap_or(Path::new("."));
+    let scratch = tempfile::Builder::new()
+        .prefix(".stigpack-scratch-")
+        .tempdir_in(parent)
+        .with_context(|| format!("creating a scratch directory in {}", parent.display()))?;
+    let s = scratch.path();
+    let import_in = s.join("import-in");
+    for h in &inputs.hosts {
+        mirror(&dest.join(SCANS).join(&h.name), &import_in.join("scans").join(&h.name))?;
+    }
+    if dest.join(BENCHMARKS).exists() {
+        mirror(&dest.join(BENCHMARKS), &import_in.join("benchmarks"))?;
+    }
+    fs::create_dir_all(&import_in)?;
+    let model = s.join("model");
+    fs::create_dir_all(&model)?;
+    let run = |component: &str, input: &Path, output: &Path, options: BTreeMap<String, String>| {
+        let c = pipeline::builtin(sandbox, component)?;
+        sandbox
+            .run(
+                &c,
+                &RunRequest {
+                    input_dir: input,
+                    output_dir: output,
+                    exported_at: settings.exported_at,
+                    options,
+                    limits: limits.clone(),
+                },
+            )
+            .with_context(|| format!("component {component}"))
+    };
+    let import = run("import", &import_in, &model, BTreeMap::new())?;
+
+    let checklists = dest.join(CHECKLISTS);
+    fs::create_dir_all(&checklists)?;
+    let mut ckl_opts = BTreeMap::new();
+    ckl_opts.insert("format".to_owned(), "ckl".to_owned());
+    ckl_opts.insert("combined".to_owned(), "false".to_owned());
+    let checklist = run("checklist", &model, &checklists, ckl_opts)?;
+
+    let emass_in = s.join("emass-in");
+    mirror(&model.join("hosts"), &emass_in.join("hosts"))?;
+    let mut listing = contents::evidence_paths(dest)?.join("\n");
+    if !listing.is_empty() {
+        listing.push('\n');
+    }
+    fs::write(emass_in.join("evidence.txt"), listing)?;
+    if answers_dir.exists() {
+        mirror(&answers_dir, &emass_in.join("answers"))?;
+    }
+    let emass_out = s.join("emass-out");
+    fs::create_dir_all(&emass_out)?;
+    let mut emass_opts = BTreeMap::new();
+    emass_opts.insert("system".to_owned(), settings.system.clone());
+    emass_opts.insert("layout".to_owned(), settings.layout.clone());
+    emass_opts.insert("days".to_owned(), settings.days.clone());
+    emass_opts.insert("office".to_owned(), settings.office.clone());
+    emass_opts.insert("resources".to_owned(), settings.resources.clone());
+    let emass = run("emass", &emass_in, &emass_out, emass_opts.clone())?;
+    for f in &emass.outputs {
+        let to = dest.join(&f.path);
+        if let Some(p) = to.parent() {
+            fs::create_dir_all(p)?;
+        }
+        fs::rename(emass_out.join(&f.path), &to)
+            .with_context(|| format!("moving {} into the package", f.path))?;
+    }
+    drop(scratch);
+
+    // 3. Provenance, inside the hash list.
+    fs::create_dir_all(dest.join(MANIFEST_DIR))?;
+    let exported_at = crate::time_arg::rfc3339(settings.exported_at);
+    let provenance = json!({
+        "schema": PROVENANCE_SCHEMA,
+        "tool": { "name": "stigpack", "version": env!("CARGO_PKG_VERSION") },
+        "exportedAt": exported_at,
+        "steps": [
+            step("import", &import,
+                 json!({ "scans/": format!("{SCANS}/"), "benchmarks/": format!("{BENCHMARKS}/") }),
+                 json!({ "": "(intermediate: the canonical model, input of checklist and emass)" })),
+            step("checklist", &checklist,
+                 json!({ "": "(the import step's outputs)" }),
+                 json!({ "": format!("{CHECKLISTS}/") })),
+            step("emass", &emass,
+                 json!({ "hosts/": "(the import step's outputs hosts/)",
+                         "evidence.txt": format!("(the list of files under {EVIDENCE}/)"),
+                         "answers/": format!("{}/", stig_formats::package_artifacts::paths::ANSWERS_DIR) }),
+                 json!({ "": "" })),
+        ],
+        "rerun": "stigpack reproduce <package> reruns every step on this package's own inputs and compares every output byte for byte",
+    });
+    fs::write(dest.join(PROVENANCE), manifest::to_text(provenance))?;
+
+    // 4. Hash list and manifest, last.
+    let contents = contents::load(dest)?;
+    let derived = contents.derive();
+    let list = hashlist::compute(dest)?;
+    let list_text = hashlist::render(&list);
+    fs::write(dest.join(hashlist::HASH_LIST), &list_text)?;
+    let mut options = BTreeMap::new();
+    options.insert("poamLayout".to_owned(), settings.layout.clone());
+    options.insert("poamDays".to_owned(), settings.days.clone());
+    options.insert("office".to_owned(), settings.office.clone());
+    options.insert("resources".to_owned(), settings.resources.clone());
+    let meta = ManifestMeta {
+        system: settings.system.clone(),
+        exported_at,
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        options,
+        audit_checkpoint: settings.audit_checkpoint.clone(),
+    };
+    let value = manifest::build(&meta, &derived, &list, &list_text);
+    fs::write(dest.join(hashlist::MANIFEST), manifest::to_text(value))?;
+    Ok(Built {
+        package_hash: hashlist::package_hash(&list_text),
+        package_hash_h1: hashlist::h1(&list_text),
+        file_count: list.len(),
+        is_ready: derived.readiness.is_ready,
+        hosts: derived.hosts.len(),
+        poam_items: derived.poam_items,
+    })
+}
+
+/// The inputs and settings recorded in an existing package, to rebuild it.
+pub fn from_package(pkg: &Path) -> anyhow::Result<(Inputs, Settings)> {
+    let unusable = |m: String| coded(Exit::BadInput, anyhow::anyhow!(m));
+    let manifest_text = fs::read_to_string(pkg.join(hashlist::MANIFEST))
+        .map_err(|e| unusable(format!("{}: cannot read {}: {e}", pkg.display(), hashlist::MANIFEST)))?;
+    let m: serde_json::Value = serde_json::from_str(&manifest_text)
+        .map_err(|e| unusable(format!("{}: not JSON: {e}", hashlist::MANIFEST)))?;
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+    let exported_at_s = text(&m["exportedAt"]);
+    let exported_at = crate::time_arg::export_time(Some(&exported_at_s))
+        .map_err(|e| unusable(format!("{}: exportedAt: {e:#}", hashlist::MANIFEST)))?;
+    let opts = &m["options"];
+    let settings = Settings {
+        system: text(&m["system"]),
+        exported_at,
+        layout: text(&opts["poamLayout"]),
+        days: text(&opts["poamDays"]),
+        office: text(&opts["office"]),
+        resources: text(&opts["resources"]),
+        audit_checkpoint: m["auditCheckpoint"].as_str().map(str::to_owned),
+    };
+    let mut hosts = Vec::new();
+    let scans = pkg.join(SCANS);
+    for e in fs::read_dir(&scans).map_err(|e| unusable(format!("{}: {e}", scans.display())))? {
+        let e = e?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.file_type()?.is_dir() && name != BENCHMARKS_NAME {
+            hosts.push(HostDir {
+                name,
+                path: e.path(),
+            });
+        }
+    }
+    hosts.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    let list_dir = |dir: &Path| -> anyhow::Result<Vec<(String, PathBuf)>> {
+        let mut v = Vec::new();
+        if dir.exists() {
+            for rel in hashlist::walk(dir)? {
+                v.push((rel.clone(), dir.join(&rel)));
+            }
+        }
+        Ok(v)
+    };
+    let evidence_dir = pkg.join(EVIDENCE);
+    let evidence = (evidence_dir.exists() && !hashlist::walk(&evidence_dir)?.is_empty())
+        .then_some(evidence_dir);
+    Ok((
+        Inputs {
+            hosts,
+            benchmarks: list_dir(&pkg.join(BENCHMARKS))?,
+            evidence,
+            answers: list_dir(&pkg.join(stig_formats::package_artifacts::paths::ANSWERS_DIR))?,
+        },
+        settings,
+    ))
+}

@@ -1,0 +1,189 @@
+//! The scan-to-checklist pipeline shared by `export-ckl`, `export-emass` and `reproduce`:
+//! stage the raw inputs, run `import`, run `checklist`, and keep the provenance of both.
+//!
+//! Data flows one way: raw scans (copied here, never modified) -> components -> files ->
+//! the host hashes and records them.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::exit::{coded, Exit};
+use crate::sandbox::{ComponentSource, Limits, LoadedComponent, RunRecord, RunRequest, Sandbox};
+
+/// Load a built-in component by name.
+pub fn builtin(sandbox: &Sandbox, name: &str) -> anyhow::Result<LoadedComponent> {
+    let source = ComponentSource::builtin(name)
+        .ok_or_else(|| anyhow::anyhow!("no built-in component named {name:?}"))?;
+    Ok(sandbox.load(&source)?)
+}
+
+/// One host directory found under a results root.
+#[derive(Debug, Clone)]
+pub struct HostDir {
+    pub name: String,
+    pub path: PathBuf,
+}
+
+/// The host directories under `results`, validated and sorted. Host names come from
+/// directory names an operator (or a scanned host) chose, so each must be a safe single
+/// path component, and two names that differ only in case are refused (they collide on
+/// Windows and on case-insensitive file systems).
+pub fn host_dirs(results: &Path) -> anyhow::Result<Vec<HostDir>> {
+    let rd = fs::read_dir(results).map_err(|e| {
+        coded(
+            Exit::BadInput,
+            anyhow::anyhow!("{}: cannot read the results directory: {e}", results.display()),
+        )
+    })?;
+    let mut hosts = Vec::new();
+    let mut folded: BTreeMap<String, String> = BTreeMap::new();
+    for entry in rd {
+        let entry = entry.with_context(|| format!("reading {}", results.display()))?;
+        let path = entry.path();
+        let ft = entry.file_type().with_context(|| format!("{}", path.display()))?;
+        if ft.is_symlink() {
+            return Err(coded(
+                Exit::BadInput,
+                anyhow::anyhow!("{}: is a symbolic link; stigpack reads only real directories and files", path.display()),
+            ));
+        }
+        if !ft.is_dir() {
+            continue;
+        }
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            return Err(coded(
+                Exit::BadInput,
+                anyhow::anyhow!("{}: host directory name is not valid UTF-8", path.display()),
+            ));
+        };
+        stig_formats::safe_host_component(&name).map_err(|e| {
+            coded(Exit::BadInput, anyhow::anyhow!("{}: {}", path.display(), e.kind))
+        })?;
+        if let Some(other) = folded.insert(name.to_lowercase(), name.clone()) {
+            return Err(coded(
+                Exit::BadInput,
+                anyhow::anyhow!(
+                    "{}: host name differs from {other:?} only in letter case; they would collide",
+                    path.display()
+                ),
+            ));
+        }
+        hosts.push(HostDir { name, path });
+    }
+    hosts.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    if hosts.is_empty() {
+        return Err(coded(
+            Exit::BadInput,
+            anyhow::anyhow!("{}: no host directories (expected <results>/<host>/...)", results.display()),
+        ));
+    }
+    Ok(hosts)
+}
+
+/// Copy `src` (a directory tree of regular files) to `dst`, refusing symlinks, special
+/// files and files over the per-file input cap, each with the file named.
+pub fn copy_tree(src: &Path, dst: &Path) -> anyhow::Result<u64> {
+    fs::create_dir_all(dst).with_context(|| format!("creating {}", dst.display()))?;
+    let mut entries: Vec<_> = fs::read_dir(src)
+        .with_context(|| format!("reading {}", src.display()))?
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("reading {}", src.display()))?;
+    entries.sort_by_key(|e| e.file_name());
+    let mut total = 0;
+    for entry in entries {
+        let path = entry.path();
+        let ft = entry.file_type().with_context(|| format!("{}", path.display()))?;
+        let target = dst.join(entry.file_name());
+        if ft.is_symlink() {
+            return Err(coded(
+                Exit::BadInput,
+                anyhow::anyhow!("{}: is a symbolic link; stigpack reads only real directories and files", path.display()),
+            ));
+        } else if ft.is_dir() {
+            total += copy_tree(&path, &target)?;
+        } else if ft.is_file() {
+            let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            if len > stig_formats::MAX_INPUT_BYTES as u64 {
+                return Err(coded(
+                    Exit::BadInput,
+                    anyhow::anyhow!(
+                        "{}: {len} bytes exceeds the per-file input limit of {} bytes",
+                        path.display(),
+                        stig_formats::MAX_INPUT_BYTES
+                    ),
+                ));
+            }
+            fs::copy(&path, &target)
+                .with_context(|| format!("copying {} to {}", path.display(), target.display()))?;
+            total += len;
+        } else {
+            return Err(coded(
+                Exit::BadInput,
+                anyhow::anyhow!("{}: not a regular file", path.display()),
+            ));
+        }
+    }
+    Ok(total)
+}
+
+/// Options for writing checklists.
+#[derive(Debug, Clone)]
+pub struct ChecklistOptions {
+    pub format: String,
+    pub combined: bool,
+}
+
+/// The outcome of running the pipeline: provenance of each run, in order.
+#[derive(Debug, Clone)]
+pub struct PipelineRuns {
+    pub import: RunRecord,
+    pub checklist: RunRecord,
+}
+
+/// Run `import` over `scan_input` (laid out as `scans/<host>/...`, `benchmarks/...`) into
+/// `model_dir`, then `checklist` over `model_dir` into `out_dir`.
+#[allow(clippy::too_many_arguments)]
+pub fn scans_to_checklists(
+    sandbox: &Sandbox,
+    scan_input: &Path,
+    model_dir: &Path,
+    out_dir: &Path,
+    exported_at: time::OffsetDateTime,
+    opts: &ChecklistOptions,
+    limits: &Limits,
+) -> anyhow::Result<PipelineRuns> {
+    let import = builtin(sandbox, "import")?;
+    let checklist = builtin(sandbox, "checklist")?;
+    fs::create_dir_all(model_dir).with_context(|| format!("creating {}", model_dir.display()))?;
+    let import_run = sandbox.run(
+        &import,
+        &RunRequest {
+            input_dir: scan_input,
+            output_dir: model_dir,
+            exported_at,
+            options: BTreeMap::new(),
+            limits: limits.clone(),
+        },
+    )?;
+    fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    let mut options = BTreeMap::new();
+    options.insert("format".to_string(), opts.format.clone());
+    options.insert("combined".to_string(), opts.combined.to_string());
+    let checklist_run = sandbox.run(
+        &checklist,
+        &RunRequest {
+            input_dir: model_dir,
+            output_dir: out_dir,
+            exported_at,
+            options,
+            limits: limits.clone(),
+        },
+    )?;
+    Ok(PipelineRuns {
+        import: import_run,
+        checklist: checklist_run,
+    })
+}

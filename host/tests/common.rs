@@ -1,0 +1,95 @@
+//! Helpers shared by the end-to-end tests: run the real `stigpack` binary in a temp dir.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_stigpack");
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repo root")
+        .to_path_buf()
+}
+
+/// `../shared/samples` beside the checkout.
+pub fn samples() -> PathBuf {
+    repo().join("..").join("shared").join("samples")
+}
+
+/// A `stigpack` command with an isolated audit log and component cache.
+pub fn stigpack(work: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.current_dir(work)
+        .env("STIGPACK_AUDIT_LOG", work.join("audit.jsonl"))
+        .env("STIGPACK_CACHE_DIR", work.join("cache"))
+        .env_remove("SOURCE_DATE_EPOCH");
+    c
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run stigpack")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Every file under `root` with its bytes, sorted by relative path.
+pub fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for e in std::fs::read_dir(dir).expect("read_dir") {
+            let e = e.expect("entry");
+            let p = e.path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).expect("prefix").to_string_lossy().replace('\\', "/");
+                out.push((rel, std::fs::read(&p).expect("read")));
+            }
+        }
+    }
+    walk(root, root, &mut out);
+    out.sort();
+    out
+}
+
+/// Copy a directory tree.
+pub fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).expect("mkdir");
+    for e in std::fs::read_dir(src).expect("read_dir") {
+        let e = e.expect("entry");
+        let p = e.path();
+        let t = dst.join(e.file_name());
+        if p.is_dir() {
+            copy_dir(&p, &t);
+        } else {
+            std::fs::copy(&p, &t).expect("copy");
+        }
+    }
+}
+
+/// Is the independent checker `tool` on PATH? In CI its absence fails the test.
+pub fn have_tool(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !found {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("independent checker {tool} is missing (CI=true): run scripts/setup.sh");
+        }
+        eprintln!("SKIP: {tool} not installed (run scripts/setup.sh)");
+    }
+    found
+}

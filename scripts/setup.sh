@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs everything stigpack needs to build and to run its tests on a fresh machine:
+# the pinned Rust toolchain's wasm32-wasip2 target, the independent checkers the tests run
+# (xmllint with the XCCDF 1.1 schema, openssl, sha256sum), and a Python venv (.venv) with
+# pywinrm/pyspnego (an independent WinRM client) and securesystemslib (DSSE).
+# Safe to run again: each step checks before it installs.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+# 1. Toolchain. rust-toolchain.toml pins 1.95.0; where rustup cannot download it but the
+#    machine's stable toolchain is 1.95.0, link that one under the pinned name.
+if ! rustup run 1.95.0 rustc --version >/dev/null 2>&1; then
+  stable_sysroot=$(rustup run stable rustc --print sysroot 2>/dev/null || true)
+  if [ -n "$stable_sysroot" ] && rustup run stable rustc --version | grep -q ' 1\.95\.0 '; then
+    say "linking the installed stable 1.95.0 toolchain as 1.95.0"
+    rustup toolchain link 1.95.0 "$stable_sysroot"
+  else
+    rustup toolchain install 1.95.0 --profile minimal -c rustfmt -c clippy
+  fi
+fi
+# 2. The wasm target for the guest components (rustup first, the saved copy offline).
+if [ -x ../shared/toolchain/install-wasm-target.sh ] || [ -f ../shared/toolchain/install-wasm-target.sh ]; then
+  bash ../shared/toolchain/install-wasm-target.sh
+else
+  rustup target add wasm32-wasip2
+fi
+
+# 3. Independent checkers from Debian: xmllint, the XCCDF schema (openscap-common), openssl.
+need_apt=()
+command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
+[ -f /usr/share/openscap/schemas/xccdf/1.1/xccdf-schema.xsd ] || need_apt+=(openscap-common)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  say "installing ${need_apt[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# 4. Python checkers, pinned so a new release cannot change what "independent" means.
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  python3 -m venv .venv
+fi
+if ! .venv/bin/python -c 'import winrm, spnego, requests_ntlm, securesystemslib' >/dev/null 2>&1; then
+  say "installing Python checkers into .venv"
+  .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-checkers.txt
+fi
+say "ready"
