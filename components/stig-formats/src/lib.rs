@@ -23,6 +23,7 @@ pub mod error;
 pub mod host;
 pub mod ids;
 pub mod status;
+pub mod synth;
 pub mod xccdf;
 mod xml;
 

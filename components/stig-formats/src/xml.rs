@@ -353,16 +353,22 @@ pub(crate) fn local<'b>(s: &'b BytesStart<'_>) -> &'b [u8] {
 /// represented at all and are replaced with U+FFFD.
 pub(crate) fn escape_into(out: &mut String, text: &str) {
     let bytes = text.as_bytes();
+    // Fast path: most fields need no escaping at all.
+    let Some(first) = bytes.iter().position(|&b| NEEDS_ESCAPE[b as usize]) else {
+        out.push_str(text);
+        return;
+    };
     let mut last = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    for (i, &b) in bytes.iter().enumerate().skip(first) {
+        if !NEEDS_ESCAPE[b as usize] {
+            continue;
+        }
         let rep: &str = match b {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
             b'\r' => "&#13;",
-            b'\t' | b'\n' => continue,
-            0..=0x1F => "\u{FFFD}",
-            _ => continue,
+            _ => "\u{FFFD}",
         };
         out.push_str(&text[last..i]);
         out.push_str(rep);
@@ -370,6 +376,20 @@ pub(crate) fn escape_into(out: &mut String, text: &str) {
     }
     out.push_str(&text[last..]);
 }
+
+/// Bytes [`escape_into`] must replace: `& < >`, CR, and C0 controls except tab and LF.
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = i != b'\t' as usize && i != b'\n' as usize;
+        i += 1;
+    }
+    t[b'&' as usize] = true;
+    t[b'<' as usize] = true;
+    t[b'>' as usize] = true;
+    t
+};
 
 /// Comment text safe inside `<!-- -->` (no `--`, no trailing `-`).
 pub(crate) fn comment_safe(text: &str) -> String {
