@@ -20,6 +20,7 @@ pub mod tabular;
 pub mod ckl;
 pub mod cklb;
 pub mod error;
+pub mod evaluate_stig;
 pub mod host;
 pub mod ids;
 pub mod status;

@@ -257,3 +257,35 @@ fn results_bad_input_is_named() {
     .unwrap_err();
     assert!(matches!(e.kind, ErrorKind::DtdRefused { .. }));
 }
+
+#[test]
+fn evaluate_stig_summary_sample() {
+    use stig_formats::evaluate_stig;
+    let path = common::samples_dir().join("evaluate-stig/VMH01_SummaryReport.xml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    // The sample starts with a UTF-8 BOM.
+    assert!(text.starts_with('\u{feff}'));
+    let s = evaluate_stig::read_summary(text.as_bytes(), "VMH01_SummaryReport.xml").unwrap();
+    assert_eq!(s.computer.name, "WGSDAC-SV-VMH01");
+    assert_eq!(s.computer.eval_stig_version, "1.2507.6");
+    assert_eq!(
+        s.results.len(),
+        common::count_occurrences(&text, "<Result ")
+    );
+    assert_eq!(s.results[1].stig, "RHEL_7_STIG");
+    assert_eq!(s.results[0].start_time, "2026-03-14T16:56:31.1433301-04:00");
+    let vulns: Vec<_> = s.results.iter().flat_map(|r| &r.vulns).collect();
+    assert_eq!(vulns.len(), common::count_occurrences(&text, "<Vuln "));
+    for (st, word) in [
+        (Status::NotAFinding, "NotAFinding"),
+        (Status::Open, "Open"),
+        (Status::NotApplicable, "Not_Applicable"),
+        (Status::NotReviewed, "Not_Reviewed"),
+    ] {
+        assert_eq!(
+            vulns.iter().filter(|v| v.status == st).count(),
+            common::count_occurrences(&text, &format!(" Status=\"{word}\"")),
+            "{word}"
+        );
+    }
+}
