@@ -23,6 +23,7 @@ pub mod error;
 pub mod evaluate_stig;
 pub mod host;
 pub mod ids;
+pub mod output;
 pub mod status;
 pub mod synth;
 pub mod xccdf;
