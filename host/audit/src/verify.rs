@@ -24,6 +24,8 @@ use crate::merkle::{leaf_hash, Hash, TreeBuilder};
 use crate::AuditError;
 
 const BLOCK: usize = 16 << 20;
+/// Below this many bytes a block is checked on the calling thread.
+const PARALLEL_MIN: usize = 256 << 10;
 
 /// What kind of damage was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -122,6 +124,16 @@ fn analyse_line(line: &[u8]) -> LineResult {
     }
 }
 
+fn analyse_part(part: &[u8]) -> Vec<LineResult> {
+    let mut out = Vec::with_capacity(part.len() / 200 + 1);
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', part) {
+        out.push(analyse_line(&part[start..nl]));
+        start = nl + 1;
+    }
+    out
+}
+
 /// Verifies the log at `path`: every line canonical, `seq` = position, `prev` = SHA-256 of
 /// the previous line, no torn tail; and, given a checkpoint, that its tree is a prefix of
 /// today's (catches truncation and rewritten history). With `trusted_key`, the checkpoint
@@ -134,20 +146,23 @@ pub fn verify(
     trusted_key: Option<&VerifierKey>,
 ) -> Result<VerifyReport, AuditError> {
     let mut file = File::open(path).map_err(AuditError::io(path, "open audit log"))?;
+    let file_len = file.metadata().map_err(AuditError::io(path, "stat"))?.len();
+    // Small logs need neither a big buffer nor threads.
+    let block = (file_len.saturating_add(1)).min(BLOCK as u64) as usize;
     let want_prefix = checkpoint.map(|c| c.size);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
 
     let mut builder = TreeBuilder::new();
     let mut prefix_root: Option<Hash> = if want_prefix == Some(0) { Some(builder.root()) } else { None };
     let mut last_chain: Hash = [0u8; 32];
-    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK + 4096);
+    let mut buf: Vec<u8> = Vec::with_capacity(block);
     let mut carry_len = 0usize;
     let mut chain_broken = false;
     let mut torn: Option<(u64, u64)> = None; // (offset, len)
     let mut offset_of_buf = 0u64;
 
     'read: loop {
-        buf.resize(carry_len + BLOCK, 0);
+        buf.resize(carry_len + block, 0);
         let mut filled = carry_len;
         while filled < buf.len() {
             let n = file.read(&mut buf[filled..]).map_err(AuditError::io(path, "read"))?;
@@ -164,6 +179,7 @@ pub fn verify(
         };
         let region = &buf[..end];
         // Split the region between workers at line boundaries.
+        let threads = if region.len() < PARALLEL_MIN { 1 } else { threads };
         let mut cuts = vec![0usize];
         for t in 1..threads {
             let target = region.len() * t / threads;
@@ -176,24 +192,20 @@ pub fn verify(
             cuts.push(cut.max(prev));
         }
         cuts.push(region.len());
-        let results: Vec<Vec<LineResult>> = std::thread::scope(|s| {
-            let handles: Vec<_> = cuts
-                .windows(2)
-                .map(|w| {
-                    let part = &region[w[0]..w[1]];
-                    s.spawn(move || {
-                        let mut out = Vec::with_capacity(part.len() / 200 + 1);
-                        let mut start = 0;
-                        for nl in memchr::memchr_iter(b'\n', part) {
-                            out.push(analyse_line(&part[start..nl]));
-                            start = nl + 1;
-                        }
-                        out
+        let results: Vec<Vec<LineResult>> = if threads == 1 {
+            vec![analyse_part(region)]
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = cuts
+                    .windows(2)
+                    .map(|w| {
+                        let part = &region[w[0]..w[1]];
+                        s.spawn(move || analyse_part(part))
                     })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
-        });
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+            })
+        };
         for r in results.iter().flatten() {
             let i = builder.size();
             let ok = match &r.facts {
@@ -376,10 +388,30 @@ fn classify(r: &[LineResult]) -> Option<Failure> {
         if seq_ok && linked {
             continue;
         }
-        // A line whose removal restores the chain was inserted.
+        // A line whose removal restores the chain was inserted: either the previous line
+        // (a forger chained it to its predecessor) ...
+        if i >= 1 && facts.seq == i as u64 - 1 && facts.prev == expected_prev(i - 1) {
+            return Some(fail(
+                i - 1,
+                FailureKind::Inserted,
+                format!("line {i} was inserted before entry {}: without it the chain is intact", i - 1),
+            ));
+        }
+        // ... or this one, unless it is a genuine entry out of place (its seq is unique
+        // and it links to the entry before it in seq order): that is a reordering.
+        let belongs_elsewhere = || {
+            let unique = (0..n).filter(|&j| seq_of(j) == Some(facts.seq)).count() == 1;
+            let links = if facts.seq == 0 {
+                facts.prev == [0u8; 32]
+            } else {
+                (0..n).any(|j| j != i && seq_of(j) == Some(facts.seq - 1) && r[j].chain == facts.prev)
+            };
+            unique && links
+        };
         if i + 1 < n
             && seq_of(i + 1) == Some(i as u64)
             && matches!(&r[i + 1].facts, Ok(f) if f.prev == expected_prev(i))
+            && !belongs_elsewhere()
         {
             return Some(fail(
                 i,
