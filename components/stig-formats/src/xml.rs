@@ -62,6 +62,40 @@ pub(crate) fn decode_utf8<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str> {
     }
 }
 
+/// A declaration naming another encoding (`ISO-8859-1`, `windows-1252`, `UTF-16`) on
+/// bytes that are valid UTF-8 is only harmless when the text is pure ASCII; otherwise the
+/// same bytes mean different characters to us and to the tool that wrote them.
+fn check_declared_encoding(file: &str, src: &str) -> Result<()> {
+    let head = &src[..src.len().min(256)];
+    let Some(decl) = head
+        .strip_prefix("<?xml")
+        .and_then(|d| d.split("?>").next())
+    else {
+        return Ok(());
+    };
+    let Some(at) = decl.find("encoding") else {
+        return Ok(());
+    };
+    let value: String = decl[at + 8..]
+        .trim_start_matches([' ', '=', '"', '\''])
+        .chars()
+        .take_while(|c| !matches!(c, '"' | '\'' | ' ' | '?'))
+        .collect();
+    let v = value.to_ascii_lowercase();
+    if v == "utf-8" || v == "utf8" || ((v == "us-ascii" || v == "ascii") && src.is_ascii()) {
+        return Ok(());
+    }
+    if src.is_ascii() && !v.starts_with("utf-16") && !v.starts_with("utf-32") {
+        return Ok(());
+    }
+    Err(Error::new(
+        file,
+        ErrorKind::BadEncoding {
+            detail: format!("the XML declaration says encoding=\"{value}\""),
+        },
+    ))
+}
+
 /// A streaming view of one XML document with the safety rules applied.
 pub(crate) struct XmlReader<'a> {
     reader: Reader<&'a [u8]>,
@@ -84,6 +118,7 @@ pub(crate) enum Ev<'a> {
 impl<'a> XmlReader<'a> {
     pub(crate) fn new(file: &'a str, bytes: &'a [u8]) -> Result<Self> {
         let src = decode_utf8(file, bytes)?;
+        check_declared_encoding(file, src)?;
         let mut reader = Reader::from_str(src);
         let cfg = reader.config_mut();
         cfg.check_end_names = true;

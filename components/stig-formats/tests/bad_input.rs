@@ -222,3 +222,25 @@ fn hostile_text_is_escaped_on_write() {
     );
     assert_eq!(out.matches("<STATUS>").count(), 1);
 }
+
+#[test]
+fn declared_non_utf8_encoding_is_refused_unless_ascii() {
+    let latin = GOOD
+        .replace("encoding=\"UTF-8\"", "encoding=\"ISO-8859-1\"")
+        .replace("WS01", "WS\u{e9}1");
+    let e = err(latin.as_bytes());
+    assert_names_file(&e);
+    assert!(
+        matches!(&e.kind, ErrorKind::BadEncoding { detail } if detail.contains("ISO-8859-1")),
+        "{e:?}"
+    );
+    // Pure ASCII under a Latin-1 label means the same either way.
+    let ascii = GOOD.replace("encoding=\"UTF-8\"", "encoding=\"ISO-8859-1\"");
+    assert!(ckl::read(ascii.as_bytes(), "a.ckl").is_ok());
+    // A UTF-16 label on UTF-8 bytes is refused.
+    let mislabelled = GOOD.replace("encoding=\"UTF-8\"", "encoding='UTF-16'");
+    assert!(matches!(
+        err(mislabelled.as_bytes()).kind,
+        ErrorKind::BadEncoding { .. }
+    ));
+}
