@@ -1,0 +1,249 @@
+//! Answers the PowerShell scripts the stigpack client sends (recognised by the
+//! `# stigpack-op:` marker, see `stigpack_winrm::scripts`) with the output each op's
+//! contract specifies, drawn from the host's virtual file system. Faults that concern
+//! content (truncated output, a file changing mid-transfer) are applied here.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use stigpack_winrm::scripts::{self, FileHashReport, Op, StatusReport, TreeEntry};
+
+use crate::host::Host;
+use crate::interp::Outcome;
+use crate::vfs::{generate, Content};
+
+/// How long the simulated Evaluate-STIG run takes unless a `tool-time` fault says otherwise.
+pub const DEFAULT_TOOL_TIME: Duration = Duration::from_millis(300);
+
+/// Runs a client script if it is one; `None` for any other script.
+pub fn run(host: &Host, script: &str) -> Option<Outcome> {
+    let op = scripts::parse_marker(script)?;
+    Some(match op {
+        Op::Status => status(host),
+        Op::RunTool { path, args, cwd } => run_tool(host, &path, &args, cwd.as_deref()),
+        Op::ListTree { path } => list_tree(host, &path),
+        Op::ReadChunk { path, offset, len } => read_chunk(host, &path, offset, len),
+        Op::FileHash { path } => file_hash(host, &path),
+        // The bootstrap is recognised when the command starts (it waits for stdin); a
+        // bootstrap arriving by any other route has nothing to run.
+        Op::StdinScript => Outcome::default(),
+    })
+}
+
+fn fail(code: i32, message: &str) -> Outcome {
+    Outcome {
+        stderr: format!("stigpack: {message}\r\n").into_bytes(),
+        exit_code: i64::from(code),
+        ..Default::default()
+    }
+}
+
+fn not_found(path: &str) -> Outcome {
+    fail(scripts::EXIT_NOT_FOUND, &format!("not found: {path}"))
+}
+
+fn json_line<T: serde::Serialize>(v: &T) -> Vec<u8> {
+    let mut s = serde_json::to_string(v).unwrap_or_default();
+    s.push_str("\r\n");
+    s.into_bytes()
+}
+
+fn status(host: &Host) -> Outcome {
+    Outcome::ok(json_line(&StatusReport {
+        hostname: host.name().to_ascii_uppercase(),
+        os_version: "10.0.20348.0".into(),
+        ps_version: "5.1.20348.2849".into(),
+        time_utc: now_round_trip(),
+    }))
+}
+
+fn run_tool(host: &Host, path: &str, args: &[String], cwd: Option<&str>) -> Outcome {
+    if let Some(dir) = cwd {
+        if !host.vfs_is_dir(dir) {
+            return not_found(dir);
+        }
+    }
+    let leaf = path
+        .rsplit(['\\', '/'])
+        .next()
+        .unwrap_or(path)
+        .to_ascii_lowercase();
+    if leaf == "hostname" || leaf == "hostname.exe" {
+        return Outcome::ok(format!("{}\r\n", host.name()));
+    }
+    if leaf == "evaluate-stig.ps1" && (host.path_exists(path) || !path.contains('\\')) {
+        let upper = host.name().to_ascii_uppercase();
+        let out_dir = format!(r"{}\{upper}", generate::RESULTS_ROOT);
+        let mut text = String::new();
+        text.push_str("Evaluate-STIG 1.2507.6\r\n");
+        text.push_str(&format!(
+            "Scanning {upper} (ScanType: {})\r\n",
+            arg_value(args, "-ScanType").unwrap_or("Unclassified")
+        ));
+        text.push_str("Executing scan for: Microsoft Windows Server 2022 STIG V2R4\r\n");
+        for f in host.list(&out_dir) {
+            text.push_str(&format!("Created {}\r\n", f.0));
+        }
+        text.push_str("Done!\r\n");
+        return Outcome {
+            stdout: text.into_bytes(),
+            stderr: Vec::new(),
+            exit_code: 0,
+            delay: host.faults.tool_time.unwrap_or(DEFAULT_TOOL_TIME),
+        };
+    }
+    if host.path_exists(path) {
+        // Any other script on disk runs and prints nothing.
+        return Outcome::default();
+    }
+    let name = path;
+    fail(
+        scripts::EXIT_FAILED,
+        &format!("The term '{name}' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again."),
+    )
+}
+
+fn arg_value<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    let i = args.iter().position(|a| a.eq_ignore_ascii_case(name))?;
+    args.get(i + 1).map(String::as_str)
+}
+
+fn list_tree(host: &Host, path: &str) -> Outcome {
+    if !host.vfs_is_dir(path) {
+        return not_found(path);
+    }
+    let root = crate::vfs::key(path);
+    let mut out = Vec::new();
+    for (full, content) in host.list(path) {
+        let rel = full
+            .get(root.len() + 1..)
+            .unwrap_or_default()
+            .replace('\\', "/");
+        out.extend(json_line(&TreeEntry {
+            path: rel,
+            size: content.len() as u64,
+            sha256: content.sha256_hex(),
+        }));
+    }
+    Outcome::ok(out)
+}
+
+fn read_chunk(host: &Host, path: &str, offset: u64, len: u64) -> Outcome {
+    let Some(content) = host.content(path) else {
+        return not_found(path);
+    };
+    let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+    let mut len = usize::try_from(len).unwrap_or(usize::MAX).min(64 << 20);
+    let total = content.len();
+    let at_eof = offset.saturating_add(len) >= total;
+    if host.faults.truncate_output && len > 1 && !at_eof {
+        // The fault: a short read in the middle of the file, with success reported.
+        len /= 2;
+        host.note_fault();
+    }
+    let bytes = content.read(offset, len);
+    if host.faults.file_changes && offset == 0 && !bytes.is_empty() {
+        host.change_file(path);
+    }
+    Outcome::ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+fn file_hash(host: &Host, path: &str) -> Outcome {
+    let Some(content) = host.content(path) else {
+        return not_found(path);
+    };
+    Outcome::ok(json_line(&FileHashReport {
+        size: content.len() as u64,
+        sha256: content.sha256_hex(),
+    }))
+}
+
+impl Host {
+    fn content(&self, path: &str) -> Option<Content> {
+        self.vfs_lock().get(path).map(|f| f.content.clone())
+    }
+
+    fn vfs_is_dir(&self, path: &str) -> bool {
+        self.vfs_lock().is_dir(path)
+    }
+
+    /// (path, content) of every file under a directory.
+    fn list(&self, dir: &str) -> Vec<(String, Content)> {
+        self.vfs_lock()
+            .walk(dir)
+            .into_iter()
+            .map(|f| (crate::vfs::key(&f.path), f.content.clone()))
+            .collect()
+    }
+
+    /// The file-changes fault: the file is rewritten (same size, different bytes), as if
+    /// a scan finished writing it while it was being pulled.
+    fn change_file(&self, path: &str) {
+        let mut vfs = self.vfs_lock();
+        if let Some(f) = vfs.get_mut(path) {
+            f.version += 1;
+            f.content = match &f.content {
+                Content::Bytes(b) => {
+                    let mut v = b.as_ref().clone();
+                    let n = v.len();
+                    if n > 0 {
+                        let i = n - 1 - (n / 3);
+                        v[i] ^= 0x20;
+                    }
+                    Content::Bytes(Arc::new(v))
+                }
+                Content::Synthetic { len, seed } => Content::Synthetic {
+                    len: *len,
+                    seed: seed ^ 0x5A5A,
+                },
+            };
+            f.modified = now_round_trip();
+        }
+        drop(vfs);
+        self.note_fault();
+    }
+}
+
+/// Current UTC time in .NET's round-trip ("o") format.
+fn now_round_trip() -> String {
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = d.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, day) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:07}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60,
+        d.subsec_nanos() / 100
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_526), (2026, 3, 14));
+    }
+}
