@@ -164,6 +164,23 @@ impl<'a> XmlReader<'a> {
         use quick_xml::errors::SyntaxError;
         let byte = self.reader.error_position();
         match &e {
+            // `<!ENTITY`/`<!ELEMENT`... outside a DOCTYPE: a declaration all the same.
+            quick_xml::Error::Syntax(SyntaxError::InvalidBangMarkup)
+                if self.declaration_near(byte) =>
+            {
+                self.err(ErrorKind::DtdRefused {
+                    line: self.line_at(byte),
+                })
+            }
+            quick_xml::Error::Syntax(SyntaxError::InvalidBangMarkup)
+                if (self.src.len() as u64).saturating_sub(byte) > 16 =>
+            {
+                self.err(ErrorKind::MalformedXml {
+                    line: self.line_at(byte),
+                    byte,
+                    message: e.to_string(),
+                })
+            }
             // Every "unclosed" syntax error means the input ended before the markup did.
             quick_xml::Error::Syntax(
                 SyntaxError::UnclosedTag
@@ -188,6 +205,17 @@ impl<'a> XmlReader<'a> {
                 message: e.to_string(),
             }),
         }
+    }
+
+    /// Whether a `<!ENTITY`, `<!ELEMENT`, `<!ATTLIST` or `<!NOTATION` starts near `pos`.
+    fn declaration_near(&self, pos: u64) -> bool {
+        let b = self.src.as_bytes();
+        let start = (pos as usize).saturating_sub(16).min(b.len());
+        let end = (pos as usize + 16).min(b.len());
+        let window = &b[start..end];
+        [&b"<!ENTITY"[..], b"<!ELEMENT", b"<!ATTLIST", b"<!NOTATION"]
+            .iter()
+            .any(|k| window.windows(k.len()).any(|w| w == *k))
     }
 
     fn raw(&mut self) -> Result<Event<'a>> {

@@ -88,6 +88,25 @@ fn billion_laughs_is_refused_not_expanded() {
 }
 
 #[test]
+fn entity_declarations_outside_a_doctype_are_refused() {
+    for doc in [
+        "<!ENTITY x \"y\"><CHECKLIST/>",
+        "<CHECKLIST><!ENTITY x \"y\"></CHECKLIST>",
+        "<CHECKLIST><ASSET/><!ELEMENT a ANY><STIGS/></CHECKLIST>",
+    ] {
+        let e = err(doc.as_bytes());
+        assert_names_file(&e);
+        assert!(
+            matches!(e.kind, ErrorKind::DtdRefused { .. }),
+            "{doc}: {e:?}"
+        );
+    }
+    // Other bad `<!` markup mid-document is malformed, not truncated.
+    let e = err(b"<CHECKLIST><!FOO bar><ASSET/><STIGS/></CHECKLIST>");
+    assert!(matches!(e.kind, ErrorKind::MalformedXml { .. }), "{e:?}");
+}
+
+#[test]
 fn external_entity_and_undeclared_entity_are_refused() {
     let xxe = r#"<?xml version="1.0"?><!DOCTYPE x SYSTEM "file:///etc/passwd"><CHECKLIST/>"#;
     assert!(matches!(
