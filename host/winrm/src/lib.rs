@@ -8,6 +8,19 @@
 // Tests may unwrap (brief); library code may not.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod auth;
+pub mod client;
+pub mod credentials;
 pub mod encryption;
+pub mod error;
+pub mod ops;
 pub mod scripts;
 pub mod soap;
+pub mod transport;
+
+pub use auth::Auth;
+pub use client::{Client, ClientConfig, CommandOutput, Replay, RetryPolicy, Shell, StreamKind};
+pub use credentials::{Credentials, Secret};
+pub use error::{Error, ErrorKind};
+pub use ops::PulledFile;
+pub use transport::{CertCheck, Endpoint, TlsOptions, Transport, TransportConfig};

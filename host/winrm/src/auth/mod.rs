@@ -1,0 +1,88 @@
+//! Authentication. Basic is a header on every request; NTLM (and Kerberos, later) is a
+//! security context bound to one TCP connection that also seals messages on plain HTTP.
+//! [`SecurityContext`] is the seam Kerberos slots into: the transport only drives
+//! `initial_token`/`step` during the handshake and `seal`/`unseal` afterwards.
+
+mod ntlm;
+
+pub use ntlm::NtlmContext;
+
+use crate::credentials::Credentials;
+
+/// How to authenticate to a host.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// HTTP Basic. Refused by the client over plain HTTP (the password would travel in
+    /// clear); STIG-compliant hosts refuse it entirely, so this is for labs.
+    Basic(Credentials),
+    /// NTLM under the `Negotiate` scheme, with SPNEGO message encryption on HTTP.
+    Ntlm(Credentials),
+}
+
+impl Auth {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Auth::Basic(_) => "basic",
+            Auth::Ntlm(_) => "ntlm",
+        }
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        match self {
+            Auth::Basic(c) | Auth::Ntlm(c) => c,
+        }
+    }
+
+    /// A fresh connection-bound context, or `None` for per-request schemes.
+    /// `channel_bindings` is the RFC 5929 `tls-server-end-point` data on HTTPS.
+    pub fn new_context(
+        &self,
+        channel_bindings: Option<&[u8]>,
+    ) -> Result<Option<Box<dyn SecurityContext>>, AuthError> {
+        match self {
+            Auth::Basic(_) => Ok(None),
+            Auth::Ntlm(c) => Ok(Some(Box::new(NtlmContext::new(c, channel_bindings)?))),
+        }
+    }
+
+    /// `Authorization` header value for per-request schemes.
+    pub fn basic_header(&self) -> Option<String> {
+        use base64::Engine as _;
+        match self {
+            Auth::Basic(c) => Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!(
+                    "{}:{}",
+                    c.username,
+                    c.password.expose()
+                ))
+            )),
+            Auth::Ntlm(_) => None,
+        }
+    }
+}
+
+/// A connection-bound security context.
+pub trait SecurityContext: Send + Sync + std::fmt::Debug {
+    /// HTTP auth scheme (`Negotiate`).
+    fn scheme(&self) -> &'static str;
+    /// First token the client sends.
+    fn initial_token(&mut self) -> Result<Vec<u8>, AuthError>;
+    /// Consumes the server's token; returns the next client token, if any.
+    fn step(&mut self, server_token: &[u8]) -> Result<Option<Vec<u8>>, AuthError>;
+    /// Seals a message: (signature, sealed bytes).
+    fn seal(&mut self, plain: &[u8]) -> Result<(Vec<u8>, Vec<u8>), AuthError>;
+    /// Verifies and unseals a message.
+    fn unseal(&mut self, signature: &[u8], sealed: &[u8]) -> Result<Vec<u8>, AuthError>;
+}
+
+/// Authentication failures. Never retried.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("invalid user name: {0}")]
+    Username(String),
+    #[error("NTLM: {0}")]
+    Ntlm(String),
+    #[error("message seal/unseal failed: {0}")]
+    Crypto(String),
+}

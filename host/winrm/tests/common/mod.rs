@@ -1,0 +1,70 @@
+//! Shared helpers: build a client for a simulated host.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use stigpack_winrm::{
+    Auth, CertCheck, Client, ClientConfig, Credentials, Endpoint, RetryPolicy, Secret, TlsOptions,
+    Transport, TransportConfig,
+};
+use stigpack_winrm_sim::{AuthMode, FaultSpec, FleetSpec, HostInfo, SimHandle, Simulator};
+
+pub async fn fleet(hosts: usize, auth: AuthMode, tls: bool, faults: &str) -> SimHandle {
+    Simulator::start(FleetSpec {
+        hosts,
+        auth,
+        tls,
+        faults: FaultSpec::parse(faults).unwrap(),
+        ..FleetSpec::default()
+    })
+    .await
+    .unwrap()
+}
+
+pub fn quick_config() -> ClientConfig {
+    ClientConfig {
+        retry: RetryPolicy {
+            retries: 3,
+            initial_backoff: Duration::from_millis(20),
+            max_backoff: Duration::from_millis(100),
+        },
+        ..ClientConfig::default()
+    }
+}
+
+pub fn client_with(info: &HostInfo, auth: &str, config: ClientConfig, cert: CertCheck) -> Client {
+    let creds = Credentials::new(info.username.clone(), Secret::new(info.password.clone()));
+    let auth = match auth {
+        "basic" => Auth::Basic(creds),
+        _ => Auth::Ntlm(creds),
+    };
+    let endpoint = Endpoint::parse(&info.endpoint).unwrap();
+    let tls = if info.endpoint.starts_with("https") {
+        Some(
+            TlsOptions {
+                ca_file: info.ca_file.clone(),
+                cert_check: cert,
+            }
+            .client_config()
+            .unwrap(),
+        )
+    } else {
+        None
+    };
+    let transport = Transport::new(
+        endpoint,
+        auth,
+        tls,
+        TransportConfig {
+            connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(30),
+            ..TransportConfig::default()
+        },
+    )
+    .unwrap();
+    Client::new(info.name.clone(), transport, config)
+}
+
+pub fn client(info: &HostInfo, auth: &str) -> Client {
+    client_with(info, auth, quick_config(), CertCheck::Verify)
+}
