@@ -314,7 +314,13 @@ impl<'a> XmlReader<'a> {
     /// references resolved, line ends normalised as XML requires). Text of nested
     /// elements is concatenated, so mixed content degrades to its text.
     pub(crate) fn text(&mut self) -> Result<String> {
-        let mut out = String::new();
+        self.text_cow().map(Cow::into_owned)
+    }
+
+    /// As [`Self::text`], borrowing from the input when the text holds no references or
+    /// CRs (most element names and short values): no allocation.
+    pub(crate) fn text_cow(&mut self) -> Result<Cow<'a, str>> {
+        let mut out: Cow<'a, str> = Cow::Borrowed("");
         let mut nested = 0usize;
         loop {
             match self.raw()? {
@@ -323,20 +329,20 @@ impl<'a> XmlReader<'a> {
                         .xml10_content()
                         .map_err(|e| self.malformed(e.to_string()))?;
                     if out.is_empty() {
-                        out = s.into_owned();
+                        out = s;
                     } else {
-                        out.push_str(&s);
+                        out.to_mut().push_str(&s);
                     }
                 }
                 Event::CData(c) => {
                     let s = c
                         .xml10_content()
                         .map_err(|e| self.malformed(e.to_string()))?;
-                    out.push_str(&s);
+                    out.to_mut().push_str(&s);
                 }
                 Event::GeneralRef(r) => {
                     let s = self.resolve_ref(&r)?;
-                    out.push_str(&s);
+                    out.to_mut().push_str(&s);
                 }
                 Event::Start(_) => nested += 1,
                 Event::End(_) => {

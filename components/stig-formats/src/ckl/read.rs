@@ -1,6 +1,8 @@
 //! CKL reader. Strings are kept exactly as the file holds them (after XML unescaping and
 //! the line-end normalisation XML mandates), so write -> read gives the same model.
 
+use std::borrow::Cow;
+
 use quick_xml::events::BytesStart;
 
 use crate::error::{ErrorKind, Result};
@@ -111,6 +113,15 @@ fn leaf(x: &mut XmlReader<'_>, empty: bool) -> Result<String> {
     }
 }
 
+/// A leaf's text without copying it when possible (for names that are only compared).
+fn leaf_cow<'a>(x: &mut XmlReader<'a>, empty: bool) -> Result<Cow<'a, str>> {
+    if empty {
+        Ok(Cow::Borrowed(""))
+    } else {
+        x.text_cow()
+    }
+}
+
 fn read_asset(x: &mut XmlReader<'_>) -> Result<Asset> {
     let mut a = Asset::default();
     while let Some((s, empty)) = child(x)? {
@@ -185,12 +196,12 @@ fn read_info(x: &mut XmlReader<'_>, info: &mut BenchmarkInfo) -> Result<()> {
             x.skip()?;
             continue;
         }
-        let (mut name, mut data) = (String::new(), String::new());
+        let (mut name, mut data) = (Cow::Borrowed(""), String::new());
         while let Some((s, empty)) = child(x)? {
-            let v = leaf(x, empty)?;
             match local(&s) {
-                b"SID_NAME" => name = v,
-                b"SID_DATA" => data = v,
+                b"SID_NAME" => name = leaf_cow(x, empty)?,
+                b"SID_DATA" => data = leaf(x, empty)?,
+                _ if !empty => x.skip()?,
                 _ => {}
             }
         }
@@ -220,22 +231,23 @@ fn read_vuln(x: &mut XmlReader<'_>, index: usize) -> Result<RuleResult> {
     let (mut details, mut comments, mut override_, mut justification) =
         (String::new(), String::new(), String::new(), String::new());
     let mut severity = String::new();
+    // (Severity is copied: it is short and read once per rule.)
     while let Some((s, empty)) = child(x)? {
         match local(&s) {
             b"STIG_DATA" if !empty => {
-                let (mut name, mut data) = (String::new(), String::new());
+                let (mut name, mut data) = (Cow::Borrowed(""), String::new());
                 while let Some((s, empty)) = child(x)? {
-                    let v = leaf(x, empty)?;
                     match local(&s) {
-                        b"VULN_ATTRIBUTE" => name = v,
-                        b"ATTRIBUTE_DATA" => data = v,
+                        b"VULN_ATTRIBUTE" => name = leaf_cow(x, empty)?,
+                        b"ATTRIBUTE_DATA" => data = leaf(x, empty)?,
+                        _ if !empty => x.skip()?,
                         _ => {}
                     }
                 }
                 apply_attribute(&mut rule, &mut severity, name.trim(), data);
             }
             b"STATUS" => {
-                let v = leaf(x, empty)?;
+                let v = leaf_cow(x, empty)?;
                 status = Some(status::from_ckl(&v, file)?);
             }
             b"FINDING_DETAILS" => details = leaf(x, empty)?,
