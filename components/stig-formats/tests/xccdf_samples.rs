@@ -289,3 +289,36 @@ fn evaluate_stig_summary_sample() {
         );
     }
 }
+
+#[test]
+fn xccdf_1_2_copy_with_embedded_results_reads_with_stig_ids() {
+    // SCC writes an XCCDF 1.2 copy of the benchmark with prefixed ids and the
+    // TestResult inside it; build one from the real 1.1 benchmark.
+    let path = common::samples_dir().join("xccdf/U_MS_Windows_10_STIG_V2R2_Manual-xccdf.xml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let b11 = xccdf::benchmark::read(text.as_bytes(), "w10.xml").unwrap();
+    let v12 = text
+        .replace(
+            "http://checklists.nist.gov/xccdf/1.1",
+            "http://checklists.nist.gov/xccdf/1.2",
+        )
+        .replace(
+            "id=\"Windows_10_STIG\"",
+            "id=\"xccdf_mil.disa.stig_benchmark_Windows_10_STIG\"",
+        )
+        .replace("<Group id=\"V-", "<Group id=\"xccdf_mil.disa.stig_group_V-")
+        .replace("<Rule id=\"SV-", "<Rule id=\"xccdf_mil.disa.stig_rule_SV-");
+    let tr = format!(
+        "<TestResult id=\"t\" end-time=\"2026-11-01T10:05:00Z\"><target>WS09</target><rule-result idref=\"xccdf_mil.disa.stig_rule_{}\"><result>fail</result></rule-result></TestResult></Benchmark>",
+        b11.rules[3].rule.rule_id
+    );
+    let doc = v12.replacen("</Benchmark>", &tr, 1);
+    let c = xccdf::results::read(doc.as_bytes(), "scc.xml", None).unwrap();
+    let s = &c.stigs[0];
+    assert_eq!(s.info.stigid, "Windows_10_STIG");
+    assert_eq!(s.rules.len(), 285);
+    assert_eq!(s.rules[3].rule.rule_id, b11.rules[3].rule.rule_id);
+    assert_eq!(s.rules[3].rule.vuln_num, b11.rules[3].rule.vuln_num);
+    assert_eq!(s.rules[3].review.status, Status::Open);
+    assert_eq!(c.asset.host_name, "WS09");
+}

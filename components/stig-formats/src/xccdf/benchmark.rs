@@ -19,6 +19,7 @@ pub fn read(bytes: &[u8], file: &str) -> Result<StigChecklist> {
         match x.next()? {
             Ev::Start(s) if local(&s) == b"Benchmark" => {
                 let id = x.attr(&s, b"id")?.unwrap_or_default();
+                let id = strip(id, "xccdf_mil.disa.stig_benchmark_");
                 return read_benchmark(&mut x, bytes, file, id);
             }
             Ev::Comment(_) => {}
@@ -37,6 +38,15 @@ pub fn read(bytes: &[u8], file: &str) -> Result<StigChecklist> {
                 }))
             }
         }
+    }
+}
+
+/// XCCDF 1.2 copies of DISA benchmarks (SCC output) prefix every id
+/// (`xccdf_mil.disa.stig_rule_SV-..._rule`); the STIG ids are what CKLs and assessors use.
+fn strip(id: String, prefix: &str) -> String {
+    match id.strip_prefix(prefix) {
+        Some(rest) => rest.to_owned(),
+        None => id,
     }
 }
 
@@ -175,7 +185,10 @@ fn read_group(
     parents: &mut Vec<GroupTreeNode>,
 ) -> Result<()> {
     let mut node = GroupTreeNode {
-        id: x.attr(start, b"id")?.unwrap_or_default(),
+        id: strip(
+            x.attr(start, b"id")?.unwrap_or_default(),
+            "xccdf_mil.disa.stig_group_",
+        ),
         ..Default::default()
     };
     let mut pushed = false;
@@ -215,7 +228,10 @@ fn read_rule(
     let mut rule = Rule {
         vuln_num: group.id.clone(),
         group_title: group.title.clone(),
-        rule_id: x.attr(start, b"id")?.unwrap_or_default(),
+        rule_id: strip(
+            x.attr(start, b"id")?.unwrap_or_default(),
+            "xccdf_mil.disa.stig_rule_",
+        ),
         weight: x.attr(start, b"weight")?.unwrap_or_default(),
         group_tree: parents.to_vec(),
         ..Default::default()
