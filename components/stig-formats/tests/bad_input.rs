@@ -198,10 +198,20 @@ fn missing_status_and_wrong_root_are_errors() {
 
 #[test]
 fn oversized_input_is_refused_before_parsing() {
-    let big = vec![b' '; stig_formats::MAX_INPUT_BYTES as usize + 1];
+    // Zeroed pages are never touched: the size check runs before any byte is read.
+    let big = vec![0u8; stig_formats::MAX_INPUT_BYTES as usize + 1];
     let e = err(&big);
     assert_names_file(&e);
     assert!(matches!(e.kind, ErrorKind::TooLarge { .. }), "{e:?}");
+    for e in [
+        stig_formats::cklb::read(&big, "big.cklb").unwrap_err(),
+        stig_formats::xccdf::benchmark::read(&big, "big.xml").unwrap_err(),
+        stig_formats::xccdf::results::read(&big, "big.xml", None).unwrap_err(),
+        stig_formats::evaluate_stig::read_summary(&big, "big.xml").unwrap_err(),
+    ] {
+        assert!(matches!(e.kind, ErrorKind::TooLarge { .. }), "{e:?}");
+        assert!(e.to_string().contains("268435456"), "{e}");
+    }
 }
 
 #[test]
