@@ -328,21 +328,27 @@ fn xccdf_results(b: &BenchDef, host: &str, ip: &str, results: &[(&str, &str)]) -
     s
 }
 
-fn write(path: &Path, data: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, data).unwrap();
-    println!("{:>7} {}", data.len(), path.display());
-}
-
 fn main() {
     let out = std::env::args()
         .nth(1)
         .expect("usage: make_fixtures <fixtures dir>");
-    let out = Path::new(&out);
+    for (rel, data) in build() {
+        let path = Path::new(&out).join(&rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &data).unwrap();
+        println!("{:>7} {}", data.len(), path.display());
+    }
+}
+
+/// Every fixture file: (path relative to `fixtures/`, content). The fixture test
+/// includes this file to prove the committed fixtures are exactly what this produces.
+pub fn build() -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = Vec::new();
+    let mut write = |rel: &str, data: &str| files.push((rel.to_owned(), data.to_owned()));
     let mut benches = Vec::new();
     for b in [&WIN11, &SRV2022, &DEFENDER] {
         let xml = benchmark_xml(b);
-        write(&out.join("benchmarks").join(b.file), &xml);
+        write(&format!("benchmarks/{}", b.file), &xml);
         benches.push(xccdf::benchmark::read(xml.as_bytes(), b.file).unwrap());
     }
     let (win11, srv, def) = (&benches[0], &benches[1], &benches[2]);
@@ -367,11 +373,11 @@ fn main() {
     ]);
     let ws01 = asset("WS01", "Workstation", "10.20.1.11", "00:15:5D:01:02:0A");
     write(
-        &out.join("scans/WS01/WS01_MS_Windows_11_STIG_V2R1.ckl"),
+        "scans/WS01/WS01_MS_Windows_11_STIG_V2R1.ckl",
         &ckl::write(&ws01, std::slice::from_ref(&s), tool),
     );
     write(
-        &out.join("scans/WS01/WS01_MS_Defender_Antivirus_XCCDF-Results.xml"),
+        "scans/WS01/WS01_MS_Defender_Antivirus_XCCDF-Results.xml",
         &xccdf_results(
             &DEFENDER,
             "WS01",
@@ -414,10 +420,7 @@ fn main() {
         },
     );
     let j = j.replacen('{', "{\"evaluate-stig\":{\"version\":\"1.2507.6\"},", 1);
-    write(
-        &out.join("scans/WS02/WS02_Win11_V2R1_20261102-101500.cklb"),
-        &j,
-    );
+    write("scans/WS02/WS02_Win11_V2R1_20261102-101500.cklb", &j);
 
     // SRV01: one combined CKL holding two benchmarks, with a severity override.
     let mut a = srv.clone();
@@ -468,7 +471,8 @@ fn main() {
         ..Default::default()
     };
     write(
-        &out.join("scans/SRV01/SRV01_Combined.ckl"),
+        "scans/SRV01/SRV01_Combined.ckl",
         &ckl::write_checklist(&combined, tool),
     );
+    files
 }

@@ -208,3 +208,23 @@ fn fixtures_stay_small() {
     let total = size(&root.join("scans")) + size(&root.join("benchmarks"));
     assert!(total < 300 * 1024, "fixtures are {total} bytes");
 }
+
+#[allow(dead_code)]
+#[path = "../examples/make_fixtures.rs"]
+mod generator;
+
+#[test]
+fn committed_fixtures_are_exactly_what_the_generator_makes() {
+    let root = common::fixtures_dir();
+    let built = generator::build();
+    assert_eq!(built.len(), 7);
+    for (rel, data) in &built {
+        let on_disk = std::fs::read_to_string(root.join(rel)).unwrap();
+        assert!(
+            on_disk == *data,
+            "{rel} differs from the generator's output: rerun make_fixtures"
+        );
+    }
+    // And the generator is deterministic.
+    assert_eq!(built, generator::build());
+}
