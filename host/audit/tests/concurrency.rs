@@ -27,7 +27,7 @@ fn spawn_worker(log: &Path, name: &str, count: u64, extra: &[(&str, &str)]) -> C
     for (k, v) in extra {
         cmd.env(k, v);
     }
-    cmd.spawn().unwrap()
+    cmd.stdout(std::process::Stdio::null()).spawn().unwrap()
 }
 
 /// The child process body (run only when re-executed by a test).
@@ -105,6 +105,7 @@ fn a_writer_killed_mid_append_leaves_at_most_a_torn_tail_that_repair_fixes() {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["torn_writer", "--exact", "--nocapture", "--ignored"])
         .env("AUDIT_TEST_TORN_LOG", &path)
+        .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let ready = path.with_extension("torn-ready");
