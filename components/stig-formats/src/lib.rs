@@ -13,6 +13,7 @@ pub mod civil_date;
 pub mod control_view;
 pub mod evidence;
 pub mod index;
+pub mod package_artifacts;
 pub mod poam;
 pub mod readiness;
 pub mod tabular;

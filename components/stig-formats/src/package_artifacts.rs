@@ -1,0 +1,247 @@
+//! Everything the `emass` component writes into a package, computed in one pass.
+//!
+//! The POA&M, the attestations, the indexes and the README must agree with each other
+//! (the validator checks that they do), so they are derived together from one
+//! [`FleetView`], one attestation file and one evidence listing. Kept here, not in the
+//! guest, so it is tested natively; the guest only reads `/input` and writes `/output`.
+
+use crate::attest::{self, import::ImportError, AttestationFile};
+use crate::civil_date::rfc3339_utc;
+use crate::control_view::FleetView;
+use crate::evidence::Evidence;
+use crate::index::{self, html};
+use crate::poam::{self, layout::Layout, PoamOptions};
+use crate::readiness::{self, Readiness};
+
+/// Package-relative paths of the generated files.
+pub mod paths {
+    pub const POAM_CSV: &str = "03_POAM/poam.csv";
+    pub const POAM_JSON: &str = "03_POAM/poam.json";
+    pub const POAM_SUMMARY: &str = "03_POAM/poam_summary.txt";
+    pub const ATTESTATIONS_JSON: &str = "05_Attestations/attestations.json";
+    pub const ATTESTATION_TEMPLATE: &str = "05_Attestations/attestation_template.csv";
+    pub const ATTESTATION_INSTRUCTIONS: &str = "05_Attestations/INSTRUCTIONS.txt";
+    pub const INDEX_EVIDENCE: &str = "06_Index/control_evidence_index.csv";
+    pub const INDEX_SCAN_SOURCE: &str = "06_Index/control_to_scan_source.csv";
+    pub const INDEX_NA: &str = "06_Index/na_scope_filter_report.csv";
+    pub const INDEX_HTML: &str = "06_Index/index.html";
+    pub const README: &str = "README_Submission.txt";
+    /// Where answer CSVs live in a package; applied in name order.
+    pub const ANSWERS_DIR: &str = "05_Attestations/answers";
+}
+
+/// What the artifacts depend on besides the fleet.
+#[derive(Debug, Clone)]
+pub struct ArtifactOptions {
+    pub system: String,
+    pub layout: Layout,
+    pub poam: PoamOptions,
+}
+
+/// The generated files (path, bytes) in path order, and the readiness they imply.
+#[derive(Debug, Clone)]
+pub struct Artifacts {
+    pub files: Vec<(String, String)>,
+    pub readiness: Readiness,
+    pub attestations: AttestationFile,
+}
+
+/// Builds every artifact, collecting them (see [`build_each`] for the streaming form).
+pub fn build(
+    fleet: &FleetView,
+    evidence: &Evidence,
+    answers: &[(String, Vec<u8>)],
+    opts: &ArtifactOptions,
+) -> Result<Artifacts, ImportError> {
+    let mut files = Vec::new();
+    let (readiness, attestations) = build_each(fleet, evidence, answers, opts, &mut |p, t| {
+        files.push((p.to_owned(), t));
+    })?;
+    files.sort();
+    Ok(Artifacts {
+        files,
+        readiness,
+        attestations,
+    })
+}
+
+/// Builds every artifact and hands each (path, text) to `emit` as soon as it exists, so
+/// only one large file is in memory at a time. `answers` are (name, CSV bytes) applied in
+/// the order given; a bad answer file fails the whole build with every problem named.
+pub fn build_each(
+    fleet: &FleetView,
+    evidence: &Evidence,
+    answers: &[(String, Vec<u8>)],
+    opts: &ArtifactOptions,
+    emit: &mut dyn FnMut(&str, String),
+) -> Result<(Readiness, AttestationFile), ImportError> {
+    let mut attestations = attest::generate(fleet, None);
+    for (name, bytes) in answers {
+        attestations = attest::import::import(name, bytes, &attestations)?.0;
+    }
+    let poam = poam::build(fleet, Some(&attestations), &opts.poam);
+    let readiness = readiness::compute(fleet, &poam, &attestations, evidence);
+    let exported_at = rfc3339_utc(opts.poam.exported_at);
+    emit(paths::POAM_CSV, opts.layout.render_csv(&poam.items));
+    emit(paths::POAM_JSON, poam.to_json());
+    emit(
+        paths::POAM_SUMMARY,
+        poam::summary::render(&poam, &opts.layout.name),
+    );
+    emit(paths::ATTESTATIONS_JSON, attestations.to_json());
+    emit(
+        paths::ATTESTATION_TEMPLATE,
+        attest::template::template_csv(&attestations),
+    );
+    emit(
+        paths::ATTESTATION_INSTRUCTIONS,
+        attest::template::instructions(&attestations),
+    );
+    emit(
+        paths::INDEX_EVIDENCE,
+        index::control_evidence_index(fleet, &attestations, evidence),
+    );
+    emit(
+        paths::INDEX_SCAN_SOURCE,
+        index::control_to_scan_source(fleet),
+    );
+    emit(paths::INDEX_NA, index::na_scope_filter_report(fleet));
+    emit(
+        paths::INDEX_HTML,
+        html::render(&html::HtmlInput {
+            system: &opts.system,
+            exported_at: &exported_at,
+            fleet,
+            poam: &poam,
+            attestations: &attestations,
+            readiness: &readiness,
+        }),
+    );
+    emit(
+        paths::README,
+        readme(fleet, &poam, &attestations, &readiness, opts, &exported_at),
+    );
+    Ok((readiness, attestations))
+}
+
+fn readme(
+    fleet: &FleetView,
+    poam: &poam::PoamFile,
+    attestations: &AttestationFile,
+    r: &Readiness,
+    opts: &ArtifactOptions,
+    exported_at: &str,
+) -> String {
+    let flag = |ok: bool| if ok { "yes" } else { "NO" };
+    let pending = attestations
+        .attestations
+        .iter()
+        .filter(|a| !a.is_complete())
+        .count();
+    format!(
+        "eMASS SUBMISSION PACKAGE\n\
+         ========================\n\
+         \n\
+         System:        {system}\n\
+         Exported at:   {exported_at}\n\
+         Hosts:         {hosts}\n\
+         Controls:      {controls} (host x control results)\n\
+         POA&M items:   {items} (layout {layout})\n\
+         Attestations:  {att} ({pending} pending)\n\
+         \n\
+         Readiness: {verdict}\n\
+           all controls covered:   {c}\n\
+           evidence present:       {e}\n\
+           POA&M complete:         {p}\n\
+           attestations complete:  {a}\n\
+         (the controls behind each NO are listed in 00_Manifest/manifest.json and 06_Index/index.html)\n\
+         \n\
+         Layout\n\
+           00_Manifest/    manifest.json, file_hashes.sha256 (sha256sum -c), provenance.json\n\
+           01_Scans/       the raw scan results, byte for byte, per host\n\
+           02_Checklists/  STIG Viewer checklists per host and benchmark\n\
+           03_POAM/        poam.csv (upload), poam.json (complete data), poam_summary.txt\n\
+           04_Evidence/    evidence per host and control\n\
+           05_Attestations/ attestations.json, attestation_template.csv, INSTRUCTIONS.txt\n\
+           06_Index/       control_evidence_index.csv, control_to_scan_source.csv,\n\
+                           na_scope_filter_report.csv, index.html (open this first)\n\
+         \n\
+         Checking this package\n\
+           cd <package> && sha256sum -c 00_Manifest/file_hashes.sha256\n\
+           stigpack validate <package>       (every consistency check; READY / NOT READY)\n\
+           stigpack reproduce <package>      (re-runs every recorded component, byte compare)\n\
+         manifest.json and file_hashes.sha256 are outside the hash list (one holds the\n\
+         other's hash: packageHash = SHA-256 of file_hashes.sha256).\n\
+         \n\
+         POA&M cells beginning with = + - @ TAB or CR are prefixed with ' so a spreadsheet\n\
+         shows them as text (formula-injection guard); poam.json holds the raw text.\n",
+        system = opts.system,
+        hosts = fleet.hosts.len(),
+        controls = fleet.control_count(),
+        items = poam.items.len(),
+        layout = opts.layout.name,
+        att = attestations.attestations.len(),
+        verdict = if r.is_ready { "READY" } else { "NOT READY" },
+        c = flag(r.all_controls_covered),
+        e = flag(r.evidence_present),
+        p = flag(r.poam_complete),
+        a = flag(r.attestations_complete),
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::control_view::testkit::*;
+    use crate::control_view::view;
+    use crate::model::Severity::*;
+    use crate::model::Status::*;
+
+    fn opts() -> ArtifactOptions {
+        ArtifactOptions {
+            system: "Demo".into(),
+            layout: Layout::builtin("emass_joint").unwrap(),
+            poam: PoamOptions {
+                exported_at: 1_736_944_496,
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn answers_flow_into_every_artifact() {
+        let fleet = view(&[host(
+            "h1",
+            vec![checklist(
+                "h1/a.ckl",
+                "t",
+                "2025-01-01",
+                vec![rr("V-1", High, Open, "x"), rr("V-2", Low, NotReviewed, "")],
+            )],
+        )])
+        .unwrap();
+        let before = build(&fleet, &Evidence::default(), &[], &opts()).unwrap();
+        assert!(!before.readiness.is_ready);
+        let answers = vec![(
+            "answers/001.csv".to_owned(),
+            b"Control ID,Attestor Name,Attestation Date,Compliance Status,Compliance Evidence\nV-2,Ann,2025-01-02,Compliant,GPO export attached\n".to_vec(),
+        )];
+        let after = build(&fleet, &Evidence::default(), &answers, &opts()).unwrap();
+        assert!(after.readiness.is_ready, "{:?}", after.readiness.blocking);
+        let get = |a: &Artifacts, p: &str| a.files.iter().find(|f| f.0 == p).unwrap().1.clone();
+        assert!(get(&after, paths::README).contains("Readiness: READY"));
+        assert!(get(&after, paths::INDEX_EVIDENCE).contains("NotAFinding,,,,01_Scans/h1/a.ckl"));
+        assert_ne!(
+            get(&before, paths::ATTESTATIONS_JSON),
+            get(&after, paths::ATTESTATIONS_JSON)
+        );
+        // Same inputs, same bytes.
+        let again = build(&fleet, &Evidence::default(), &answers, &opts()).unwrap();
+        assert_eq!(again.files, after.files);
+        // A bad answer file is refused whole.
+        let bad = vec![("answers/002.csv".to_owned(), b"Control ID,Attestor Name,Attestation Date,Compliance Status\nV-2,Ann,2/1/2025,Compliant\n".to_vec())];
+        let err = build(&fleet, &Evidence::default(), &bad, &opts()).unwrap_err();
+        assert!(err.to_string().contains("answers/002.csv"), "{err}");
+    }
+}
