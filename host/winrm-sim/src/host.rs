@@ -88,7 +88,9 @@ pub struct Host {
     pub(crate) faults: HostFaults,
     pub(crate) counters: Counters,
     shells: Mutex<HashMap<String, Shell>>,
-    pub(crate) vfs: Mutex<Vfs>,
+    /// Generated on first use, so a fleet of hundreds costs memory only for hosts touched.
+    vfs: std::sync::OnceLock<Mutex<Vfs>>,
+    seed: u64,
     ids: IdGen,
     pub(crate) username: String,
 }
@@ -113,13 +115,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Host {
-    pub fn new(name: String, username: String, faults: HostFaults, vfs: Vfs, ids: IdGen) -> Host {
+    pub fn new(name: String, username: String, faults: HostFaults, seed: u64, ids: IdGen) -> Host {
         Host {
             name,
             faults,
             counters: Counters::default(),
             shells: Mutex::new(HashMap::new()),
-            vfs: Mutex::new(vfs),
+            vfs: std::sync::OnceLock::new(),
+            seed,
             ids,
             username,
         }
@@ -134,12 +137,15 @@ impl Host {
     }
 
     pub fn read_file(&self, path: &str) -> Option<Vec<u8>> {
-        let vfs = lock(&self.vfs);
+        let vfs = self.vfs_lock();
         vfs.get(path).map(|f| f.content.read(0, f.content.len()))
     }
 
-    pub(crate) fn vfs_lock(&self) -> MutexGuard<'_, Vfs> {
-        lock(&self.vfs)
+    pub fn vfs_lock(&self) -> MutexGuard<'_, Vfs> {
+        lock(
+            self.vfs
+                .get_or_init(|| Mutex::new(crate::vfs::generate::host_vfs(&self.name, self.seed))),
+        )
     }
 
     pub(crate) fn note_fault(&self) {
@@ -149,7 +155,7 @@ impl Host {
     }
 
     pub fn path_exists(&self, path: &str) -> bool {
-        lock(&self.vfs).exists(path)
+        self.vfs_lock().exists(path)
     }
 
     pub fn new_id(&self) -> String {

@@ -159,12 +159,11 @@ impl Simulator {
                 .map_err(SimError::Bind)?;
             let port = listener.local_addr().map_err(SimError::Bind)?.port();
             let endpoint = format!("{scheme}://127.0.0.1:{port}/wsman");
-            let vfs = vfs::generate::host_vfs(&name, spec.seed);
             let host = Arc::new(Host::new(
                 name.clone(),
                 creds.username.clone(),
                 faults.clone(),
-                vfs,
+                spec.seed,
                 rng::IdGen::new()?,
             ));
             if faults.unreachable {
@@ -257,10 +256,7 @@ impl SimHandle {
     pub fn put_file(&self, host: &str, path: &str, content: Content) -> bool {
         match self.state(host) {
             Some(h) => {
-                let mut v = match h.vfs.lock() {
-                    Ok(g) => g,
-                    Err(p) => p.into_inner(),
-                };
+                let mut v = h.vfs_lock();
                 v.insert(path, content, "2026-03-14T16:56:31Z");
                 true
             }
@@ -271,10 +267,7 @@ impl SimHandle {
     /// A file's current bytes and SHA-256 (upper-case hex), to check what a client pulled.
     pub fn file(&self, host: &str, path: &str) -> Option<(Vec<u8>, String)> {
         let h = self.state(host)?;
-        let v = match h.vfs.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
+        let v = h.vfs_lock();
         let f = v.get(path)?;
         Some((f.content.read(0, f.content.len()), f.content.sha256_hex()))
     }
@@ -284,10 +277,7 @@ impl SimHandle {
         let Some(h) = self.state(host) else {
             return Vec::new();
         };
-        let v = match h.vfs.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
+        let v = h.vfs_lock();
         v.walk(dir).into_iter().map(|f| f.path.clone()).collect()
     }
 

@@ -173,7 +173,7 @@ impl Host {
         self.vfs_lock()
             .walk(dir)
             .into_iter()
-            .map(|f| (crate::vfs::key(&f.path), f.content.clone()))
+            .map(|f| (f.path.clone(), f.content.clone()))
             .collect()
     }
 

@@ -1,5 +1,8 @@
 //! Shared helpers for the simulator's integration tests: locating the independent Python
 //! client (pywinrm) and running it.
+#![allow(dead_code)]
+
+pub mod raw;
 
 use std::path::PathBuf;
 
