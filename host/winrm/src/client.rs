@@ -125,6 +125,9 @@ impl CommandOutput {
     }
 }
 
+/// Receives each output chunk as it arrives; an error stops the command.
+pub type OutputSink<'a> = dyn FnMut(StreamKind, &[u8]) -> Result<(), ErrorKind> + 'a;
+
 /// Output stream a chunk belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamKind {
@@ -382,7 +385,7 @@ impl Shell {
         args: &[String],
         stdin: Option<&[u8]>,
         replay: Replay,
-        sink: &mut dyn FnMut(StreamKind, &[u8]) -> Result<(), ErrorKind>,
+        sink: &mut OutputSink<'_>,
     ) -> Result<i32, Error> {
         self.run_streaming_with(command, args, stdin, replay, Replay::Safe, sink)
             .await
@@ -398,7 +401,7 @@ impl Shell {
         stdin: Option<&[u8]>,
         replay: Replay,
         receive_replay: Replay,
-        sink: &mut dyn FnMut(StreamKind, &[u8]) -> Result<(), ErrorKind>,
+        sink: &mut OutputSink<'_>,
     ) -> Result<i32, Error> {
         let c = &self.client;
         let ctx = &c.inner.ctx;
@@ -425,7 +428,7 @@ impl Shell {
         stdin: Option<&[u8]>,
         replay: Replay,
         receive_replay: Replay,
-        sink: &mut dyn FnMut(StreamKind, &[u8]) -> Result<(), ErrorKind>,
+        sink: &mut OutputSink<'_>,
     ) -> Result<i32, Error> {
         let c = &self.client;
         let ctx = &c.inner.ctx;

@@ -1,5 +1,5 @@
 //! Shared helpers: build a client for a simulated host.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::time::Duration;
 
