@@ -322,3 +322,28 @@ fn xccdf_1_2_copy_with_embedded_results_reads_with_stig_ids() {
     assert_eq!(s.rules[3].review.status, Status::Open);
     assert_eq!(c.asset.host_name, "WS09");
 }
+
+#[test]
+fn results_pick_the_matching_benchmark() {
+    let (_, w10) = load("U_MS_Windows_10_STIG_V2R2_Manual-xccdf.xml");
+    let (_, s19) = load("U_MS_Windows_Server_2019_STIG_V2R2_Manual-xccdf.xml");
+    let both = [s19.clone(), w10.clone()];
+    let doc = results_doc(&w10, &["fail"]);
+    let c = xccdf::results::read_matching(doc.as_bytes(), "r.xml", &both).unwrap();
+    assert_eq!(c.stigs[0].info.stigid, "Windows_10_STIG");
+    assert_eq!(c.stigs[0].rules[0].review.status, Status::Open);
+    // Without a benchmark id, the first reported rule decides.
+    let doc = results_doc(&s19, &["pass"]);
+    let start = doc.find("<benchmark ").unwrap();
+    let end = start + doc[start..].find("/>").unwrap() + 2;
+    let unnamed = format!("{}{}", &doc[..start], &doc[end..]);
+    let c = xccdf::results::read_matching(unnamed.as_bytes(), "r.xml", &both).unwrap();
+    assert_eq!(c.stigs[0].info.stigid, "Windows_Server_2019_STIG");
+    // No match: an error naming what was wanted and what was given.
+    let e = xccdf::results::read_matching(doc.as_bytes(), "r.xml", &both[1..]).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("Windows_Server_2019_STIG") && msg.contains("Windows_10_STIG"),
+        "{msg}"
+    );
+}

@@ -36,19 +36,76 @@ struct TestResult {
 /// Reads a results file and applies it to `benchmark`. With `None`, the benchmark is
 /// read from the same document (SCC writes results inside a copy of the `Benchmark`).
 pub fn read(bytes: &[u8], file: &str, benchmark: Option<&StigChecklist>) -> Result<Checklist> {
-    let embedded;
-    let bench = match benchmark {
-        Some(b) => b,
+    let (x, root_is_benchmark, tr) = scan(bytes, file)?;
+    match benchmark {
+        Some(b) => apply(&x, tr, b, file),
         None => {
-            embedded = super::benchmark::read(bytes, file)?;
-            &embedded
+            if !root_is_benchmark {
+                return Err(x.err(ErrorKind::WrongDocument {
+                    expected: "XCCDF results with an embedded benchmark",
+                    detail:
+                        "the file holds a bare TestResult; pass the benchmark it was run against"
+                            .into(),
+                }));
+            }
+            let embedded = super::benchmark::read(bytes, file)?;
+            apply(&x, tr, &embedded, file)
         }
+    }
+}
+
+/// As [`read`], choosing the benchmark: the one embedded in the document if it holds
+/// one, else the one in `benchmarks` whose id the `TestResult` names, else (no id) the
+/// one holding the first reported rule. No match is an error naming the file and the
+/// benchmark id, never a guess.
+pub fn read_matching(bytes: &[u8], file: &str, benchmarks: &[StigChecklist]) -> Result<Checklist> {
+    let (x, root_is_benchmark, tr) = scan(bytes, file)?;
+    if root_is_benchmark {
+        let embedded = super::benchmark::read(bytes, file)?;
+        return apply(&x, tr, &embedded, file);
+    }
+    let id = tr
+        .benchmark_id
+        .strip_prefix(BENCHMARK_PREFIX)
+        .unwrap_or(&tr.benchmark_id);
+    let chosen = if id.is_empty() {
+        tr.results.first().and_then(|(idref, ..)| {
+            let key = idref.strip_prefix(RULE_PREFIX).unwrap_or(idref);
+            benchmarks
+                .iter()
+                .find(|b| b.rules.iter().any(|r| r.rule.rule_id == key))
+        })
+    } else {
+        benchmarks.iter().find(|b| b.info.stigid == id)
     };
+    let Some(bench) = chosen else {
+        let mut known: Vec<&str> = benchmarks.iter().map(|b| b.info.stigid.as_str()).collect();
+        known.sort_unstable();
+        return Err(x.err(ErrorKind::MissingElement {
+            element: format!(
+                "benchmark {:?} for these results (benchmarks given: {})",
+                if id.is_empty() { "(not named)" } else { id },
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        }));
+    };
+    apply(&x, tr, bench, file)
+}
+
+/// One pass over the document: whether its root is a `Benchmark`, and its one
+/// `TestResult`.
+fn scan<'a>(bytes: &'a [u8], file: &'a str) -> Result<(XmlReader<'a>, bool, TestResult)> {
     let mut x = XmlReader::new(file, bytes)?;
     let mut found: Option<TestResult> = None;
+    let mut root: Option<bool> = None;
     loop {
         match x.next()? {
             Ev::Start(s) if local(&s) == b"TestResult" => {
+                root.get_or_insert(false);
                 let tr = read_test_result(&mut x, &s)?;
                 if found.is_some() {
                     return Err(x.err(ErrorKind::InvalidValue {
@@ -59,8 +116,11 @@ pub fn read(bytes: &[u8], file: &str, benchmark: Option<&StigChecklist>) -> Resu
                 }
                 found = Some(tr);
             }
-            // Benchmark content was read above; skip it here for speed.
+            // Benchmark content is read by the benchmark reader; skip it here.
             Ev::Start(s) if matches!(local(&s), b"Group" | b"Profile" | b"Value") => x.skip()?,
+            Ev::Start(s) | Ev::Empty(s) => {
+                root.get_or_insert(local(&s) == b"Benchmark");
+            }
             Ev::Eof => break,
             _ => {}
         }
@@ -70,7 +130,7 @@ pub fn read(bytes: &[u8], file: &str, benchmark: Option<&StigChecklist>) -> Resu
             element: "TestResult".into(),
         })
     })?;
-    apply(&x, tr, bench, file)
+    Ok((x, root.unwrap_or(false), tr))
 }
 
 fn read_test_result(x: &mut XmlReader<'_>, start: &BytesStart<'_>) -> Result<TestResult> {
