@@ -12,6 +12,7 @@ pub mod attest;
 pub mod civil_date;
 pub mod control_view;
 pub mod evidence;
+pub mod fleet_summary;
 pub mod index;
 pub mod package_artifacts;
 pub mod poam;

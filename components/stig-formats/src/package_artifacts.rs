@@ -25,6 +25,9 @@ pub mod paths {
     pub const INDEX_SCAN_SOURCE: &str = "06_Index/control_to_scan_source.csv";
     pub const INDEX_NA: &str = "06_Index/na_scope_filter_report.csv";
     pub const INDEX_HTML: &str = "06_Index/index.html";
+    pub const FLEET_JSON: &str = "06_Index/fleet_summary.json";
+    pub const FLEET_CSV: &str = "06_Index/fleet_summary.csv";
+    pub const FLEET_TXT: &str = "06_Index/fleet_summary.txt";
     pub const README: &str = "README_Submission.txt";
     /// Where answer CSVs live in a package; applied in name order.
     pub const ANSWERS_DIR: &str = "05_Attestations/answers";
@@ -117,6 +120,14 @@ pub fn build_each(
             readiness: &readiness,
         }),
     );
+    let fleet_summary = crate::fleet_summary::summarise(fleet, &attestations);
+    emit(paths::FLEET_JSON, fleet_summary.to_json());
+    emit(paths::FLEET_TXT, fleet_summary.to_text());
+    drop(fleet_summary);
+    emit(
+        paths::FLEET_CSV,
+        crate::fleet_summary::matrix_csv(fleet, &attestations),
+    );
     emit(
         paths::README,
         readme(fleet, &poam, &attestations, &readiness, opts, &exported_at),
@@ -164,7 +175,8 @@ fn readme(
            04_Evidence/    evidence per host and control\n\
            05_Attestations/ attestations.json, attestation_template.csv, INSTRUCTIONS.txt\n\
            06_Index/       control_evidence_index.csv, control_to_scan_source.csv,\n\
-                           na_scope_filter_report.csv, index.html (open this first)\n\
+                           na_scope_filter_report.csv, index.html (open this first),\n\
+                           fleet_summary.json/.csv/.txt (compliance per host and fleet)\n\
          \n\
          Checking this package\n\
            cd <package> && sha256sum -c 00_Manifest/file_hashes.sha256\n\

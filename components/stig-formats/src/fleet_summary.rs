@@ -1,0 +1,248 @@
+//! The fleet summary: how compliant each host and the whole fleet is, and which failing
+//! controls sit on which hosts.
+//!
+//! Compliance % = NotAFinding / (NotAFinding + Open): Not_Applicable and Not_Reviewed are
+//! in neither. The fleet figure pools every control of every host (it is not an average
+//! of host percentages, which would weigh a 10-rule host like an 800-rule one). Statuses
+//! are after the precedence rule and after answered attestations, as everywhere in the
+//! package. Outputs: `fleet_summary.json`, `fleet_summary.csv` (the control x host matrix,
+//! cells Pass/Fail/NA/NR, empty where a host does not have the control) and
+//! `fleet_summary.txt`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::attest::{effective_status, AttestationFile};
+use crate::control_view::FleetView;
+use crate::model::Status;
+use crate::poam::natural_key;
+use crate::tabular;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostSummary {
+    pub host: String,
+    pub controls: u64,
+    pub pass: u64,
+    pub fail: u64,
+    pub not_applicable: u64,
+    pub not_reviewed: u64,
+    /// `None` when the host has neither passes nor fails.
+    pub compliance_percent: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailingControl {
+    pub control_id: String,
+    pub title: String,
+    pub hosts: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FleetSummary {
+    pub hosts: Vec<HostSummary>,
+    pub fleet: HostSummary,
+    pub failing_controls: Vec<FailingControl>,
+}
+
+fn pct(pass: u64, fail: u64) -> Option<f64> {
+    // Two decimals, computed in integers so the text is the same everywhere.
+    let decided = pass + fail;
+    (pass * 10_000 + decided / 2)
+        .checked_div(decided)
+        .map(|basis_points| basis_points as f64 / 100.0)
+}
+
+fn cell(s: Status) -> &'static str {
+    match s {
+        Status::NotAFinding => "Pass",
+        Status::Open => "Fail",
+        Status::NotApplicable => "NA",
+        Status::NotReviewed => "NR",
+    }
+}
+
+pub fn summarise(fleet: &FleetView, attestations: &AttestationFile) -> FleetSummary {
+    let mut hosts = Vec::new();
+    let mut total = HostSummary {
+        host: "(fleet)".into(),
+        ..Default::default()
+    };
+    let mut failing: BTreeMap<(String, u64, String), Vec<String>> = BTreeMap::new();
+    for h in &fleet.hosts {
+        let mut s = HostSummary {
+            host: h.name.clone(),
+            ..Default::default()
+        };
+        for c in &h.controls {
+            let st = effective_status(c.status, attestations.get(&h.name, &c.control_id));
+            s.controls += 1;
+            match st {
+                Status::NotAFinding => s.pass += 1,
+                Status::Open => {
+                    s.fail += 1;
+                    failing
+                        .entry(natural_key(&c.control_id))
+                        .or_default()
+                        .push(h.name.clone());
+                }
+                Status::NotApplicable => s.not_applicable += 1,
+                Status::NotReviewed => s.not_reviewed += 1,
+            }
+        }
+        s.compliance_percent = pct(s.pass, s.fail);
+        total.controls += s.controls;
+        total.pass += s.pass;
+        total.fail += s.fail;
+        total.not_applicable += s.not_applicable;
+        total.not_reviewed += s.not_reviewed;
+        hosts.push(s);
+    }
+    total.compliance_percent = pct(total.pass, total.fail);
+    let failing_controls = failing
+        .into_iter()
+        .map(|((_, _, id), hosts)| FailingControl {
+            title: fleet.rule(&id).map(|m| m.title.clone()).unwrap_or_default(),
+            control_id: id,
+            hosts,
+        })
+        .collect();
+    FleetSummary {
+        hosts,
+        fleet: total,
+        failing_controls,
+    }
+}
+
+impl FleetSummary {
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    pub fn to_text(&self) -> String {
+        let p = |v: Option<f64>| {
+            v.map(|x| format!("{x:.2}%"))
+                .unwrap_or_else(|| "n/a".into())
+        };
+        let mut out = String::from("FLEET SUMMARY\n=============\n\n");
+        out.push_str("Compliance = Pass / (Pass + Fail); NA and NR count in neither; the fleet figure pools all controls.\n\n");
+        out.push_str(&format!(
+            "{:<32} {:>8} {:>6} {:>6} {:>6} {:>6} {:>11}\n",
+            "host", "controls", "pass", "fail", "NA", "NR", "compliance"
+        ));
+        for h in self.hosts.iter().chain(std::iter::once(&self.fleet)) {
+            out.push_str(&format!(
+                "{:<32} {:>8} {:>6} {:>6} {:>6} {:>6} {:>11}\n",
+                h.host,
+                h.controls,
+                h.pass,
+                h.fail,
+                h.not_applicable,
+                h.not_reviewed,
+                p(h.compliance_percent)
+            ));
+        }
+        out.push_str(&format!(
+            "\nFailing controls ({}):\n",
+            self.failing_controls.len()
+        ));
+        for f in &self.failing_controls {
+            out.push_str(&format!(
+                "  {:<12} {} host(s): {}\n",
+                f.control_id,
+                f.hosts.len(),
+                f.hosts.join(", ")
+            ));
+        }
+        out
+    }
+}
+
+/// The control x host matrix (rows: controls in Vuln ID order; columns: hosts).
+pub fn matrix_csv(fleet: &FleetView, attestations: &AttestationFile) -> String {
+    let mut ids: Vec<&String> = fleet.rules.keys().collect();
+    ids.sort_by_key(|id| natural_key(id));
+    let mut header: Vec<&str> = vec!["Control"];
+    header.extend(fleet.hosts.iter().map(|h| h.name.as_str()));
+    let mut out = String::new();
+    tabular::push_record(&mut out, &header);
+    for id in ids {
+        let mut row: Vec<&str> = vec![id.as_str()];
+        for h in &fleet.hosts {
+            row.push(match h.control(id) {
+                Some(c) => cell(effective_status(c.status, attestations.get(&h.name, id))),
+                None => "",
+            });
+        }
+        tabular::push_record(&mut out, &row);
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::control_view::testkit::*;
+    use crate::control_view::view;
+    use crate::model::Severity::*;
+    use crate::model::Status::*;
+
+    #[test]
+    fn pooled_percentages_matrix_and_failing_hosts() {
+        let fleet = view(&[
+            host(
+                "a",
+                vec![checklist(
+                    "a/x.ckl",
+                    "t",
+                    "",
+                    vec![rr("V-1", High, Open, ""), rr("V-2", Low, NotAFinding, "")],
+                )],
+            ),
+            host(
+                "b",
+                vec![checklist(
+                    "b/x.ckl",
+                    "t",
+                    "",
+                    (1..=10)
+                        .map(|i| {
+                            rr(
+                                &format!("V-{i}"),
+                                Low,
+                                if i == 1 { Open } else { NotAFinding },
+                                "",
+                            )
+                        })
+                        .chain([
+                            rr("V-11", Low, NotApplicable, ""),
+                            rr("V-12", Low, NotReviewed, ""),
+                        ])
+                        .collect(),
+                )],
+            ),
+        ])
+        .unwrap();
+        let att = AttestationFile::default();
+        let s = summarise(&fleet, &att);
+        assert_eq!(s.hosts[0].compliance_percent, Some(50.0));
+        assert_eq!(s.hosts[1].compliance_percent, Some(90.0));
+        // Pooled: 10 pass of 12 decided = 83.33%, not the 70% average of 50 and 90.
+        assert_eq!(s.fleet.compliance_percent, Some(83.33));
+        assert_eq!(s.failing_controls.len(), 1);
+        assert_eq!(s.failing_controls[0].hosts, vec!["a", "b"]);
+        let m = matrix_csv(&fleet, &att);
+        let lines: Vec<&str> = m.lines().collect();
+        assert_eq!(lines[0], "Control,a,b");
+        assert_eq!(lines[1], "V-1,Fail,Fail");
+        assert_eq!(lines[3], "V-3,,Pass");
+        assert_eq!(lines[12], "V-12,,NR");
+        assert!(s.to_text().contains("83.33%"));
+    }
+}
