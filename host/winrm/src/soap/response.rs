@@ -194,15 +194,21 @@ pub fn parse_receive(xml: &[u8], command_id: &str) -> Result<ReceiveOutput, Soap
     };
     for s in resp.children_named("Stream").filter(|e| ours(e)) {
         let name = s.attr("Name").unwrap_or_default();
-        let text: String = s
-            .text
-            .chars()
-            .filter(|c| !c.is_ascii_whitespace())
-            .collect();
-        if text.is_empty() {
+        let raw = s.text.as_bytes();
+        if raw.is_empty() {
             continue;
         }
-        let bytes = B64.decode(text).map_err(|_| SoapError::BadStream {
+        let bytes = if raw.iter().any(u8::is_ascii_whitespace) {
+            let compact: Vec<u8> = raw
+                .iter()
+                .copied()
+                .filter(|c| !c.is_ascii_whitespace())
+                .collect();
+            B64.decode(compact)
+        } else {
+            B64.decode(raw)
+        };
+        let bytes = bytes.map_err(|_| SoapError::BadStream {
             stream: name.to_string(),
         })?;
         match name {
