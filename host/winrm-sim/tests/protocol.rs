@@ -301,3 +301,50 @@ async fn same_seed_same_files_across_runs() {
     a.shutdown().await;
     b.shutdown().await;
 }
+
+#[tokio::test]
+async fn synthetic_large_file_pulls_in_chunks_and_hashes() {
+    let sim = lab(1, "").await;
+    let path = r"C:\Big\blob.bin";
+    assert!(sim.put_file(
+        "host1",
+        path,
+        stigpack_winrm_sim::Content::Synthetic {
+            len: 3 * 524_288 + 17,
+            seed: 9
+        }
+    ));
+    let mut raw = Raw::connect(&sim.hosts()[0]).await.unwrap();
+    let mut pulled = Vec::new();
+    let mut receives = 0;
+    loop {
+        let r = run_op(
+            &mut raw,
+            &Op::ReadChunk {
+                path: path.into(),
+                offset: pulled.len() as u64,
+                len: 524_288,
+            },
+        )
+        .await;
+        assert_eq!(r.exit, 0);
+        receives += r.receives;
+        let chunk = base64::engine::general_purpose::STANDARD
+            .decode(r.stdout.trim_ascii())
+            .unwrap();
+        let short = chunk.len() < 524_288;
+        pulled.extend(chunk);
+        if short {
+            break;
+        }
+    }
+    assert_eq!(pulled.len(), 3 * 524_288 + 17);
+    // 512 KiB chunks are ~700 KB of base64: several Receives each at 153600-byte envelopes.
+    assert!(receives >= 4 * 4, "{receives}");
+    let r = run_op(&mut raw, &Op::FileHash { path: path.into() }).await;
+    let fh: FileHashReport = serde_json::from_slice(&r.stdout).unwrap();
+    use sha2::Digest;
+    assert_eq!(fh.sha256, hex::encode_upper(sha2::Sha256::digest(&pulled)));
+    assert_eq!(sim.file("host1", path).unwrap().1, fh.sha256);
+    sim.shutdown().await;
+}

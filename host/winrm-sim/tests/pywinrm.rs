@@ -54,6 +54,9 @@ async fn check(auth: AuthMode, tls: bool, transport: &str, encryption: &str) {
     // 1200 lines of ~200 bytes is ~240 KB; pywinrm's MaxEnvelopeSize is 153600 bytes.
     assert!(multi["receives"].as_u64().unwrap() >= 3, "{multi}");
 
+    if encryption == "always" {
+        assert_eq!(out["cross_connection_status"], 400);
+    }
     let stats = sim.stats("host2").unwrap();
     assert_eq!(stats.open_shells, 0, "pywinrm closed every shell");
     assert_eq!(stats.shells_created, 6);

@@ -64,7 +64,14 @@ impl Content {
     pub fn sha256_hex(&self) -> String {
         match self {
             Content::Bytes(b) => hex::encode_upper(Sha256::digest(b.as_slice())),
-            Content::Synthetic { .. } => {
+            Content::Synthetic { len, seed } => {
+                // Hashing a 256 MB synthetic file takes seconds; clients hash it repeatedly.
+                static CACHE: std::sync::Mutex<BTreeMap<(u64, u64), String>> =
+                    std::sync::Mutex::new(BTreeMap::new());
+                let key = (*len, *seed);
+                if let Some(h) = CACHE.lock().ok().and_then(|c| c.get(&key).cloned()) {
+                    return h;
+                }
                 let mut h = Sha256::new();
                 let mut off = 0;
                 let step = 1 << 20;
@@ -72,7 +79,11 @@ impl Content {
                     h.update(self.read(off, step));
                     off += step;
                 }
-                hex::encode_upper(h.finalize())
+                let hex = hex::encode_upper(h.finalize());
+                if let Ok(mut c) = CACHE.lock() {
+                    c.insert(key, hex.clone());
+                }
+                hex
             }
         }
     }

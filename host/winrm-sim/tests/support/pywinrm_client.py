@@ -57,7 +57,7 @@ def main():
         receives += 1
         chunks.append(stdout)
     p.cleanup_command(shell, cmd)
-    p.close_shell(shell)
+    p.close_shell(shell, close_session=False)
     text = b"".join(chunks).decode()
     out["multi"] = {
         "receives": receives,
@@ -65,6 +65,15 @@ def main():
         "bytes": len(text),
         "exit": code,
     }
+    # NTLM message encryption: a message sealed for this connection's security context,
+    # sent on a different TCP connection, must be refused (HTTP 400), as Windows does.
+    tr = p.transport
+    if tr.encryption is not None:
+        import requests
+
+        prepared = tr.encryption.prepare_encrypted_request(tr.session, tr.endpoint, b"<x/>")
+        with requests.Session() as other:
+            out["cross_connection_status"] = other.send(prepared).status_code
     print(json.dumps(out))
 
 
