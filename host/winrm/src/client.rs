@@ -126,7 +126,7 @@ impl CommandOutput {
 }
 
 /// Receives each output chunk as it arrives; an error stops the command.
-pub type OutputSink<'a> = dyn FnMut(StreamKind, &[u8]) -> Result<(), ErrorKind> + 'a;
+pub type OutputSink<'a> = dyn FnMut(StreamKind, &[u8]) -> Result<(), ErrorKind> + Send + 'a;
 
 /// Output stream a chunk belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

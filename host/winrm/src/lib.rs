@@ -13,6 +13,7 @@ pub mod client;
 pub mod credentials;
 pub mod encryption;
 pub mod error;
+pub mod fleet;
 pub mod ops;
 pub mod scripts;
 pub mod soap;
