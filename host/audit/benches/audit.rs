@@ -16,15 +16,20 @@ use serde_json::json;
 use stigpack_audit::{verify, AuditLog, Outcome};
 
 fn env_u64(k: &str, d: u64) -> u64 {
-    std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d)
+    std::env::var(k)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(d)
 }
 
 fn bench_dir() -> tempfile::TempDir {
-    let base = std::env::var_os("AUDIT_BENCH_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("target"))
-    });
+    let base = std::env::var_os("AUDIT_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("target"))
+        });
     std::fs::create_dir_all(&base).expect("bench dir");
     tempfile::tempdir_in(base).expect("temp dir")
 }
@@ -57,7 +62,10 @@ fn main() {
     let entries = env_u64("AUDIT_BENCH_ENTRIES", 1_000_000);
     let appends = env_u64("AUDIT_BENCH_APPENDS", 2000);
     let dir = bench_dir();
-    println!("## stigpack-audit bench ({} cores)", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!(
+        "## stigpack-audit bench ({} cores)",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
 
     // 1. Durable appends (lock + read tail + mask + JCS + write + fsync + index).
     let log_path = dir.path().join("append.jsonl");
@@ -85,7 +93,10 @@ fn main() {
     let big = dir.path().join("big.jsonl");
     let t = Instant::now();
     {
-        let mut f = std::io::BufWriter::with_capacity(8 << 20, std::fs::File::create(&big).expect("create"));
+        let mut f = std::io::BufWriter::with_capacity(
+            8 << 20,
+            std::fs::File::create(&big).expect("create"),
+        );
         let mut w = stigpack_audit::testing::LineWriter::default();
         let mut buf = Vec::with_capacity(1 << 20);
         for _ in 0..entries {
@@ -109,7 +120,11 @@ fn main() {
     // 3. verify vs the SHA-256 floor (file in page cache for both: warm it first).
     let _ = std::fs::read(&big);
     let (vt, report) = best_of(3, || verify(&big, None, None).expect("verify"));
-    assert!(report.ok && report.entries == entries, "{:?}", report.failures);
+    assert!(
+        report.ok && report.entries == entries,
+        "{:?}",
+        report.failures
+    );
     println!(
         "verify: {entries} entries in {:.3} s ({:.0} MB/s, best of 3)",
         vt.as_secs_f64(),
@@ -128,14 +143,20 @@ fn main() {
     let log = AuditLog::open(&big).expect("open big");
     let t = Instant::now();
     let cp = log.checkpoint("bench/log").expect("checkpoint");
-    println!("tree index build (once per log, from scratch): {:.3} s", t.elapsed().as_secs_f64());
+    println!(
+        "tree index build (once per log, from scratch): {:.3} s",
+        t.elapsed().as_secs_f64()
+    );
     assert_eq!(report.root, Some(hex::encode(cp.root)));
     let runs = 200u32;
     let t = Instant::now();
     for _ in 0..runs {
         std::hint::black_box(log.checkpoint("bench/log").expect("checkpoint"));
     }
-    println!("checkpoint at {entries}: {:.3} ms", t.elapsed().as_secs_f64() * 1000.0 / f64::from(runs));
+    println!(
+        "checkpoint at {entries}: {:.3} ms",
+        t.elapsed().as_secs_f64() * 1000.0 / f64::from(runs)
+    );
     let t = Instant::now();
     let mut seq = 12345u64;
     for _ in 0..runs {
@@ -149,7 +170,9 @@ fn main() {
     );
     let t = Instant::now();
     for i in 0..runs {
-        let p = log.consistency_proof(entries / 3 + u64::from(i)).expect("proof");
+        let p = log
+            .consistency_proof(entries / 3 + u64::from(i))
+            .expect("proof");
         assert!(p.verify());
     }
     println!(

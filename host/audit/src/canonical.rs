@@ -313,6 +313,7 @@ mod fast {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
     use crate::entry::{Entry, Outcome, GENESIS_PREV};
@@ -336,8 +337,12 @@ mod tests {
     fn samples() -> Vec<Vec<u8>> {
         vec![
             sample(json!({})),
-            sample(json!({"count": 3, "neg": -7, "zero": 0, "nested": {"b": [1, true, null], "a": "x"}})),
-            sample(json!({"ctl": "\u{1}\u{8}\t\u{1f}\u{7f}", "uni": "é漢\u{2028}😀", "slash": "a/b"})),
+            sample(
+                json!({"count": 3, "neg": -7, "zero": 0, "nested": {"b": [1, true, null], "a": "x"}}),
+            ),
+            sample(
+                json!({"ctl": "\u{1}\u{8}\t\u{1f}\u{7f}", "uni": "é漢\u{2028}😀", "slash": "a/b"}),
+            ),
             sample(json!({"float": 1.5, "big": 12345678901234567u64, "exp": 1e30})),
             sample(json!({"é": 1, "a": {"\u{10000}": 1, "\u{ffff}": 2}})),
         ]
@@ -377,7 +382,10 @@ mod tests {
                         if let Some(f) = fast::check(&cand) {
                             accepted += 1;
                             let (rf, _) = reference_check(&cand).unwrap_or_else(|e| {
-                                panic!("fast accepted, reference says {e}: {}", String::from_utf8_lossy(&cand))
+                                panic!(
+                                    "fast accepted, reference says {e}: {}",
+                                    String::from_utf8_lossy(&cand)
+                                )
                             });
                             assert_eq!(rf, f);
                         }
@@ -385,24 +393,43 @@ mod tests {
                 }
             }
         }
-        assert!(accepted > 0, "some mutations (e.g. in string contents) stay canonical");
+        assert!(
+            accepted > 0,
+            "some mutations (e.g. in string contents) stay canonical"
+        );
     }
 
     #[test]
     fn problems_are_classified() {
         let line = sample(json!({"n": 1}));
-        assert!(matches!(check_line(b"{\"seq\":"), Err(LineProblem::BadJson(_))));
-        let spaced = String::from_utf8(line.clone()).unwrap().replacen(':', ": ", 1);
-        assert_eq!(check_line(spaced.as_bytes()), Err(LineProblem::NonCanonical));
-        let extra = String::from_utf8(line.clone())
+        assert!(matches!(
+            check_line(b"{\"seq\":"),
+            Err(LineProblem::BadJson(_))
+        ));
+        let spaced = String::from_utf8(line.clone())
             .unwrap()
-            .replacen("{\"action\"", "{\"aaa\":1,\"action\"", 1);
-        assert!(matches!(check_line(extra.as_bytes()), Err(LineProblem::BadSchema(_))));
+            .replacen(':', ": ", 1);
+        assert_eq!(
+            check_line(spaced.as_bytes()),
+            Err(LineProblem::NonCanonical)
+        );
+        let extra = String::from_utf8(line.clone()).unwrap().replacen(
+            "{\"action\"",
+            "{\"aaa\":1,\"action\"",
+            1,
+        );
+        assert!(matches!(
+            check_line(extra.as_bytes()),
+            Err(LineProblem::BadSchema(_))
+        ));
         assert!(matches!(
             check_line(br#"{"a":1}"#),
             Err(LineProblem::BadSchema(_))
         ));
         let upper = String::from_utf8(line).unwrap().replace("aaaa", "AAAA");
-        assert!(matches!(check_line(upper.as_bytes()), Err(LineProblem::BadSchema(_))));
+        assert!(matches!(
+            check_line(upper.as_bytes()),
+            Err(LineProblem::BadSchema(_))
+        ));
     }
 }

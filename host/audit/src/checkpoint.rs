@@ -66,7 +66,12 @@ impl Checkpoint {
 
     /// The signed text: origin, size, root, extensions, each ending in `\n`.
     pub fn body(&self) -> String {
-        let mut s = format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root));
+        let mut s = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            B64.encode(self.root)
+        );
         for e in &self.extensions {
             s.push_str(e);
             s.push('\n');
@@ -102,8 +107,13 @@ impl Checkpoint {
             return Err(err("the checkpoint text must end with a newline".into()));
         }
         let mut lines = body[..body.len() - 1].split('\n');
-        let origin = lines.next().filter(|o| !o.is_empty()).ok_or_else(|| err("missing origin line".into()))?;
-        let size_s = lines.next().ok_or_else(|| err("missing tree size line".into()))?;
+        let origin = lines
+            .next()
+            .filter(|o| !o.is_empty())
+            .ok_or_else(|| err("missing origin line".into()))?;
+        let size_s = lines
+            .next()
+            .ok_or_else(|| err("missing tree size line".into()))?;
         let size_ok = !size_s.is_empty()
             && size_s.bytes().all(|b| b.is_ascii_digit())
             && (size_s == "0" || !size_s.starts_with('0'));
@@ -111,7 +121,9 @@ impl Checkpoint {
             .then(|| size_s.parse::<u64>().ok())
             .flatten()
             .ok_or_else(|| err(format!("tree size {size_s:?} is not a decimal number")))?;
-        let root_s = lines.next().ok_or_else(|| err("missing root hash line".into()))?;
+        let root_s = lines
+            .next()
+            .ok_or_else(|| err("missing root hash line".into()))?;
         let root: Hash = B64
             .decode(root_s)
             .ok()
@@ -127,9 +139,11 @@ impl Checkpoint {
                 return Err(err("signature block must end with a newline".into()));
             }
             for line in sigs[..sigs.len() - 1].split('\n') {
-                let rest = line
-                    .strip_prefix(SIG_PREFIX)
-                    .ok_or_else(|| err(format!("signature line {line:?} does not start with an em dash")))?;
+                let rest = line.strip_prefix(SIG_PREFIX).ok_or_else(|| {
+                    err(format!(
+                        "signature line {line:?} does not start with an em dash"
+                    ))
+                })?;
                 let (name, b64) = rest
                     .split_once(' ')
                     .ok_or_else(|| err(format!("malformed signature line {line:?}")))?;
@@ -159,14 +173,16 @@ impl Checkpoint {
 
     /// Reads and parses a checkpoint file.
     pub fn read(path: &Path) -> Result<Self, AuditError> {
-        let text = std::fs::read_to_string(path).map_err(AuditError::io(path, "read checkpoint"))?;
+        let text =
+            std::fs::read_to_string(path).map_err(AuditError::io(path, "read checkpoint"))?;
         Self::parse(&text, &path.display().to_string())
     }
 
     /// Adds (or replaces) this key's signature.
     pub fn sign(&mut self, key: &SignerKey) {
         let sig = key.sign_text(self.body().as_bytes());
-        self.signatures.retain(|s| !(s.name == key.name && s.key_id == key.id));
+        self.signatures
+            .retain(|s| !(s.name == key.name && s.key_id == key.id));
         self.signatures.push(sig);
     }
 
@@ -177,7 +193,11 @@ impl Checkpoint {
             s.name == key.name
                 && s.key_id == key.id
                 && <[u8; 64]>::try_from(s.signature.as_slice())
-                    .map(|b| key.key.verify(body.as_bytes(), &ed25519_dalek::Signature::from_bytes(&b)).is_ok())
+                    .map(|b| {
+                        key.key
+                            .verify(body.as_bytes(), &ed25519_dalek::Signature::from_bytes(&b))
+                            .is_ok()
+                    })
                     .unwrap_or(false)
         })
     }
@@ -194,8 +214,14 @@ pub fn key_id(name: &str, public: &[u8; 32]) -> [u8; 4] {
 }
 
 fn check_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.chars().any(|c| c == '+' || c.is_whitespace() || c.is_control()) {
-        return Err(format!("key name {name:?} must be non-empty, without '+', spaces or control characters"));
+    if name.is_empty()
+        || name
+            .chars()
+            .any(|c| c == '+' || c.is_whitespace() || c.is_control())
+    {
+        return Err(format!(
+            "key name {name:?} must be non-empty, without '+', spaces or control characters"
+        ));
     }
     Ok(())
 }
@@ -211,7 +237,10 @@ pub struct SignerKey {
 
 impl std::fmt::Debug for SignerKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignerKey").field("name", &self.name).field("id", &hex::encode(self.id)).finish_non_exhaustive()
+        f.debug_struct("SignerKey")
+            .field("name", &self.name)
+            .field("id", &hex::encode(self.id))
+            .finish_non_exhaustive()
     }
 }
 
@@ -228,7 +257,10 @@ pub struct VerifierKey {
 impl SignerKey {
     /// A new random key.
     pub fn generate(name: &str) -> Result<Self, AuditError> {
-        check_name(name).map_err(|reason| AuditError::Key { path: PathBuf::from(name), reason })?;
+        check_name(name).map_err(|reason| AuditError::Key {
+            path: PathBuf::from(name),
+            reason,
+        })?;
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed).map_err(|e| AuditError::Key {
             path: PathBuf::from(name),
@@ -240,7 +272,11 @@ impl SignerKey {
     fn from_seed(name: &str, seed: [u8; 32]) -> Self {
         let key = SigningKey::from_bytes(&seed);
         let id = key_id(name, key.verifying_key().as_bytes());
-        Self { name: name.to_owned(), id, key }
+        Self {
+            name: name.to_owned(),
+            id,
+            key,
+        }
     }
 
     /// Signs note text (which must end in a newline) as a signed-note signature.
@@ -265,12 +301,20 @@ impl SignerKey {
     pub fn encode(&self) -> String {
         let mut blob = vec![ALG_ED25519];
         blob.extend_from_slice(self.key.as_bytes());
-        format!("PRIVATE+KEY+{}+{}+{}", self.name, hex::encode(self.id), B64.encode(blob))
+        format!(
+            "PRIVATE+KEY+{}+{}+{}",
+            self.name,
+            hex::encode(self.id),
+            B64.encode(blob)
+        )
     }
 
     /// Parses a signer key; `path` names it in errors.
     pub fn decode(text: &str, path: &Path) -> Result<Self, AuditError> {
-        let err = |reason: &str| AuditError::Key { path: path.to_owned(), reason: reason.to_owned() };
+        let err = |reason: &str| AuditError::Key {
+            path: path.to_owned(),
+            reason: reason.to_owned(),
+        };
         let rest = text
             .trim_end_matches(['\n', '\r'])
             .strip_prefix("PRIVATE+KEY+")
@@ -278,7 +322,9 @@ impl SignerKey {
         let (name, id, blob) = split_key(rest).ok_or_else(|| err("malformed signer key"))?;
         check_name(name).map_err(|r| err(&r))?;
         let seed: [u8; 32] = match blob.split_first() {
-            Some((&ALG_ED25519, k)) => k.try_into().map_err(|_| err("Ed25519 seed must be 32 bytes"))?,
+            Some((&ALG_ED25519, k)) => k
+                .try_into()
+                .map_err(|_| err("Ed25519 seed must be 32 bytes"))?,
             _ => return Err(err("unsupported key algorithm (only Ed25519)")),
         };
         let key = Self::from_seed(name, seed);
@@ -300,7 +346,12 @@ impl VerifierKey {
     pub fn encode(&self) -> String {
         let mut blob = vec![ALG_ED25519];
         blob.extend_from_slice(self.key.as_bytes());
-        format!("{}+{}+{}", self.name, hex::encode(self.id), B64.encode(blob))
+        format!(
+            "{}+{}+{}",
+            self.name,
+            hex::encode(self.id),
+            B64.encode(blob)
+        )
     }
 
     /// The raw 32-byte public key (e.g. to export it as PEM for other tools).
@@ -310,22 +361,35 @@ impl VerifierKey {
 
     /// Parses a verifier key; `path` names it in errors.
     pub fn decode(text: &str, path: &Path) -> Result<Self, AuditError> {
-        let err = |reason: &str| AuditError::Key { path: path.to_owned(), reason: reason.to_owned() };
+        let err = |reason: &str| AuditError::Key {
+            path: path.to_owned(),
+            reason: reason.to_owned(),
+        };
         let text = text.trim_end_matches(['\n', '\r']);
         if text.starts_with("PRIVATE+KEY+") {
-            return Err(err("this is a private signer key; give the public verifier key"));
+            return Err(err(
+                "this is a private signer key; give the public verifier key",
+            ));
         }
-        let (name, id, blob) = split_key(text).ok_or_else(|| err("malformed verifier key (expected <name>+<id>+<key>)"))?;
+        let (name, id, blob) = split_key(text)
+            .ok_or_else(|| err("malformed verifier key (expected <name>+<id>+<key>)"))?;
         check_name(name).map_err(|r| err(&r))?;
         let public: [u8; 32] = match blob.split_first() {
-            Some((&ALG_ED25519, k)) => k.try_into().map_err(|_| err("Ed25519 key must be 32 bytes"))?,
+            Some((&ALG_ED25519, k)) => k
+                .try_into()
+                .map_err(|_| err("Ed25519 key must be 32 bytes"))?,
             _ => return Err(err("unsupported key algorithm (only Ed25519)")),
         };
         if key_id(name, &public) != id {
             return Err(err("key id does not match the key"));
         }
-        let key = VerifyingKey::from_bytes(&public).map_err(|_| err("not a valid Ed25519 public key"))?;
-        Ok(Self { name: name.to_owned(), id, key })
+        let key =
+            VerifyingKey::from_bytes(&public).map_err(|_| err("not a valid Ed25519 public key"))?;
+        Ok(Self {
+            name: name.to_owned(),
+            id,
+            key,
+        })
     }
 
     /// Reads a verifier key file.
@@ -349,6 +413,7 @@ fn split_key(s: &str) -> Option<(&str, [u8; 4], Vec<u8>)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 
@@ -356,7 +421,10 @@ mod tests {
     fn unsigned_round_trip_and_exact_text() {
         let cp = Checkpoint::new("example.com/log", 42, [7u8; 32]);
         let text = cp.to_text();
-        assert_eq!(text, format!("example.com/log\n42\n{}\n", B64.encode([7u8; 32])));
+        assert_eq!(
+            text,
+            format!("example.com/log\n42\n{}\n", B64.encode([7u8; 32]))
+        );
         assert_eq!(Checkpoint::parse(&text, "t").unwrap(), cp);
     }
 
@@ -383,7 +451,10 @@ mod tests {
         let back = SignerKey::decode(&enc, Path::new("k")).unwrap();
         assert_eq!(back.verifier(), key.verifier());
         let pubenc = key.verifier().encode();
-        assert_eq!(VerifierKey::decode(&pubenc, Path::new("k.pub")).unwrap(), key.verifier());
+        assert_eq!(
+            VerifierKey::decode(&pubenc, Path::new("k.pub")).unwrap(),
+            key.verifier()
+        );
         // The id is SHA-256(name || "\n" || 0x01 || pub)[:4], computed independently here.
         let mut pre = b"PeterNeumann\n\x01".to_vec();
         pre.extend_from_slice(&key.verifier().public_bytes());
@@ -403,7 +474,10 @@ mod tests {
         let text = "If you think cryptography is the answer to your problem,\n\
                     then you don't know what your problem is.\n";
         let key = SignerKey::decode(skey, Path::new("go")).unwrap();
-        assert_eq!(key.verifier().encode(), "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW");
+        assert_eq!(
+            key.verifier().encode(),
+            "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+        );
         let sig = key.sign_text(text.as_bytes());
         let mut blob = sig.key_id.to_vec();
         blob.extend_from_slice(&sig.signature);

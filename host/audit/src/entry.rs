@@ -92,14 +92,15 @@ impl Entry {
     /// The canonical line bytes (no trailing newline).
     pub fn to_line(&self) -> Result<Vec<u8>, AuditError> {
         if !self.details.is_object() {
-            return Err(AuditError::Serialize("details must be a JSON object".into()));
+            return Err(AuditError::Serialize(
+                "details must be a JSON object".into(),
+            ));
         }
         serde_json_canonicalizer::to_vec(self).map_err(|e| AuditError::Serialize(e.to_string()))
     }
 
     /// The time as a timestamp, if it parses.
     pub fn timestamp(&self) -> Option<time::OffsetDateTime> {
-        time::OffsetDateTime::parse(&self.time, &time::format_description::well_known::Rfc3339)
-            .ok()
+        time::OffsetDateTime::parse(&self.time, &time::format_description::well_known::Rfc3339).ok()
     }
 }

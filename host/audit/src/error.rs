@@ -8,8 +8,9 @@ use std::path::PathBuf;
 /// Verification findings are not errors: they come back in a [`crate::VerifyReport`].
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
-    /// A filesystem operation failed.
-    #[error("{}: {what}: {source}", path.display())]
+    /// A filesystem operation failed. The OS error is the `source` (printed by
+    /// `{:#}`-style error chains), not repeated in this message.
+    #[error("{}: cannot {what}", path.display())]
     Io {
         /// The file or directory involved.
         path: PathBuf,
@@ -81,7 +82,10 @@ pub enum AuditError {
 }
 
 impl AuditError {
-    pub(crate) fn io(path: impl Into<PathBuf>, what: &'static str) -> impl FnOnce(std::io::Error) -> Self {
+    pub(crate) fn io(
+        path: impl Into<PathBuf>,
+        what: &'static str,
+    ) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();
         move |source| AuditError::Io { path, what, source }
     }

@@ -10,7 +10,12 @@ use crate::AuditError;
 const BACK_CHUNK: u64 = 4096;
 
 /// Reads exactly `buf.len()` bytes at `offset`.
-pub(crate) fn read_at(file: &File, path: &Path, offset: u64, buf: &mut [u8]) -> Result<(), AuditError> {
+pub(crate) fn read_at(
+    file: &File,
+    path: &Path,
+    offset: u64,
+    buf: &mut [u8],
+) -> Result<(), AuditError> {
     let mut f = file;
     f.seek(SeekFrom::Start(offset))
         .and_then(|_| f.read_exact(buf))
@@ -40,7 +45,11 @@ pub(crate) fn complete_len(file: &File, path: &Path, len: u64) -> Result<u64, Au
 
 /// The last complete line ending at `end` (which must follow a `\n`), without its newline,
 /// and where it starts.
-pub(crate) fn last_line(file: &File, path: &Path, end: u64) -> Result<Option<(u64, Vec<u8>)>, AuditError> {
+pub(crate) fn last_line(
+    file: &File,
+    path: &Path,
+    end: u64,
+) -> Result<Option<(u64, Vec<u8>)>, AuditError> {
     if end == 0 {
         return Ok(None);
     }
@@ -66,9 +75,15 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), AuditError> {
 /// Writes `bytes` to `path` atomically: temp file in the same directory, fsync, rename.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(), AuditError> {
     use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(AuditError::io(dir, "create directory"))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
@@ -87,7 +102,11 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
-        return Err(AuditError::Io { path: path.to_owned(), what: "write", source: e });
+        return Err(AuditError::Io {
+            path: path.to_owned(),
+            what: "write",
+            source: e,
+        });
     }
     sync_dir(dir)
 }

@@ -43,7 +43,10 @@ pub(crate) struct TreeIndex {
 
 /// Where the index of `log` lives.
 pub(crate) fn index_dir(log: &Path) -> PathBuf {
-    let mut name = log.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = log
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".tree");
     log.with_file_name(name)
 }
@@ -97,11 +100,17 @@ impl TreeIndex {
     }
 
     /// Makes the index cover exactly the complete lines of the log (`complete` bytes).
-    pub(crate) fn sync_with(&mut self, log: &File, log_path: &Path, complete: u64) -> Result<(), AuditError> {
+    pub(crate) fn sync_with(
+        &mut self,
+        log: &File,
+        log_path: &Path,
+        complete: u64,
+    ) -> Result<(), AuditError> {
         if self.loaded && self.covered == complete {
             return Ok(());
         }
-        std::fs::create_dir_all(&self.dir).map_err(AuditError::io(&self.dir, "create tree index"))?;
+        std::fs::create_dir_all(&self.dir)
+            .map_err(AuditError::io(&self.dir, "create tree index"))?;
         self.load()?;
         let prefix_ok = self.covered <= complete && self.last_leaf_matches(log, log_path)?;
         if !prefix_ok {
@@ -134,18 +143,26 @@ impl TreeIndex {
         };
         self.covered = covered;
         self.count = count;
-        let height = if count == 0 { 0 } else { 64 - count.leading_zeros() as usize };
+        let height = if count == 0 {
+            0
+        } else {
+            64 - count.leading_zeros() as usize
+        };
         self.frontier = vec![None; height + 1];
         for k in 0..height {
             let want = (count >> k) * 32;
             let p = self.level_path(k);
             let f = self.level(k)?;
-            let have = f.metadata().map_err(AuditError::io(&p, "stat tree index"))?.len();
+            let have = f
+                .metadata()
+                .map_err(AuditError::io(&p, "stat tree index"))?
+                .len();
             if have < want {
                 return self.reset();
             }
             if have > want {
-                f.set_len(want).map_err(AuditError::io(&p, "trim tree index"))?;
+                f.set_len(want)
+                    .map_err(AuditError::io(&p, "trim tree index"))?;
             }
             if (count >> k) & 1 == 1 {
                 self.frontier[k] = Some(self.read_node(k, (count >> k) - 1)?);
@@ -164,7 +181,9 @@ impl TreeIndex {
         }
         for k in 0..self.levels.len() {
             let p = self.level_path(k);
-            self.levels[k].set_len(0).map_err(AuditError::io(&p, "reset tree index"))?;
+            self.levels[k]
+                .set_len(0)
+                .map_err(AuditError::io(&p, "reset tree index"))?;
         }
         self.covered = 0;
         self.count = 0;
@@ -186,16 +205,23 @@ impl TreeIndex {
         Ok(byte[0] == b'\n' && self.read_node(0, self.count - 1)? == leaf_hash(&line))
     }
 
-    fn extend_from_log(&mut self, log: &File, log_path: &Path, complete: u64) -> Result<(), AuditError> {
+    fn extend_from_log(
+        &mut self,
+        log: &File,
+        log_path: &Path,
+        complete: u64,
+    ) -> Result<(), AuditError> {
         let mut f = log;
-        f.seek(SeekFrom::Start(self.covered)).map_err(AuditError::io(log_path, "seek"))?;
+        f.seek(SeekFrom::Start(self.covered))
+            .map_err(AuditError::io(log_path, "seek"))?;
         let mut remaining = complete - self.covered;
         let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
         let mut carry: Vec<u8> = Vec::new();
         while remaining > 0 {
             let want = remaining.min(READ_CHUNK as u64) as usize;
             buf.resize(want, 0);
-            f.read_exact(&mut buf).map_err(AuditError::io(log_path, "read"))?;
+            f.read_exact(&mut buf)
+                .map_err(AuditError::io(log_path, "read"))?;
             remaining -= want as u64;
             carry.extend_from_slice(&buf);
             let mut start = 0;

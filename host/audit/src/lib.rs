@@ -64,7 +64,10 @@ pub mod testing {
 
     impl Default for LineWriter {
         fn default() -> Self {
-            Self { seq: 0, prev: GENESIS_PREV.to_owned() }
+            Self {
+                seq: 0,
+                prev: GENESIS_PREV.to_owned(),
+            }
         }
     }
 
@@ -74,10 +77,23 @@ pub mod testing {
             let i = self.seq;
             let entry = Entry {
                 seq: i,
-                time: format!("2026-11-{:02}T{:02}:{:02}:{:02}.{:06}Z", 1 + (i / 86_400) % 28, (i / 3600) % 24, (i / 60) % 60, i % 60, i % 1_000_000),
+                time: format!(
+                    "2026-11-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+                    1 + (i / 86_400) % 28,
+                    (i / 3600) % 24,
+                    (i / 60) % 60,
+                    i % 60,
+                    i % 1_000_000
+                ),
                 actor: "alice@ws-0042.example.mil".into(),
-                action: ["export-ckl", "fleet-apply-host", "validate", "export-emass"][(i % 4) as usize].into(),
-                target: format!("/srv/stigpack/packages/fleet-{:04}/host-{:05}.ckl", i % 97, i % 10_007),
+                action: ["export-ckl", "fleet-apply-host", "validate", "export-emass"]
+                    [(i % 4) as usize]
+                    .into(),
+                target: format!(
+                    "/srv/stigpack/packages/fleet-{:04}/host-{:05}.ckl",
+                    i % 97,
+                    i % 10_007
+                ),
                 result: [Outcome::Success, Outcome::Failure, Outcome::Partial][(i % 3) as usize],
                 details: serde_json::json!({
                     "rules": 412 + i % 50,

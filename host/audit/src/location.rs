@@ -12,7 +12,11 @@ pub const ENV_AUDIT_LOG: &str = "STIGPACK_AUDIT_LOG";
 /// `$XDG_STATE_HOME/stigpack/audit.jsonl`, else `~/.local/state/stigpack/audit.jsonl`
 /// (on Windows `%LOCALAPPDATA%\stigpack\audit.jsonl`).
 pub fn default_log_path() -> Result<PathBuf, AuditError> {
-    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(p) = var(ENV_AUDIT_LOG) {
         return Ok(p);
     }
@@ -41,7 +45,10 @@ pub fn resolve_log_path(cli: Option<&Path>) -> Result<PathBuf, AuditError> {
 
 /// Directory where checkpoints of `log` are stored: `<log>.checkpoints/` beside it.
 pub fn checkpoint_dir(log: &Path) -> PathBuf {
-    let mut name = log.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = log
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".checkpoints");
     log.with_file_name(name)
 }

@@ -91,7 +91,13 @@ pub struct ConsistencyProof {
 impl ConsistencyProof {
     /// Checks the proof (RFC 9162 2.1.4.2).
     pub fn verify(&self) -> bool {
-        merkle::verify_consistency(self.old_size, self.new_size, &self.path, &self.old_root, &self.new_root)
+        merkle::verify_consistency(
+            self.old_size,
+            self.new_size,
+            &self.path,
+            &self.old_root,
+            &self.new_root,
+        )
     }
 }
 
@@ -172,7 +178,12 @@ impl AuditLog {
                 fileio::sync_dir(parent)?;
             }
         }
-        let created = match OpenOptions::new().append(true).read(true).create_new(true).open(&path) {
+        let created = match OpenOptions::new()
+            .append(true)
+            .read(true)
+            .create_new(true)
+            .open(&path)
+        {
             Ok(f) => {
                 f.sync_all().map_err(AuditError::io(&path, "fsync"))?;
                 fileio::sync_dir(&dir)?;
@@ -246,12 +257,21 @@ impl AuditLog {
 
     fn append_locked(&self, locked: &mut Locked, draft: EntryDraft) -> Result<Entry, AuditError> {
         if !draft.details.is_object() {
-            return Err(AuditError::Serialize("details must be a JSON object".into()));
+            return Err(AuditError::Serialize(
+                "details must be a JSON object".into(),
+            ));
         }
-        let len = locked.file.metadata().map_err(AuditError::io(&self.path, "stat"))?.len();
+        let len = locked
+            .file
+            .metadata()
+            .map_err(AuditError::io(&self.path, "stat"))?
+            .len();
         let complete = fileio::complete_len(&locked.file, &self.path, len)?;
         if complete != len {
-            return Err(AuditError::TornTail { path: self.path.clone(), offset: complete });
+            return Err(AuditError::TornTail {
+                path: self.path.clone(),
+                offset: complete,
+            });
         }
         let (seq, prev) = match fileio::last_line(&locked.file, &self.path, len)? {
             None => (0, GENESIS_PREV.to_owned()),
@@ -282,8 +302,13 @@ impl AuditLog {
         let leaf = merkle::leaf_hash(&line);
         line.push(b'\n');
         // One write of the whole line: a crash leaves a prefix of it, never interleaving.
-        (&locked.file).write_all(&line).map_err(AuditError::io(&self.path, "append"))?;
-        locked.file.sync_data().map_err(AuditError::io(&self.path, "fsync"))?;
+        (&locked.file)
+            .write_all(&line)
+            .map_err(AuditError::io(&self.path, "append"))?;
+        locked
+            .file
+            .sync_data()
+            .map_err(AuditError::io(&self.path, "fsync"))?;
         // The index is a cache: bring it to the state before this line, then add it.
         locked.index.sync_with(&locked.file, &self.path, len)?;
         locked.index.push(leaf, line.len() as u64);
@@ -304,7 +329,11 @@ impl AuditLog {
 
     /// Brings the index up to date and returns the number of complete entries.
     fn synced(&self, locked: &mut Locked) -> Result<u64, AuditError> {
-        let len = locked.file.metadata().map_err(AuditError::io(&self.path, "stat"))?.len();
+        let len = locked
+            .file
+            .metadata()
+            .map_err(AuditError::io(&self.path, "stat"))?
+            .len();
         let complete = fileio::complete_len(&locked.file, &self.path, len)?;
         locked.index.sync_with(&locked.file, &self.path, complete)?;
         Ok(locked.index.size())
@@ -337,7 +366,11 @@ impl AuditLog {
         let mut guard = self.lock()?;
         let size = self.synced(&mut guard.g)?;
         if seq >= size {
-            return Err(AuditError::OutOfRange { what: "seq", value: seq, size });
+            return Err(AuditError::OutOfRange {
+                what: "seq",
+                value: seq,
+                size,
+            });
         }
         let index = &guard.g.index;
         Ok(InclusionProof {
@@ -354,7 +387,11 @@ impl AuditLog {
         let mut guard = self.lock()?;
         let size = self.synced(&mut guard.g)?;
         if old_size > size {
-            return Err(AuditError::OutOfRange { what: "tree size", value: old_size, size });
+            return Err(AuditError::OutOfRange {
+                what: "tree size",
+                value: old_size,
+                size,
+            });
         }
         let index = &guard.g.index;
         Ok(ConsistencyProof {
@@ -373,7 +410,11 @@ impl AuditLog {
     pub fn repair(&self) -> Result<RepairOutcome, AuditError> {
         let mut guard = self.lock()?;
         let locked = &mut guard.g;
-        let len = locked.file.metadata().map_err(AuditError::io(&self.path, "stat"))?.len();
+        let len = locked
+            .file
+            .metadata()
+            .map_err(AuditError::io(&self.path, "stat"))?
+            .len();
         let complete = fileio::complete_len(&locked.file, &self.path, len)?;
         if complete == len {
             return Ok(RepairOutcome::NothingToRepair);
@@ -390,16 +431,21 @@ impl AuditLog {
         }
         let mut torn = vec![0u8; (len - complete) as usize];
         fileio::read_at(&locked.file, &self.path, complete, &mut torn)?;
-        locked.file.set_len(complete).map_err(AuditError::io(&self.path, "truncate torn tail"))?;
-        locked.file.sync_all().map_err(AuditError::io(&self.path, "fsync"))?;
+        locked
+            .file
+            .set_len(complete)
+            .map_err(AuditError::io(&self.path, "truncate torn tail"))?;
+        locked
+            .file
+            .sync_all()
+            .map_err(AuditError::io(&self.path, "fsync"))?;
         locked.index.invalidate();
-        let draft = EntryDraft::new("repair", self.path.display().to_string(), Outcome::Success).with_details(
-            serde_json::json!({
+        let draft = EntryDraft::new("repair", self.path.display().to_string(), Outcome::Success)
+            .with_details(serde_json::json!({
                 "removed_bytes": len - complete,
                 "offset": complete,
                 "removed_sha256": hex::encode(Sha256::digest(&torn)),
-            }),
-        );
+            }));
         let entry = self.append_locked(locked, draft)?;
         Ok(RepairOutcome::Repaired {
             offset: complete,
@@ -417,7 +463,12 @@ pub fn default_actor() -> String {
         .unwrap_or_else(|| "unknown".into());
     let host = ["/proc/sys/kernel/hostname", "/etc/hostname"]
         .iter()
-        .find_map(|p| std::fs::read_to_string(p).ok().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()))
+        .find_map(|p| {
+            std::fs::read_to_string(p)
+                .ok()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+        })
         .or_else(|| {
             ["HOSTNAME", "COMPUTERNAME"]
                 .iter()

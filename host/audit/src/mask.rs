@@ -151,7 +151,9 @@ fn mask_key_value_pairs(s: &str) -> String {
             continue;
         }
         let word_start = i;
-        while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'-')) {
+        while i < bytes.len()
+            && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'-'))
+        {
             i += 1;
         }
         let word = &lower[word_start..i];
@@ -202,6 +204,7 @@ fn mask_key_value_pairs(s: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
     use serde_json::json;
@@ -253,12 +256,24 @@ mod tests {
             m.text("connect password=abc123 user=bob"),
             "connect password=*** user=bob"
         );
-        assert_eq!(m.text("https://h/?access_token=xyz&page=2"), "https://h/?access_token=***&page=2");
+        assert_eq!(
+            m.text("https://h/?access_token=xyz&page=2"),
+            "https://h/?access_token=***&page=2"
+        );
         assert_eq!(m.text("Token: t0k3n"), "Token: ***");
         assert_eq!(m.text(r#"{"password": "p"}"#), r#"{"password": "***"}"#);
-        assert_eq!(m.text("Authorization: Bearer eyJhbGci.x.y"), "Authorization: Bearer ***");
-        assert_eq!(m.text("header Bearer eyJhbGci.x.y end"), "header Bearer *** end");
-        assert_eq!(m.text("tokens are fine, passwords too"), "tokens are fine, passwords too");
+        assert_eq!(
+            m.text("Authorization: Bearer eyJhbGci.x.y"),
+            "Authorization: Bearer ***"
+        );
+        assert_eq!(
+            m.text("header Bearer eyJhbGci.x.y end"),
+            "header Bearer *** end"
+        );
+        assert_eq!(
+            m.text("tokens are fine, passwords too"),
+            "tokens are fine, passwords too"
+        );
     }
 
     #[test]
@@ -275,7 +290,8 @@ mod tests {
     #[test]
     fn ordinary_values_are_untouched() {
         let m = Masker::default();
-        let v = json!({"host": "ws01", "digest": "sha256:abcd", "path": "C:\\x\\y.ckl", "n": [1, 2]});
+        let v =
+            json!({"host": "ws01", "digest": "sha256:abcd", "path": "C:\\x\\y.ckl", "n": [1, 2]});
         assert_eq!(m.value(&v), v);
     }
 }

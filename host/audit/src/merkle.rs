@@ -109,7 +109,7 @@ pub fn subtree_root<S: SubtreeSource + ?Sized>(
     if n == 0 {
         return Ok(empty_root());
     }
-    if n.is_power_of_two() && start % n == 0 {
+    if n.is_power_of_two() && start.is_multiple_of(n) {
         return src.perfect(n.trailing_zeros(), start >> n.trailing_zeros());
     }
     let k = split_point(n);
@@ -278,8 +278,7 @@ impl MemoryTree {
     /// Builds every perfect aligned subtree over `leaves`.
     pub fn new(leaves: Vec<Hash>) -> Self {
         let mut levels = vec![leaves];
-        loop {
-            let Some(last) = levels.last() else { break };
+        while let Some(last) = levels.last() {
             if last.len() < 2 {
                 break;
             }
@@ -318,6 +317,7 @@ impl SubtreeSource for MemoryTree {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 
@@ -444,11 +444,23 @@ mod tests {
             let got = inclusion_path(&tree, index, size).unwrap();
             assert_eq!(got, want, "PATH({index}, {size})");
             let root = h(ROOTS[size as usize]);
-            assert!(verify_inclusion(index, size, &lv[index as usize], &got, &root));
+            assert!(verify_inclusion(
+                index,
+                size,
+                &lv[index as usize],
+                &got,
+                &root
+            ));
             let mut bad = lv[index as usize];
             bad[0] ^= 1;
             assert!(!verify_inclusion(index, size, &bad, &got, &root));
-            assert!(!verify_inclusion(index, size, &lv[index as usize], &got, &h(ROOTS[0])));
+            assert!(!verify_inclusion(
+                index,
+                size,
+                &lv[index as usize],
+                &got,
+                &h(ROOTS[0])
+            ));
         }
     }
 
@@ -475,8 +487,17 @@ mod tests {
             let root = tree.root(n).unwrap();
             for i in 0..n {
                 let p = inclusion_path(&tree, i, n).unwrap();
-                assert!(verify_inclusion(i, n, &lv[i as usize], &p, &root), "{i}/{n}");
-                assert!(!verify_inclusion(i, n, &lv[(i as usize + 1) % 40], &p, &root));
+                assert!(
+                    verify_inclusion(i, n, &lv[i as usize], &p, &root),
+                    "{i}/{n}"
+                );
+                assert!(!verify_inclusion(
+                    i,
+                    n,
+                    &lv[(i as usize + 1) % 40],
+                    &p,
+                    &root
+                ));
                 if let Some(first) = p.first() {
                     let mut bad = p.clone();
                     bad[0] = node_hash(first, first);
@@ -489,7 +510,10 @@ mod tests {
                 assert!(verify_consistency(m, n, &p, &rm, &root), "{m}->{n}");
                 if m < n {
                     let other = tree.root(m + 1).unwrap();
-                    assert!(!verify_consistency(m, n, &p, &other, &root), "{m}->{n} forged");
+                    assert!(
+                        !verify_consistency(m, n, &p, &other, &root),
+                        "{m}->{n} forged"
+                    );
                 }
             }
         }

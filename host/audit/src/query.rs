@@ -30,7 +30,11 @@ impl EntryFilter {
         if self.action.as_deref().is_some_and(|a| a != e.action) {
             return false;
         }
-        if self.target.as_deref().is_some_and(|t| !e.target.contains(t)) {
+        if self
+            .target
+            .as_deref()
+            .is_some_and(|t| !e.target.contains(t))
+        {
             return false;
         }
         if self.since.is_some() || self.until.is_some() {
@@ -90,7 +94,10 @@ impl Iterator for Entries {
             self.offset += n as u64;
             if self.buf.last() != Some(&b'\n') {
                 self.done = true;
-                return Some(Err(AuditError::TornTail { path: self.path.clone(), offset }));
+                return Some(Err(AuditError::TornTail {
+                    path: self.path.clone(),
+                    offset,
+                }));
             }
             let line = &self.buf[..self.buf.len() - 1];
             let index = self.index;

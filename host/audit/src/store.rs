@@ -21,7 +21,11 @@ pub fn store_checkpoint(log: &Path, cp: &Checkpoint) -> Result<PathBuf, AuditErr
         if let Ok(old) = Checkpoint::read(&path) {
             if old.root == cp.root && old.origin == cp.origin && old.extensions == cp.extensions {
                 for s in old.signatures {
-                    if !merged.signatures.iter().any(|m| m.name == s.name && m.key_id == s.key_id) {
+                    if !merged
+                        .signatures
+                        .iter()
+                        .any(|m| m.name == s.name && m.key_id == s.key_id)
+                    {
                         merged.signatures.push(s);
                     }
                 }

@@ -150,10 +150,16 @@ pub fn verify(
     // Small logs need neither a big buffer nor threads.
     let block = (file_len.saturating_add(1)).min(BLOCK as u64) as usize;
     let want_prefix = checkpoint.map(|c| c.size);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
 
     let mut builder = TreeBuilder::new();
-    let mut prefix_root: Option<Hash> = if want_prefix == Some(0) { Some(builder.root()) } else { None };
+    let mut prefix_root: Option<Hash> = if want_prefix == Some(0) {
+        Some(builder.root())
+    } else {
+        None
+    };
     let mut last_chain: Hash = [0u8; 32];
     let mut buf: Vec<u8> = Vec::with_capacity(block);
     let mut carry_len = 0usize;
@@ -165,7 +171,9 @@ pub fn verify(
         buf.resize(carry_len + block, 0);
         let mut filled = carry_len;
         while filled < buf.len() {
-            let n = file.read(&mut buf[filled..]).map_err(AuditError::io(path, "read"))?;
+            let n = file
+                .read(&mut buf[filled..])
+                .map_err(AuditError::io(path, "read"))?;
             if n == 0 {
                 break;
             }
@@ -179,7 +187,11 @@ pub fn verify(
         };
         let region = &buf[..end];
         // Split the region between workers at line boundaries.
-        let threads = if region.len() < PARALLEL_MIN { 1 } else { threads };
+        let threads = if region.len() < PARALLEL_MIN {
+            1
+        } else {
+            threads
+        };
         let mut cuts = vec![0usize];
         for t in 1..threads {
             let target = region.len() * t / threads;
@@ -203,7 +215,10 @@ pub fn verify(
                         s.spawn(move || analyse_part(part))
                     })
                     .collect();
-                handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_default())
+                    .collect()
             })
         };
         for r in results.iter().flatten() {
@@ -250,7 +265,8 @@ pub fn verify(
             ),
         });
     }
-    let cp_check = checkpoint.map(|cp| check_checkpoint(cp, trusted_key, entries, prefix_root, &mut failures));
+    let cp_check =
+        checkpoint.map(|cp| check_checkpoint(cp, trusted_key, entries, prefix_root, &mut failures));
     failures.sort_by_key(|f| f.seq.unwrap_or(u64::MAX));
     Ok(VerifyReport {
         path: path.to_owned(),
@@ -352,7 +368,8 @@ fn slow_report(
             ),
         });
     }
-    let cp_check = checkpoint.map(|cp| check_checkpoint(cp, trusted_key, n, prefix_root, &mut failures));
+    let cp_check =
+        checkpoint.map(|cp| check_checkpoint(cp, trusted_key, n, prefix_root, &mut failures));
     failures.sort_by_key(|f| f.seq.unwrap_or(u64::MAX));
     Ok(VerifyReport {
         path: path.to_owned(),
@@ -367,10 +384,20 @@ fn slow_report(
 /// Finds and names the first chain anomaly.
 fn classify(r: &[LineResult]) -> Option<Failure> {
     let n = r.len();
-    let expected_prev = |i: usize| -> Hash { if i == 0 { [0u8; 32] } else { r[i - 1].chain } };
+    let expected_prev = |i: usize| -> Hash {
+        if i == 0 {
+            [0u8; 32]
+        } else {
+            r[i - 1].chain
+        }
+    };
     let link_ok = |i: usize| -> bool { matches!(&r[i].facts, Ok(f) if f.prev == expected_prev(i)) };
     let seq_of = |i: usize| -> Option<u64> { r[i].facts.as_ref().ok().map(|f| f.seq) };
-    let fail = |i: usize, kind: FailureKind, detail: String| Failure { seq: Some(i as u64), kind, detail };
+    let fail = |i: usize, kind: FailureKind, detail: String| Failure {
+        seq: Some(i as u64),
+        kind,
+        detail,
+    };
     for i in 0..n {
         let facts = match &r[i].facts {
             Ok(f) => *f,
@@ -394,7 +421,10 @@ fn classify(r: &[LineResult]) -> Option<Failure> {
             return Some(fail(
                 i - 1,
                 FailureKind::Inserted,
-                format!("line {i} was inserted before entry {}: without it the chain is intact", i - 1),
+                format!(
+                    "line {i} was inserted before entry {}: without it the chain is intact",
+                    i - 1
+                ),
             ));
         }
         // ... or this one, unless it is a genuine entry out of place (its seq is unique
@@ -404,7 +434,8 @@ fn classify(r: &[LineResult]) -> Option<Failure> {
             let links = if facts.seq == 0 {
                 facts.prev == [0u8; 32]
             } else {
-                (0..n).any(|j| j != i && seq_of(j) == Some(facts.seq - 1) && r[j].chain == facts.prev)
+                (0..n)
+                    .any(|j| j != i && seq_of(j) == Some(facts.seq - 1) && r[j].chain == facts.prev)
             };
             unique && links
         };
@@ -416,14 +447,20 @@ fn classify(r: &[LineResult]) -> Option<Failure> {
             return Some(fail(
                 i,
                 FailureKind::Inserted,
-                format!("line {} was inserted before entry {i}: without it the chain is intact", i + 1),
+                format!(
+                    "line {} was inserted before entry {i}: without it the chain is intact",
+                    i + 1
+                ),
             ));
         }
         if !seq_ok && linked {
             return Some(fail(
                 i,
                 FailureKind::Edited,
-                format!("entry {i} was edited: it links to its predecessor but says seq {}", facts.seq),
+                format!(
+                    "entry {i} was edited: it links to its predecessor but says seq {}",
+                    facts.seq
+                ),
             ));
         }
         if !seq_ok {
@@ -439,30 +476,46 @@ fn classify(r: &[LineResult]) -> Option<Failure> {
                 return Some(fail(
                     i,
                     FailureKind::Deleted,
-                    format!("entries {i}..{} are missing: line {} holds seq {s}", s - 1, i + 1),
+                    format!(
+                        "entries {i}..{} are missing: line {} holds seq {s}",
+                        s - 1,
+                        i + 1
+                    ),
                 ));
             }
-            if (0..i).any(|j| seq_of(j) == Some(s)) || (i + 1..n).any(|j| seq_of(j) == Some(i as u64)) {
+            if (0..i).any(|j| seq_of(j) == Some(s))
+                || (i + 1..n).any(|j| seq_of(j) == Some(i as u64))
+            {
                 return Some(fail(
                     i,
                     FailureKind::Reordered,
                     format!("entries are out of order: line {} holds seq {s}", i + 1),
                 ));
             }
-            return Some(fail(i, FailureKind::Edited, format!("entry {i} was edited (it says seq {s})")));
+            return Some(fail(
+                i,
+                FailureKind::Edited,
+                format!("entry {i} was edited (it says seq {s})"),
+            ));
         }
         // seq is right but prev does not match the previous line.
         if i == 0 || (i + 1 < n && !link_ok(i + 1)) {
             return Some(fail(
                 i,
                 FailureKind::Edited,
-                format!("entry {i} was edited: its bytes no longer match what entry {} recorded", i + 1),
+                format!(
+                    "entry {i} was edited: its bytes no longer match what entry {} recorded",
+                    i + 1
+                ),
             ));
         }
         return Some(fail(
             i - 1,
             FailureKind::Edited,
-            format!("entry {} was edited: its bytes no longer match the prev recorded by entry {i}", i - 1),
+            format!(
+                "entry {} was edited: its bytes no longer match the prev recorded by entry {i}",
+                i - 1
+            ),
         ));
     }
     None

@@ -3,6 +3,7 @@
 //!
 //! Processes are this test binary re-executed with `AUDIT_TEST_WORKER_*` set: the
 //! `worker` test below is the child's body and does nothing in a normal run.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 mod common;
 
@@ -20,10 +21,16 @@ const PER_WRITER: u64 = 40;
 fn spawn_worker(log: &Path, name: &str, count: u64, extra: &[(&str, &str)]) -> Child {
     let exe = std::env::current_exe().unwrap();
     let mut cmd = Command::new(exe);
-    cmd.args(["worker", "--exact", "--nocapture", "--ignored", "--test-threads=1"])
-        .env("AUDIT_TEST_WORKER_LOG", log)
-        .env("AUDIT_TEST_WORKER_NAME", name)
-        .env("AUDIT_TEST_WORKER_COUNT", count.to_string());
+    cmd.args([
+        "worker",
+        "--exact",
+        "--nocapture",
+        "--ignored",
+        "--test-threads=1",
+    ])
+    .env("AUDIT_TEST_WORKER_LOG", log)
+    .env("AUDIT_TEST_WORKER_NAME", name)
+    .env("AUDIT_TEST_WORKER_COUNT", count.to_string());
     for (k, v) in extra {
         cmd.env(k, v);
     }
@@ -34,13 +41,23 @@ fn spawn_worker(log: &Path, name: &str, count: u64, extra: &[(&str, &str)]) -> C
 #[test]
 #[ignore = "run as a child process by the concurrency tests"]
 fn worker() {
-    let Some(log) = std::env::var_os("AUDIT_TEST_WORKER_LOG") else { return };
+    let Some(log) = std::env::var_os("AUDIT_TEST_WORKER_LOG") else {
+        return;
+    };
     let name = std::env::var("AUDIT_TEST_WORKER_NAME").unwrap();
-    let count: u64 = std::env::var("AUDIT_TEST_WORKER_COUNT").unwrap().parse().unwrap();
+    let count: u64 = std::env::var("AUDIT_TEST_WORKER_COUNT")
+        .unwrap()
+        .parse()
+        .unwrap();
     let log = AuditLog::open(PathBuf::from(log)).unwrap();
     for i in 0..count {
-        log.record("concurrent", &format!("{name}/{i}"), Outcome::Success, json!({"writer": name, "i": i}))
-            .unwrap();
+        log.record(
+            "concurrent",
+            &format!("{name}/{i}"),
+            Outcome::Success,
+            json!({"writer": name, "i": i}),
+        )
+        .unwrap();
     }
 }
 
@@ -67,8 +84,13 @@ fn threads_and_processes_appending_at_once_keep_one_chain() {
                     &own
                 };
                 for i in 0..PER_WRITER {
-                    log.record("concurrent", &format!("thread{t}/{i}"), Outcome::Success, json!({"i": i}))
-                        .unwrap();
+                    log.record(
+                        "concurrent",
+                        &format!("thread{t}/{i}"),
+                        Outcome::Success,
+                        json!({"i": i}),
+                    )
+                    .unwrap();
                 }
             });
         }
@@ -85,7 +107,11 @@ fn threads_and_processes_appending_at_once_keep_one_chain() {
         .unwrap()
         .map(|e| e.unwrap().target)
         .collect();
-    assert_eq!(targets.len() as u64, total, "every append present exactly once");
+    assert_eq!(
+        targets.len() as u64,
+        total,
+        "every append present exactly once"
+    );
     // The index kept up with appends from all writers.
     let cp = shared.checkpoint("t").unwrap();
     assert_eq!(cp.size, total);
@@ -134,7 +160,11 @@ fn a_writer_killed_mid_append_leaves_at_most_a_torn_tail_that_repair_fixes() {
     let cut = complete.iter().rposition(|b| *b == b'\n').unwrap() + 1;
     let outcome = log.repair().unwrap();
     match outcome {
-        stigpack_audit::RepairOutcome::Repaired { offset, removed, entry } => {
+        stigpack_audit::RepairOutcome::Repaired {
+            offset,
+            removed,
+            entry,
+        } => {
             assert_eq!(offset, cut as u64);
             assert_eq!(removed, (complete.len() - cut) as u64);
             assert_eq!(entry.action, "repair");
@@ -143,12 +173,19 @@ fn a_writer_killed_mid_append_leaves_at_most_a_torn_tail_that_repair_fixes() {
         other => panic!("{other:?}"),
     }
     let after = std::fs::read(&path).unwrap();
-    assert_eq!(&after[..cut], &complete[..cut], "complete entries untouched");
+    assert_eq!(
+        &after[..cut],
+        &complete[..cut],
+        "complete entries untouched"
+    );
     assert!(after.starts_with(&before));
     let r = verify(&path, None, None).unwrap();
     assert!(r.ok, "{:?}", r.failures);
     assert_eq!(r.entries, 9);
-    assert_eq!(log.repair().unwrap(), stigpack_audit::RepairOutcome::NothingToRepair);
+    assert_eq!(
+        log.repair().unwrap(),
+        stigpack_audit::RepairOutcome::NothingToRepair
+    );
 }
 
 /// Child body for the kill test: writes half of a real next line, signals, then hangs
@@ -157,10 +194,15 @@ fn a_writer_killed_mid_append_leaves_at_most_a_torn_tail_that_repair_fixes() {
 #[ignore = "run as a child process by the kill test"]
 fn torn_writer() {
     use std::io::Write;
-    let Some(path) = std::env::var_os("AUDIT_TEST_TORN_LOG") else { return };
+    let Some(path) = std::env::var_os("AUDIT_TEST_TORN_LOG") else {
+        return;
+    };
     let path = PathBuf::from(path);
     let half = br#"{"action":"export-ckl","actor":"victim@host","details":{"count":"#;
-    let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
     f.write_all(half).unwrap();
     f.sync_all().unwrap();
     std::fs::write(path.with_extension("torn-ready"), b"").unwrap();

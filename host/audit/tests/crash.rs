@@ -1,5 +1,6 @@
 //! A crash mid-append leaves a torn last line: verify names it precisely, append refuses
 //! to build on it, and repair removes exactly it and nothing else.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 mod common;
 
@@ -19,19 +20,34 @@ fn half_a_line_is_reported_precisely_and_repaired() {
         let d2 = tempfile::tempdir().unwrap();
         let p2 = d2.path().join("audit.jsonl");
         std::fs::write(&p2, &complete).unwrap();
-        common::open(&p2).record("next", "t", Outcome::Success, json!({"k": 1})).unwrap();
+        common::open(&p2)
+            .record("next", "t", Outcome::Success, json!({"k": 1}))
+            .unwrap();
         let all = std::fs::read(&p2).unwrap();
         all[complete.len()..].to_vec()
     };
     let half = &next[..next.len() / 2];
-    std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(half).unwrap();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap()
+        .write_all(half)
+        .unwrap();
 
     let r = verify(&path, None, None).unwrap();
     assert_eq!(r.entries, 4);
     assert_eq!(r.failures.len(), 1);
     let f = &r.failures[0];
     assert_eq!((f.kind, f.seq), (FailureKind::TornTail, Some(4)));
-    assert!(f.detail.contains(&format!("{} bytes at offset {}", half.len(), complete.len())), "{}", f.detail);
+    assert!(
+        f.detail.contains(&format!(
+            "{} bytes at offset {}",
+            half.len(),
+            complete.len()
+        )),
+        "{}",
+        f.detail
+    );
 
     match log.record("x", "y", Outcome::Success, json!({})) {
         Err(AuditError::TornTail { offset, .. }) => assert_eq!(offset, complete.len() as u64),
@@ -40,7 +56,9 @@ fn half_a_line_is_reported_precisely_and_repaired() {
     // Proofs and checkpoints still cover the complete entries.
     assert_eq!(log.checkpoint("t").unwrap().size, 4);
 
-    let RepairOutcome::Repaired { removed, entry, .. } = log.repair().unwrap() else { panic!() };
+    let RepairOutcome::Repaired { removed, entry, .. } = log.repair().unwrap() else {
+        panic!()
+    };
     assert_eq!(removed, half.len() as u64);
     assert_eq!(entry.details["removed_bytes"], json!(half.len()));
     let after = std::fs::read(&path).unwrap();
@@ -60,7 +78,10 @@ fn a_missing_newline_on_a_whole_line_is_still_a_torn_tail() {
     let r = verify(&path, None, None).unwrap();
     assert_eq!(r.failures[0].kind, FailureKind::TornTail);
     assert_eq!(r.failures[0].seq, Some(2));
-    assert!(matches!(log.repair().unwrap(), RepairOutcome::Repaired { .. }));
+    assert!(matches!(
+        log.repair().unwrap(),
+        RepairOutcome::Repaired { .. }
+    ));
     assert!(verify(&path, None, None).unwrap().ok);
 }
 
@@ -73,7 +94,10 @@ fn repair_refuses_damage_that_is_not_a_torn_tail() {
     data[n - 2] = b'#'; // corrupt the last complete line (its closing brace)
     data.extend_from_slice(b"{\"torn");
     std::fs::write(&path, &data).unwrap();
-    assert!(matches!(log.repair(), Err(AuditError::RepairRefused { .. })));
+    assert!(matches!(
+        log.repair(),
+        Err(AuditError::RepairRefused { .. })
+    ));
     assert_eq!(std::fs::read(&path).unwrap(), data, "nothing changed");
     // With no torn tail there is nothing to do, even if an entry is damaged.
     data.truncate(n);

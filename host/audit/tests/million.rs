@@ -5,6 +5,7 @@
 //! ~90 s of CPU here, so the test defaults to 100,000 entries; the 1,000,000-entry run is
 //! the bench (`cargo bench -p stigpack-audit --bench audit`), and
 //! `AUDIT_TEST_ENTRIES=1000000 cargo test -p stigpack-audit --test million` runs it here.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 use std::io::Write;
 
@@ -12,7 +13,10 @@ use stigpack_audit::{verify, AuditLog, FailureKind};
 
 #[test]
 fn verify_a_large_log_and_find_one_bad_byte_among_its_entries() {
-    let n: u64 = std::env::var("AUDIT_TEST_ENTRIES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let n: u64 = std::env::var("AUDIT_TEST_ENTRIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
     let mut data = Vec::with_capacity(n as usize * 330);
@@ -20,7 +24,10 @@ fn verify_a_large_log_and_find_one_bad_byte_among_its_entries() {
     for _ in 0..n {
         w.push_synthetic(&mut data);
     }
-    std::fs::File::create(&path).unwrap().write_all(&data).unwrap();
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(&data)
+        .unwrap();
 
     let r = verify(&path, None, None).unwrap();
     assert!(r.ok, "{:?}", r.failures);
@@ -44,12 +51,24 @@ fn verify_a_large_log_and_find_one_bad_byte_among_its_entries() {
         .map(|l| l.len() + 1)
         .sum::<usize>();
     let pos = start + data[start..].iter().position(|b| *b == b'"').unwrap() + 3; // inside "action"'s value
-    let pos = pos + data[pos..].windows(8).position(|w| w == b"\"rules\":").unwrap() + 9;
-    data[pos] = if data[pos] == b'9' { b'8' } else { data[pos] + 1 };
+    let pos = pos
+        + data[pos..]
+            .windows(8)
+            .position(|w| w == b"\"rules\":")
+            .unwrap()
+        + 9;
+    data[pos] = if data[pos] == b'9' {
+        b'8'
+    } else {
+        data[pos] + 1
+    };
     std::fs::write(&path, &data).unwrap();
     let r = verify(&path, Some(&cp), None).unwrap();
     assert!(!r.ok);
     assert_eq!(r.first_bad_seq(), Some(victim));
     assert_eq!(r.failures[0].kind, FailureKind::Edited);
-    assert!(r.failures.iter().any(|f| f.kind == FailureKind::CheckpointMismatch));
+    assert!(r
+        .failures
+        .iter()
+        .any(|f| f.kind == FailureKind::CheckpointMismatch));
 }

@@ -1,5 +1,6 @@
 //! Every kind of after-the-fact tampering the issue names must be caught by `verify`, with
 //! the first bad seq and the right reason.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 mod common;
 
@@ -41,10 +42,16 @@ fn flipping_any_byte_of_any_entry_is_caught() {
                 }
                 write_lines(&path, &tampered);
                 let with_cp = verify(&path, Some(&cp), None).unwrap();
-                assert!(!with_cp.ok, "line {i} byte {j} ^{flip:#x} not caught against the checkpoint");
+                assert!(
+                    !with_cp.ok,
+                    "line {i} byte {j} ^{flip:#x} not caught against the checkpoint"
+                );
                 let plain = verify(&path, None, None).unwrap();
                 if (i as u64) < N - 1 {
-                    assert!(!plain.ok, "line {i} byte {j} ^{flip:#x} not caught by the chain");
+                    assert!(
+                        !plain.ok,
+                        "line {i} byte {j} ^{flip:#x} not caught by the chain"
+                    );
                     assert_eq!(
                         plain.first_bad_seq(),
                         Some(i as u64),
@@ -106,7 +113,9 @@ fn inserting_an_entry_is_caught_as_inserted() {
     let original = lines(&path);
     for k in 1..(N as usize) {
         // A naive forgery: a copy of entry k with another target.
-        let forged = String::from_utf8(original[k].clone()).unwrap().replace("/pkg/", "/evil/");
+        let forged = String::from_utf8(original[k].clone())
+            .unwrap()
+            .replace("/pkg/", "/evil/");
         let mut t = original.clone();
         t.insert(k, forged.into_bytes());
         write_lines(&path, &t);
@@ -120,7 +129,14 @@ fn inserting_an_entry_is_caught_as_inserted() {
             write_lines(&fp, &original[..k]);
             (fp.clone(), open(&fp))
         };
-        forger.record("fake", "/evil", stigpack_audit::Outcome::Success, serde_json::json!({})).unwrap();
+        forger
+            .record(
+                "fake",
+                "/evil",
+                stigpack_audit::Outcome::Success,
+                serde_json::json!({}),
+            )
+            .unwrap();
         let chained = lines(&forged_path).pop().unwrap();
         let mut t = original.clone();
         t.insert(k, chained);
@@ -154,8 +170,13 @@ fn an_older_checkpoint_is_consistent_with_a_grown_log_and_proofs_check() {
     let (path, log) = build_log(dir.path(), 3);
     let old = log.checkpoint("test/log").unwrap();
     for i in 0..20 {
-        log.record("more", &format!("t{i}"), stigpack_audit::Outcome::Success, serde_json::json!({}))
-            .unwrap();
+        log.record(
+            "more",
+            &format!("t{i}"),
+            stigpack_audit::Outcome::Success,
+            serde_json::json!({}),
+        )
+        .unwrap();
     }
     let r = verify(&path, Some(&old), None).unwrap();
     assert!(r.ok, "{r:?}");
@@ -190,11 +211,19 @@ fn a_consistent_forged_chain_is_caught_by_a_signed_checkpoint() {
     let forger = open(&forged_path);
     for i in 0..N + 2 {
         forger
-            .record(&format!("action-{i}"), "/pkg/innocent.ckl", stigpack_audit::Outcome::Success, serde_json::json!({}))
+            .record(
+                &format!("action-{i}"),
+                "/pkg/innocent.ckl",
+                stigpack_audit::Outcome::Success,
+                serde_json::json!({}),
+            )
             .unwrap();
     }
     std::fs::copy(&forged_path, &path).unwrap();
-    assert!(verify(&path, None, None).unwrap().ok, "the forged chain is internally valid");
+    assert!(
+        verify(&path, None, None).unwrap().ok,
+        "the forged chain is internally valid"
+    );
 
     // Against the genuine signed checkpoint: history does not match.
     let r = verify(&path, Some(&genuine), Some(&key.verifier())).unwrap();
@@ -208,5 +237,8 @@ fn a_consistent_forged_chain_is_caught_by_a_signed_checkpoint() {
     let r = verify(&path, Some(&forged_cp), Some(&key.verifier())).unwrap();
     assert_eq!(kinds(&r), vec![FailureKind::UntrustedCheckpoint]);
     let r = verify(&path, Some(&forged_cp), None).unwrap();
-    assert!(r.ok, "without a trusted key a self-made checkpoint proves nothing, and passes");
+    assert!(
+        r.ok,
+        "without a trusted key a self-made checkpoint proves nothing, and passes"
+    );
 }

@@ -1,5 +1,5 @@
 //! Helpers shared by the audit integration tests: a fixed clock and small real logs.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,12 +32,16 @@ pub fn build_log(dir: &Path, n: u64) -> (PathBuf, AuditLog) {
     let log = open(&path);
     for i in 0..n {
         let result = [Outcome::Success, Outcome::Failure, Outcome::Partial][(i % 3) as usize];
-        log.append(EntryDraft::new(format!("action-{i}"), format!("/pkg/{i}.ckl"), result).with_details(json!({
-            "i": i,
-            "digest": format!("{:064x}", i * 7919),
-            "hosts": ["a", "b"],
-            "note": "x/y \"q\" é",
-        })))
+        log.append(
+            EntryDraft::new(format!("action-{i}"), format!("/pkg/{i}.ckl"), result).with_details(
+                json!({
+                    "i": i,
+                    "digest": format!("{:064x}", i * 7919),
+                    "hosts": ["a", "b"],
+                    "note": "x/y \"q\" é",
+                }),
+            ),
+        )
         .unwrap();
     }
     (path, log)
