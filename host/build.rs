@@ -15,7 +15,11 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-const TARGET: &str = "wasm32-wasip2";
+// The guest build command, shared with the reproducibility test (host/tests/reproducible.rs).
+#[path = "guest_build.rs"]
+mod guest_build;
+
+use guest_build::TARGET;
 
 fn main() {
     if let Err(msg) = run() {
@@ -44,52 +48,8 @@ fn run() -> Result<(), String> {
         .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
         .ok_or("neither CARGO_HOME nor HOME is set")?;
 
-    // Later remaps win when several match, so the most specific (target dir) comes last.
-    let flags = [
-        format!("--remap-path-prefix={}=/stigpack", repo.display()),
-        format!("--remap-path-prefix={}=/cargo", cargo_home.display()),
-        format!("--remap-path-prefix={}=/rustc", sysroot.trim()),
-        format!("--remap-path-prefix={}=/target", target_dir.display()),
-    ]
-    .join("\x1f");
-
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.arg("build")
-        .arg("--release")
-        .arg("--locked")
-        .arg("--target")
-        .arg(TARGET)
-        .arg("--manifest-path")
-        .arg(guests.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&target_dir);
-    for m in &members {
-        cmd.arg("-p").arg(&m.name);
-    }
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET",
-        "CARGO_PRIMARY_PACKAGE",
-        "CARGO_MAKEFLAGS",
-        "MAKEFLAGS",
-        "MFLAGS",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("CARGO_ENCODED_RUSTFLAGS", flags);
-    let status = cmd
-        .status()
-        .map_err(|e| format!("could not start cargo for the guest components: {e}"))?;
-    if !status.success() {
-        return Err(format!(
-            "building the guest components failed (see above); to rebuild by hand: cargo build --release --target {TARGET} --manifest-path components/guests/Cargo.toml (if Cargo.lock is out of date: cargo update -w --manifest-path components/guests/Cargo.toml)"
-        ));
-    }
+    let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
+    guest_build::build_guests(&repo, &target_dir, &cargo_home, sysroot.trim(), &names)?;
 
     let release = target_dir.join(TARGET).join("release");
     let mut builtin = String::from("/// (name, bytes, sha256) of every production component.\npub const BUILTIN: &[(&str, &[u8], &str)] = &[\n");

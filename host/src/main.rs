@@ -4,26 +4,20 @@
 //! `main` only turns `cli::run`'s result into an exit code and prints the error chain
 //! (ripgrep's habit): the codes are documented in `docs/cli.md`.
 
-mod cli;
-mod exit;
-mod hashing;
-mod pipeline;
-mod sandbox;
-mod staging;
-mod time_arg;
-
 use std::io::Write;
 use std::process::ExitCode;
 
+use stigpack::exit;
+
 fn main() -> ExitCode {
-    match cli::run() {
+    match stigpack::cli::run() {
         Ok(code) => code.into(),
         Err(err) => {
-            let code = exit::code_for(&err);
             // A closed pipe (stigpack ... | head) is not an error worth reporting.
             if exit::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
+            let code = exit::code_for(&err);
             let mut stderr = std::io::stderr().lock();
             let _ = writeln!(stderr, "stigpack: error: {err:#}");
             code.into()

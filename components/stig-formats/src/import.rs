@@ -253,6 +253,7 @@ mod tests {
                 file: file.into(),
                 ..Default::default()
             },
+            cklb: Default::default(),
         }
     }
 

@@ -1,13 +1,20 @@
-// Readers that are still being written in stig-formats; filled in as they land.
-fn read_benchmark(_bytes: &[u8], file: &str) -> Result<StigChecklist, RunError> {
-    Err(RunError::Unsupported(format!("{file}: XCCDF benchmarks are not read yet")))
+// The readers for formats other than CKL, from stig-formats.
+
+fn read_benchmark(bytes: &[u8], file: &str) -> Result<StigChecklist, RunError> {
+    stig_formats::xccdf::benchmark::read(bytes, file).map_err(format_error)
 }
 
 fn read_other(
     kind: InputKind,
-    _bytes: &[u8],
+    bytes: &[u8],
     file: &str,
-    _benchmarks: &[StigChecklist],
+    benchmarks: &[StigChecklist],
 ) -> Result<Option<stig_formats::model::Checklist>, RunError> {
-    Err(RunError::Unsupported(format!("{file}: {kind:?} is not read yet")))
+    match kind {
+        InputKind::Cklb => stig_formats::cklb::read(bytes, file).map(Some).map_err(format_error),
+        InputKind::XccdfResults => stig_formats::xccdf::results::read_matching(bytes, file, benchmarks)
+            .map(Some)
+            .map_err(format_error),
+        _ => Ok(None),
+    }
 }

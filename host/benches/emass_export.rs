@@ -1,0 +1,122 @@
+//! Benchmark: full `stigpack export-emass` over a synthetic fleet (default 1,000 hosts x
+//! 800 rules), against the floor of reading the inputs and SHA-256-hashing the outputs
+//! with `openssl dgst -sha256` (SHA-NI). Reports wall time, peak memory (max RSS of the
+//! stigpack process, which hosts the sandbox) and the ratio to the floor.
+//!
+//! `cargo bench -p stigpack --bench emass_export` (release profile);
+//! `STIGPACK_BENCH_HOSTS` / `STIGPACK_BENCH_RULES` change the fleet size.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+const BIN: &str = env!("CARGO_BIN_EXE_stigpack");
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn files(root: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(root).unwrap_or_else(|e| panic!("{}: {e}", root.display())) {
+        let p = e.map(|e| e.path()).unwrap_or_default();
+        if p.is_dir() {
+            files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+fn total_bytes(paths: &[PathBuf]) -> u64 {
+    paths.iter().map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)).sum()
+}
+
+fn main() {
+    // Ignore libtest-style arguments cargo passes (e.g. --bench).
+    let hosts = env_usize("STIGPACK_BENCH_HOSTS", 1000);
+    let rules = env_usize("STIGPACK_BENCH_RULES", 800);
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("emass-bench-{hosts}x{rules}"));
+    let results = base.join("results");
+    let cache = base.join("cache");
+    if !base.join("results.done").exists() {
+        let _ = std::fs::remove_dir_all(&results);
+        let t = Instant::now();
+        let st = Command::new(BIN)
+            .args(["dev-gen-fleet", "--hosts", &hosts.to_string(), "--rules", &rules.to_string(), "--out"])
+            .arg(&results)
+            .status()
+            .expect("run stigpack dev-gen-fleet");
+        assert!(st.success());
+        std::fs::write(base.join("results.done"), "").expect("marker");
+        eprintln!("generated fleet in {:.1} s", t.elapsed().as_secs_f64());
+    }
+    let mut inputs = Vec::new();
+    files(&results, &mut inputs);
+    let input_bytes = total_bytes(&inputs);
+
+    // Warm the compiled-component cache (first-use compilation is not export work).
+    let warm = base.join("warm");
+    let _ = std::fs::remove_dir_all(&warm);
+    let one = base.join("one");
+    if !one.exists() {
+        let first = std::fs::read_dir(&results).expect("results").next().expect("a host").expect("entry").path();
+        let dst = one.join(first.file_name().expect("name"));
+        std::fs::create_dir_all(&dst).expect("mkdir");
+        for f in std::fs::read_dir(&first).expect("host dir") {
+            let f = f.expect("entry").path();
+            std::fs::copy(&f, dst.join(f.file_name().expect("name"))).expect("copy");
+        }
+    }
+    let st = Command::new(BIN)
+        .arg("--cache-dir").arg(&cache)
+        .args(["export-emass", "--exported-at", "2026-11-22T20:00:00Z", "--results"])
+        .arg(&one).arg("--out").arg(&warm)
+        .status().expect("warm-up");
+    assert!(st.success());
+
+    let out = base.join("out");
+    let _ = std::fs::remove_dir_all(&out);
+    let t = Instant::now();
+    let o = Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(BIN)
+        .arg("--cache-dir").arg(&cache)
+        .args(["export-emass", "--exported-at", "2026-11-22T20:00:00Z", "--results"])
+        .arg(&results)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run /usr/bin/time stigpack export-emass");
+    let wall = t.elapsed().as_secs_f64();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let peak_kib: u64 = stderr.lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or(0);
+
+    let mut outputs = Vec::new();
+    files(&out, &mut outputs);
+    let output_bytes = total_bytes(&outputs);
+
+    // Floor: read every input once, hash every output once with openssl (SHA-NI).
+    let t = Instant::now();
+    for p in &inputs {
+        let _ = std::fs::read(p).expect("read input");
+    }
+    for chunk in outputs.chunks(500) {
+        let st = Command::new("openssl")
+            .args(["dgst", "-sha256"])
+            .args(chunk)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("openssl");
+        assert!(st.success());
+    }
+    let floor = t.elapsed().as_secs_f64();
+
+    println!("eMASS export benchmark: {hosts} hosts x {rules} rules");
+    println!("  inputs:  {} files, {:.1} MB", inputs.len(), input_bytes as f64 / 1e6);
+    println!("  outputs: {} files, {:.1} MB", outputs.len(), output_bytes as f64 / 1e6);
+    println!("  export-emass wall time: {wall:.2} s");
+    println!("  peak memory (max RSS):  {:.0} MiB", peak_kib as f64 / 1024.0);
+    println!("  floor (read inputs + openssl dgst -sha256 outputs): {floor:.2} s");
+    println!("  ratio to floor: {:.1}x (target <= 3x); peak memory target < 1024 MiB", wall / floor);
+}

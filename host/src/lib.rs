@@ -1,0 +1,12 @@
+//! The `stigpack` host: every kind of I/O and every trust decision. The binary
+//! (`main.rs`) is a thin shell over [`cli::run`]; the library exists so that benches and
+//! tests can drive the sandbox and the pipeline directly.
+
+pub mod cli;
+pub mod exit;
+pub mod hashing;
+pub mod package;
+pub mod pipeline;
+pub mod sandbox;
+pub mod staging;
+pub mod time_arg;
