@@ -11,6 +11,7 @@ use crate::sandbox::{Limits, Sandbox};
 mod component;
 mod demo;
 mod export_ckl;
+pub mod simulate;
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -92,6 +93,8 @@ pub enum Command {
     Component(component::ComponentCommand),
     /// Run the whole job on the embedded demo fleet (no Windows hosts needed).
     Demo(demo::DemoArgs),
+    /// Serve a simulated fleet of Windows hosts (WinRM) on loopback until Ctrl-C.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Parse the command line and run the command.
@@ -102,5 +105,6 @@ pub fn run() -> anyhow::Result<Exit> {
         Command::ExportCkl(args) => export_ckl::run(args, g),
         Command::Component(cmd) => component::run(cmd, g),
         Command::Demo(args) => demo::run(args, g),
+        Command::Simulate(args) => simulate::run(args),
     }
 }
