@@ -92,7 +92,11 @@ fn run_cmd_line(host: &Host, line: &str) -> Launch {
             })
         }
         "echo" => {
-            let text = line.trim_start()[first.len()..].trim_start();
+            let text = line
+                .trim_start()
+                .get(first.len()..)
+                .unwrap_or_default()
+                .trim_start();
             Launch::Ready(Outcome::ok(format!("{text}\r\n")))
         }
         "type" => {
