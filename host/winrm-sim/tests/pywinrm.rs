@@ -79,3 +79,38 @@ async fn pywinrm_https_ntlm() {
 async fn pywinrm_http_ntlm_message_encryption_always() {
     check(AuthMode::Ntlm, false, "ntlm", "always").await;
 }
+
+/// Wrong NTLM credentials, and a host with the auth-fail fault, are refused (401) in a way
+/// pywinrm reports as invalid credentials.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pywinrm_ntlm_rejections() {
+    let Some(py) = support::python() else { return };
+    let sim = Simulator::start(FleetSpec {
+        hosts: 2,
+        faults: stigpack_winrm_sim::FaultSpec::parse("host2=auth-fail").unwrap(),
+        ..FleetSpec::default()
+    })
+    .await
+    .unwrap();
+    for (host, password) in [
+        ("host1", "not-the-password".to_string()),
+        ("host2", sim.host("host2").unwrap().password.clone()),
+    ] {
+        let h = sim.host(host).unwrap().clone();
+        let cfg = json!({
+            "endpoint": h.endpoint,
+            "username": h.username,
+            "password": password,
+            "transport": "ntlm",
+            "message_encryption": "always",
+            "expect_auth_failure": true,
+        });
+        let out = support::run_py(&py, "pywinrm_client.py", cfg).await;
+        let auth = out["auth"].as_str().unwrap();
+        assert!(auth.starts_with("rejected"), "{host}: {auth}");
+        let st = sim.stats(host).unwrap();
+        assert!(st.auth_failures >= 1, "{host}");
+        assert_eq!(st.shells_created, 0, "{host}");
+    }
+    sim.shutdown().await;
+}

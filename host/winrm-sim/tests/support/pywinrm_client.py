@@ -25,6 +25,14 @@ def main():
         kwargs["ca_trust_path"] = cfg["ca_file"]
     session = winrm.Session(cfg["endpoint"], auth=(cfg["username"], cfg["password"]), **kwargs)
     out = {}
+    if cfg.get("expect_auth_failure"):
+        try:
+            session.run_cmd("hostname")
+            out["auth"] = "accepted"
+        except winrm.exceptions.InvalidCredentialsError as e:
+            out["auth"] = "rejected: %s" % e
+        print(json.dumps(out))
+        return
 
     r = session.run_cmd("hostname")
     out["hostname"] = [r.std_out.decode(), r.status_code]
