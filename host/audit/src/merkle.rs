@@ -64,7 +64,15 @@ impl TreeBuilder {
 
     /// Adds the next leaf hash.
     pub fn push(&mut self, leaf: Hash) {
-        let mut cur = (0u32, leaf);
+        self.push_subtree(0, leaf);
+    }
+
+    /// Adds a perfect subtree of `2^height` leaves. The current size must be a multiple
+    /// of `2^height` (so the subtree is aligned), as it is when a range of leaves is
+    /// pushed as its maximal aligned pieces, in order.
+    pub fn push_subtree(&mut self, height: u32, hash: Hash) {
+        debug_assert!(self.size.is_multiple_of(1u64 << height));
+        let mut cur = (height, hash);
         while let Some(&(h, top)) = self.stack.last() {
             if h != cur.0 {
                 break;
@@ -73,7 +81,7 @@ impl TreeBuilder {
             cur = (h + 1, node_hash(&top, &cur.1));
         }
         self.stack.push(cur);
-        self.size += 1;
+        self.size += 1u64 << height;
     }
 
     /// The root of the leaves pushed so far (`SHA-256("")` when none).

@@ -124,14 +124,110 @@ fn analyse_line(line: &[u8]) -> LineResult {
     }
 }
 
-fn analyse_part(part: &[u8]) -> Vec<LineResult> {
-    let mut out = Vec::with_capacity(part.len() / 200 + 1);
+/// What a worker reports about its share of a block.
+#[derive(Default)]
+struct PartSummary {
+    count: u64,
+    /// `seq` and `prev` of the first line, to check against the previous part.
+    first: Option<LineFacts>,
+    last_chain: Hash,
+    /// Every line is a canonical entry and each links to the one before it in the part.
+    ok: bool,
+    leaves: Vec<Hash>,
+}
+
+fn summarise_part(part: &[u8]) -> PartSummary {
+    let mut s = PartSummary {
+        ok: true,
+        leaves: Vec::with_capacity(part.len() / 256 + 1),
+        ..PartSummary::default()
+    };
     let mut start = 0;
+    let mut prev: Option<LineFacts> = None;
     for nl in memchr::memchr_iter(b'\n', part) {
-        out.push(analyse_line(&part[start..nl]));
+        let r = analyse_line(&part[start..nl]);
         start = nl + 1;
+        let Ok(facts) = r.facts else {
+            s.ok = false;
+            break;
+        };
+        if let Some(p) = prev {
+            if facts.seq != p.seq.wrapping_add(1) || facts.prev != s.last_chain {
+                s.ok = false;
+                break;
+            }
+        } else {
+            s.first = Some(facts);
+        }
+        prev = Some(facts);
+        s.last_chain = r.chain;
+        s.leaves.push(r.leaf);
+        s.count += 1;
+    }
+    s
+}
+
+/// A piece of the tree produced by a worker.
+enum Piece {
+    /// A perfect subtree of 2^h leaves, aligned at a multiple of 2^h.
+    Subtree(u32, Hash),
+    /// The checkpoint size falls here.
+    Mark,
+}
+
+/// Decomposes leaves [base, base+len) into maximal aligned perfect subtrees, in order.
+fn subtree_pieces(leaves: &[Hash], base: u64, split: Option<u64>) -> Vec<Piece> {
+    let end = base + leaves.len() as u64;
+    let mut out = Vec::new();
+    let mut ranges = vec![(base, end)];
+    if let Some(m) = split.filter(|m| *m > base && *m < end) {
+        ranges = vec![(base, m), (m, end)];
+    }
+    let mut scratch: Vec<Hash> = Vec::new();
+    for (k, (mut i, z)) in ranges.into_iter().enumerate() {
+        if k == 1 {
+            out.push(Piece::Mark);
+        }
+        while i < z {
+            let mut h = if i == 0 { 63 } else { i.trailing_zeros() };
+            while h > 0 && i + (1u64 << h) > z {
+                h -= 1;
+            }
+            let a = (i - base) as usize;
+            let n = 1usize << h;
+            scratch.clear();
+            scratch.extend_from_slice(&leaves[a..a + n]);
+            while scratch.len() > 1 {
+                let half = scratch.len() / 2;
+                for j in 0..half {
+                    scratch[j] = crate::merkle::node_hash(&scratch[2 * j], &scratch[2 * j + 1]);
+                }
+                scratch.truncate(half);
+            }
+            out.push(Piece::Subtree(h, scratch[0]));
+            i += n as u64;
+        }
     }
     out
+}
+
+/// Runs `f` on each part `[cuts[k], cuts[k+1])`, on worker threads when there are several.
+fn run_parts<T: Send + Default>(cuts: &[usize], f: impl Fn(usize, usize) -> T + Sync) -> Vec<T> {
+    run_parts_indexed(cuts.len() - 1, |k| f(cuts[k], cuts[k + 1]))
+}
+
+fn run_parts_indexed<T: Send + Default>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    if n == 1 {
+        return vec![f(0)];
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n).map(|k| s.spawn(move || f(k))).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 /// Verifies the log at `path`: every line canonical, `seq` = position, `prev` = SHA-256 of
@@ -204,36 +300,35 @@ pub fn verify(
             cuts.push(cut.max(prev));
         }
         cuts.push(region.len());
-        let results: Vec<Vec<LineResult>> = if threads == 1 {
-            vec![analyse_part(region)]
-        } else {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = cuts
-                    .windows(2)
-                    .map(|w| {
-                        let part = &region[w[0]..w[1]];
-                        s.spawn(move || analyse_part(part))
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_default())
-                    .collect()
-            })
-        };
-        for r in results.iter().flatten() {
-            let i = builder.size();
-            let ok = match &r.facts {
-                Ok(f) => f.seq == i && f.prev == last_chain,
-                Err(_) => false,
-            };
-            if !ok {
+        // Round 1: per part, hash and check every line and the links inside the part.
+        let parts: Vec<PartSummary> = run_parts(&cuts, |a, z| summarise_part(&region[a..z]));
+        let mut bases = Vec::with_capacity(parts.len());
+        let mut base = builder.size();
+        for p in &parts {
+            let links = p
+                .first
+                .is_none_or(|f| f.seq == base && f.prev == last_chain);
+            if !p.ok || !links {
                 chain_broken = true;
                 break 'read;
             }
-            last_chain = r.chain;
-            builder.push(r.leaf);
-            if want_prefix == Some(builder.size()) {
+            bases.push(base);
+            base += p.count;
+            if p.count > 0 {
+                last_chain = p.last_chain;
+            }
+        }
+        // Round 2: per part, the aligned perfect subtrees its leaves form (split at the
+        // checkpoint size so its prefix root can be taken).
+        let pieces: Vec<Vec<Piece>> = run_parts_indexed(parts.len(), |k| {
+            subtree_pieces(&parts[k].leaves, bases[k], want_prefix)
+        });
+        for piece in pieces.iter().flatten() {
+            match *piece {
+                Piece::Subtree(h, hash) => builder.push_subtree(h, hash),
+                Piece::Mark => {}
+            }
+            if want_prefix == Some(builder.size()) && prefix_root.is_none() {
                 prefix_root = Some(builder.root());
             }
         }
@@ -519,4 +614,47 @@ fn classify(r: &[LineResult]) -> Option<Failure> {
         ));
     }
     None
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_rebuild_the_same_tree_as_single_leaves() {
+        let leaves: Vec<Hash> = (0..70u32).map(|i| leaf_hash(&i.to_le_bytes())).collect();
+        for cut1 in [0usize, 1, 5, 8, 33] {
+            for cut2 in [cut1, cut1 + 1, cut1 + 7, 64, 70] {
+                if cut2 < cut1 || cut2 > 70 {
+                    continue;
+                }
+                for split in [None, Some(3u64), Some(cut1 as u64 + 1), Some(40)] {
+                    let mut b = TreeBuilder::new();
+                    let mut prefix = None;
+                    for (a, z) in [(0, cut1), (cut1, cut2), (cut2, 70)] {
+                        for p in subtree_pieces(&leaves[a..z], a as u64, split) {
+                            if let Piece::Subtree(h, hash) = p {
+                                b.push_subtree(h, hash);
+                            }
+                            if split == Some(b.size()) && prefix.is_none() {
+                                prefix = Some(b.root());
+                            }
+                        }
+                    }
+                    let mut want = TreeBuilder::new();
+                    let mut want_prefix = None;
+                    for l in &leaves {
+                        want.push(*l);
+                        if split == Some(want.size()) {
+                            want_prefix = Some(want.root());
+                        }
+                    }
+                    assert_eq!(b.root(), want.root(), "cuts {cut1} {cut2}");
+                    assert_eq!(b.size(), 70);
+                    assert_eq!(prefix, want_prefix, "cuts {cut1} {cut2} split {split:?}");
+                }
+            }
+        }
+    }
 }
