@@ -46,6 +46,20 @@ fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     (best, last.expect("at least one run"))
 }
 
+/// (own CPU, waited-for children's CPU) in seconds, from /proc/self/stat (Linux only):
+/// on a shared machine the wall-clock ratio swings with load, the CPU ratio does not.
+fn cpu_times() -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<f64> = rest.split(' ').filter_map(|x| x.parse().ok()).collect();
+    // Fields after the command: state is skipped by the parse; utime is field 14 overall.
+    let tick = 100.0;
+    Some((
+        (f.get(10)? + f.get(11)?) / tick,
+        (f.get(12)? + f.get(13)?) / tick,
+    ))
+}
+
 fn openssl_sha256(path: &Path) -> Option<Duration> {
     let (d, ok) = best_of(3, || {
         Command::new("openssl")
@@ -119,7 +133,9 @@ fn main() {
 
     // 3. verify vs the SHA-256 floor (file in page cache for both: warm it first).
     let _ = std::fs::read(&big);
+    let cpu0 = cpu_times();
     let (vt, report) = best_of(3, || verify(&big, None, None).expect("verify"));
+    let cpu1 = cpu_times();
     assert!(
         report.ok && report.entries == entries,
         "{:?}",
@@ -130,13 +146,25 @@ fn main() {
         vt.as_secs_f64(),
         size as f64 / 1e6 / vt.as_secs_f64()
     );
-    match openssl_sha256(&big) {
+    let ossl = openssl_sha256(&big);
+    let cpu2 = cpu_times();
+    match ossl {
         Some(ot) => println!(
-            "openssl dgst -sha256 of the same file: {:.3} s (best of 3); verify / openssl = {:.2}x",
+            "openssl dgst -sha256 of the same file: {:.3} s (best of 3); verify / openssl = {:.2}x (wall clock)",
             ot.as_secs_f64(),
             vt.as_secs_f64() / ot.as_secs_f64()
         ),
         None => println!("openssl dgst -sha256: not available, ratio not measured"),
+    }
+    if let (Some(a), Some(b), Some(c), Some(_)) = (cpu0, cpu1, cpu2, ossl) {
+        let verify_cpu = (b.0 - a.0) / 3.0;
+        let openssl_cpu = (c.1 - b.1) / 3.0;
+        println!(
+            "CPU time per run: verify {verify_cpu:.3} s (all threads), openssl {openssl_cpu:.3} s; ratio {:.2}x \
+             (verify spreads it over {} threads)",
+            verify_cpu / openssl_cpu.max(0.001),
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        );
     }
 
     // 4. Checkpoint and proofs at this size, from the tree index.

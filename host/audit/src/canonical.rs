@@ -367,6 +367,22 @@ mod tests {
     }
 
     #[test]
+    fn fast_path_accepts_typical_entries() {
+        let mut w = crate::testing::LineWriter::default();
+        let mut data = Vec::new();
+        for _ in 0..50 {
+            w.push_synthetic(&mut data);
+        }
+        for line in data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            assert!(
+                fast::check(line).is_some(),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+
+    #[test]
     fn fast_path_never_accepts_what_the_reference_rejects() {
         // Every single-byte change of every sample, and a few insertions: the fast path
         // may decline, but when it accepts, the reference must agree exactly.
