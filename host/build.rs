@@ -59,7 +59,12 @@ fn run() -> Result<(), String> {
         let bytes = fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         let sha = hex::encode(Sha256::digest(&bytes));
         if m.test_only {
-            let _ = writeln!(test_only, "    ({:?}, {:?}),", m.name, file.display().to_string());
+            let _ = writeln!(
+                test_only,
+                "    ({:?}, {:?}),",
+                m.name,
+                file.display().to_string()
+            );
             println!(
                 "cargo::rustc-env=STIGPACK_TEST_COMPONENT_{}={}",
                 m.name.to_uppercase().replace('-', "_"),
@@ -74,20 +79,32 @@ fn run() -> Result<(), String> {
                 sha
             );
         }
-        emit_deps(&release.join(format!("{}.d", m.name.replace('-', "_"))), &repo);
+        emit_deps(
+            &release.join(format!("{}.d", m.name.replace('-', "_"))),
+            &repo,
+        );
     }
     builtin.push_str("];\n");
     test_only.push_str("];\n");
     fs::write(out_dir.join("components.rs"), builtin + &test_only)
         .map_err(|e| format!("writing components.rs: {e}"))?;
 
-    embed_demo_scans(&repo.join("fixtures").join("scans"), &out_dir)?;
+    embed_demo_scans(&repo.join("fixtures"), &out_dir)?;
 
-    println!("cargo::rerun-if-changed={}", guests.join("Cargo.toml").display());
-    println!("cargo::rerun-if-changed={}", guests.join("Cargo.lock").display());
+    println!(
+        "cargo::rerun-if-changed={}",
+        guests.join("Cargo.toml").display()
+    );
+    println!(
+        "cargo::rerun-if-changed={}",
+        guests.join("Cargo.lock").display()
+    );
     println!("cargo::rerun-if-changed={}", repo.join("wit").display());
     for m in &members {
-        println!("cargo::rerun-if-changed={}", m.dir.join("Cargo.toml").display());
+        println!(
+            "cargo::rerun-if-changed={}",
+            m.dir.join("Cargo.toml").display()
+        );
     }
     Ok(())
 }
@@ -133,8 +150,9 @@ fn guest_members(guests: &Path) -> Result<Vec<Member>, String> {
 
 fn check_wasm_target(rustc: &str) -> Result<(), String> {
     let missing = "the wasm32-wasip2 target is not installed; run: rustup target add wasm32-wasip2 (offline here: ../shared/toolchain/install-wasm-target.sh)";
-    let libdir = command_output(Command::new(rustc).args(["--print", "target-libdir", "--target", TARGET]))
-        .map_err(|_| missing.to_string())?;
+    let libdir =
+        command_output(Command::new(rustc).args(["--print", "target-libdir", "--target", TARGET]))
+            .map_err(|_| missing.to_string())?;
     let has_std = fs::read_dir(libdir.trim())
         .map(|rd| {
             rd.flatten()
@@ -188,12 +206,12 @@ fn emit_deps(dfile: &Path, repo: &Path) {
     }
 }
 
-/// Embed the project's fixture scans for `stigpack demo`, sorted by path.
+/// Embed the project's fixtures (`scans/`, `benchmarks/`) for `stigpack demo`, sorted by path.
 fn embed_demo_scans(root: &Path, out_dir: &Path) -> Result<(), String> {
     let mut files = Vec::new();
     collect(root, root, &mut files);
     files.sort();
-    let mut src = String::from("/// (path relative to the results root, bytes) of the demo fleet's scans.\npub const DEMO_SCANS: &[(&str, &[u8])] = &[\n");
+    let mut src = String::from("/// (path relative to fixtures/, bytes) of the demo fleet's scans and benchmarks.\npub const DEMO_FILES: &[(&str, &[u8])] = &[\n");
     for (rel, abs) in &files {
         let _ = writeln!(src, "    ({rel:?}, include_bytes!({abs:?})),");
     }
@@ -210,7 +228,11 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
             println!("cargo::rerun-if-changed={}", p.display());
             collect(root, &p, out);
         } else if let Ok(rel) = p.strip_prefix(root) {
-            let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            let rel = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
             out.push((rel, p.display().to_string()));
         }
     }

@@ -28,20 +28,28 @@ pub struct DemoArgs {
 
 pub fn run(args: DemoArgs, g: &Globals) -> anyhow::Result<Exit> {
     let staged = crate::staging::Staged::new(&args.out, args.force)?;
-    let scans = staged.path().join("scans");
-    for (rel, bytes) in embedded::DEMO_SCANS {
-        let path = scans.join(rel);
+    let mut benchmarks = Vec::new();
+    for (rel, bytes) in embedded::DEMO_FILES {
+        let path = staged.path().join(rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
         }
         std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        if rel.starts_with("benchmarks/") {
+            benchmarks.push(*rel);
+        }
     }
     let out = staged.commit()?;
-    println!("demo fleet: {} scan file(s) in {}", embedded::DEMO_SCANS.len(), out.join("scans").display());
+    println!(
+        "demo fleet: {} file(s) (scans and benchmarks) in {}",
+        embedded::DEMO_FILES.len(),
+        out.display()
+    );
     super::export_ckl::run(
         super::export_ckl::ExportCklArgs {
             results: out.join("scans"),
-            benchmark: vec![],
+            benchmark: benchmarks.iter().map(|b| out.join(b)).collect(),
             out: out.join("checklists"),
             format: "both".into(),
             combined: false,

@@ -45,6 +45,31 @@ pub struct ExportCklArgs {
 }
 
 pub fn run(args: ExportCklArgs, g: &Globals) -> anyhow::Result<Exit> {
+    let target = args.out.display().to_string();
+    let result = export(args, g);
+    let recorded = g.record("export-ckl", &target, &result, |runs| {
+        serde_json::json!({
+            "exportedAt": runs.checklist.exported_at,
+            "hosts": runs.import.outputs.iter().filter(|f| f.path.starts_with("hosts/")).count(),
+            "files": runs.checklist.outputs,
+            "components": [
+                {"name": runs.import.component, "version": runs.import.version, "sha256": runs.import.wasm_sha256},
+                {"name": runs.checklist.component, "version": runs.checklist.version, "sha256": runs.checklist.wasm_sha256},
+            ],
+        })
+    });
+    match (result, recorded) {
+        (Err(e), Err(r)) => {
+            eprintln!("stigpack: warning: the failure could not be recorded: {r:#}");
+            Err(e)
+        }
+        (Err(e), Ok(())) => Err(e),
+        (Ok(_), Err(r)) => Err(r),
+        (Ok(_), Ok(())) => Ok(Exit::Success),
+    }
+}
+
+fn export(args: ExportCklArgs, g: &Globals) -> anyhow::Result<pipeline::PipelineRuns> {
     let exported_at = crate::time_arg::export_time(args.exported_at.as_deref())?;
     let hosts = pipeline::host_dirs(&args.results)?;
     let staged = Staged::new(&args.out, args.force)?;
@@ -74,7 +99,7 @@ pub fn run(args: ExportCklArgs, g: &Globals) -> anyhow::Result<Exit> {
         hosts.len(),
         out.display()
     );
-    Ok(Exit::Success)
+    Ok(runs)
 }
 
 /// Copy benchmark files into the component input, named by position so two benchmarks

@@ -8,9 +8,12 @@ use clap::{Args, Parser, Subcommand};
 use crate::exit::Exit;
 use crate::sandbox::{Limits, Sandbox};
 
+pub mod audit;
 mod component;
 mod demo;
+mod emass;
 mod export_ckl;
+pub mod fleet;
 pub mod simulate;
 
 const AFTER_HELP: &str = "\
@@ -72,6 +75,40 @@ impl Globals {
         Ok(Sandbox::new(cache)?)
     }
 
+    /// The audit log this command records into (`--audit-log`, `$STIGPACK_AUDIT_LOG`, or
+    /// the user's state directory), opened for appending.
+    pub fn open_audit_log(&self) -> anyhow::Result<stigpack_audit::AuditLog> {
+        use anyhow::Context;
+        let path = stigpack_audit::resolve_log_path(self.audit_log.as_deref())
+            .context("locating the audit log")?;
+        stigpack_audit::AuditLog::open(&path)
+            .with_context(|| format!("opening the audit log {}", path.display()))
+    }
+
+    /// Record a finished command in the audit log: success with `details`, or failure with
+    /// the error. A command's own failure stays the error reported; a failure to record
+    /// is reported too, since an unrecorded change is a finding for an auditor.
+    pub fn record<T>(
+        &self,
+        action: &str,
+        target: &str,
+        result: &anyhow::Result<T>,
+        details: impl FnOnce(&T) -> serde_json::Value,
+    ) -> anyhow::Result<()> {
+        use anyhow::Context;
+        let log = self.open_audit_log()?;
+        let (outcome, details) = match result {
+            Ok(v) => (stigpack_audit::Outcome::Success, details(v)),
+            Err(e) => (
+                stigpack_audit::Outcome::Failure,
+                serde_json::json!({ "error": format!("{e:#}") }),
+            ),
+        };
+        log.record(action, target, outcome, details)
+            .context("recording in the audit log")?;
+        Ok(())
+    }
+
     /// Limits for component runs.
     pub fn limits(&self) -> Limits {
         Limits {
@@ -93,8 +130,24 @@ pub enum Command {
     Component(component::ComponentCommand),
     /// Run the whole job on the embedded demo fleet (no Windows hosts needed).
     Demo(demo::DemoArgs),
+    /// Write one eMASS submission package for a host or a fleet (docs/package.md).
+    ExportEmass(emass::ExportEmassArgs),
+    /// Check a package: hashes, layout, manifest, cross-artifact consistency; READY or not.
+    Validate(emass::ValidateArgs),
+    /// Rerun every recorded component on a package's own inputs and compare byte for byte.
+    Reproduce(emass::ReproduceArgs),
+    /// Apply a filled-in attestation CSV, producing a new, fully re-hashed package.
+    ImportAttestations(emass::ImportAttestationsArgs),
     /// Serve a simulated fleet of Windows hosts (WinRM) on loopback until Ctrl-C.
     Simulate(simulate::SimulateArgs),
+    /// WinRM across an inventory of Windows hosts: status, collect results (docs/winrm.md).
+    #[command(subcommand)]
+    Fleet(fleet::FleetCommand),
+    /// Inspect, verify, prove and repair the tamper-evident audit log (docs/audit.md).
+    Audit(audit::AuditArgs),
+    /// Generate a synthetic fleet of checklists (benchmark fixture).
+    #[command(hide = true, name = "dev-gen-fleet")]
+    DevGenFleet(emass::GenFleetArgs),
 }
 
 /// Parse the command line and run the command.
@@ -105,6 +158,13 @@ pub fn run() -> anyhow::Result<Exit> {
         Command::ExportCkl(args) => export_ckl::run(args, g),
         Command::Component(cmd) => component::run(cmd, g),
         Command::Demo(args) => demo::run(args, g),
+        Command::ExportEmass(args) => emass::export(args, g),
+        Command::Validate(args) => emass::validate(args),
+        Command::Reproduce(args) => emass::reproduce(args, g),
+        Command::ImportAttestations(args) => emass::import_attestations(args, g),
+        Command::DevGenFleet(args) => emass::gen_fleet(args),
+        Command::Audit(args) => audit::run(args, g.audit_log.as_deref()),
         Command::Simulate(args) => simulate::run(args),
+        Command::Fleet(cmd) => fleet::run(cmd),
     }
 }

@@ -146,12 +146,13 @@ impl Sandbox {
             ),
         };
         let wit_version = self.contract_version(&component, &label)?;
-        let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| {
-            SandboxError::Load {
-                component: label.clone(),
-                message: format!("imports something the sandbox does not provide: {e:#}"),
-            }
-        })?;
+        let instance_pre =
+            self.linker
+                .instantiate_pre(&component)
+                .map_err(|e| SandboxError::Load {
+                    component: label.clone(),
+                    message: format!("imports something the sandbox does not provide: {e:#}"),
+                })?;
         let pre = TransformPre::new(instance_pre).map_err(|e| SandboxError::Load {
             component: label.clone(),
             message: format!("does not implement the transform world: {e:#}"),
@@ -186,7 +187,7 @@ impl Sandbox {
         let ty = component.component_type();
         for (name, item) in ty.imports(&self.engine) {
             if let (Some(rest), ComponentItem::ComponentInstance(_)) =
-                (name.strip_prefix("stigpack:component/types@"), item)
+                (name.strip_prefix("stigpack:component/types@"), item.ty)
             {
                 if SUPPORTED_WIT_VERSIONS.contains(&rest) {
                     return Ok(rest.to_string());

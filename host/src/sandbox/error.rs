@@ -26,7 +26,9 @@ pub enum SandboxError {
         stderr: String,
     },
     /// The guest ran out of fuel: an endless loop or a job beyond its budget.
-    #[error("{component}: exceeded its fuel budget of {fuel} units (raise it with --component-fuel)")]
+    #[error(
+        "{component}: exceeded its fuel budget of {fuel} units (raise it with --component-fuel)"
+    )]
     OutOfFuel { component: String, fuel: u64 },
     /// The guest tried to grow memory, tables or instances beyond the cap.
     #[error("{component}: exceeded the memory limit of {limit_bytes} bytes (raise it with --component-memory-mb)")]

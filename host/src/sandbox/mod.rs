@@ -25,10 +25,10 @@ mod limits;
 mod registry;
 mod run;
 
+pub use cache::ComponentCache;
 pub use engine::Sandbox;
 pub use error::SandboxError;
 pub use limits::Limits;
-pub use cache::ComponentCache;
 pub use registry::{ComponentSource, LoadedComponent};
 
 /// The default compiled-component cache directory.

@@ -69,7 +69,7 @@ impl ComponentSource {
 }
 
 /// A component compiled, linked and described, ready to run many times.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LoadedComponent {
     pub name: String,
     pub version: String,
@@ -82,4 +82,17 @@ pub struct LoadedComponent {
     /// True when the compiled code came from the on-disk cache.
     pub from_cache: bool,
     pub(crate) pre: super::engine::Pre,
+}
+
+impl std::fmt::Debug for LoadedComponent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedComponent")
+            .field("name", &self.name)
+            .field("version", &self.version)
+            .field("sha256", &self.sha256)
+            .field("wit_version", &self.wit_version)
+            .field("builtin", &self.builtin)
+            .field("from_cache", &self.from_cache)
+            .finish_non_exhaustive()
+    }
 }

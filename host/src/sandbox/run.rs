@@ -115,7 +115,9 @@ impl Sandbox {
             .monotonic_clock(FrozenMonotonicClock)
             .secure_random(<rand::rngs::StdRng as rand::SeedableRng>::from_seed(seed))
             .insecure_random(<rand::rngs::StdRng as rand::SeedableRng>::from_seed(seed))
-            .insecure_random_seed(u128::from_le_bytes(seed[..16].try_into().unwrap_or_default()))
+            .insecure_random_seed(u128::from_le_bytes(
+                seed[..16].try_into().unwrap_or_default(),
+            ))
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
@@ -148,6 +150,10 @@ impl Sandbox {
         let watch_verdict = watcher.finish();
         let fuel_left = store.get_fuel().unwrap_or(0);
         let stderr_text = String::from_utf8_lossy(&stderr.contents()).into_owned();
+        // A full capture buffer closes the stream; the guest then fails however its
+        // language reports a closed stdout, so judge by the buffer, not by the symptom.
+        let stdio_full = stdout.contents().len() >= req.limits.stdio_bytes
+            || stderr.contents().len() >= req.limits.stdio_bytes;
 
         let listed = match outcome {
             Ok(Ok(files)) => files,
@@ -176,7 +182,7 @@ impl Sandbox {
                     fuel,
                     &store.data().limiter,
                     watch_verdict,
-                    req.limits.stdio_bytes,
+                    stdio_full.then_some(req.limits.stdio_bytes),
                     stderr_text,
                 ))
             }
@@ -225,7 +231,7 @@ fn classify_trap(
     fuel: u64,
     limiter: &super::engine::MemoryLimiter,
     watch_verdict: Option<String>,
-    stdio_limit: usize,
+    stdio_full: Option<usize>,
     stderr: String,
 ) -> SandboxError {
     if let Some(what) = watch_verdict {
@@ -240,13 +246,10 @@ fn classify_trap(
     if e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::OutOfFuel) {
         return SandboxError::OutOfFuel { component, fuel };
     }
-    let message = format!("{e:#}");
-    if message.contains("beyond capacity of MemoryOutputPipe") {
-        return SandboxError::StdioLimit {
-            component,
-            limit: stdio_limit,
-        };
+    if let Some(limit) = stdio_full {
+        return SandboxError::StdioLimit { component, limit };
     }
+    let message = format!("{e:#}");
     SandboxError::Trap {
         component,
         message,
@@ -322,7 +325,12 @@ pub fn digest_tree_with(root: &Path, links: Links) -> Result<Vec<FileDigest>, Sa
     Ok(out)
 }
 
-fn walk(root: &Path, dir: &Path, links: Links, out: &mut Vec<FileDigest>) -> Result<(), SandboxError> {
+fn walk(
+    root: &Path,
+    dir: &Path,
+    links: Links,
+    out: &mut Vec<FileDigest>,
+) -> Result<(), SandboxError> {
     let rd = fs::read_dir(dir).map_err(|e| SandboxError::io(dir, e))?;
     for entry in rd {
         let entry = entry.map_err(|e| SandboxError::io(dir, e))?;
@@ -335,8 +343,8 @@ fn walk(root: &Path, dir: &Path, links: Links, out: &mut Vec<FileDigest>) -> Res
             walk(root, &path, links, out)?;
         } else if ft.is_file() {
             let rel = rel_path(root, &path)?;
-            let (sha256, bytes) = crate::hashing::sha256_file(&path)
-                .map_err(|e| SandboxError::io(&path, e))?;
+            let (sha256, bytes) =
+                crate::hashing::sha256_file(&path).map_err(|e| SandboxError::io(&path, e))?;
             out.push(FileDigest {
                 path: rel,
                 sha256,

@@ -56,7 +56,11 @@ fn attack_with(
     (res, left)
 }
 
-fn attack(sb: &Sandbox, c: &LoadedComponent, name: &str) -> (Result<RunRecord, SandboxError>, Vec<String>) {
+fn attack(
+    sb: &Sandbox,
+    c: &LoadedComponent,
+    name: &str,
+) -> (Result<RunRecord, SandboxError>, Vec<String>) {
     attack_with(sb, c, name, Limits::default(), |_| {})
 }
 
@@ -177,7 +181,16 @@ fn an_endless_loop_runs_out_of_fuel_and_the_sandbox_recovers() {
         ..Limits::default()
     };
     let (res, left) = attack_with(&sb, &c, "loop", limits, |_| {});
-    assert!(matches!(res, Err(SandboxError::OutOfFuel { fuel: 200_000_000, .. })), "{res:?}");
+    assert!(
+        matches!(
+            res,
+            Err(SandboxError::OutOfFuel {
+                fuel: 200_000_000,
+                ..
+            })
+        ),
+        "{res:?}"
+    );
     assert!(left.is_empty());
     // The same engine and component still work.
     let (res, _) = attack(&sb, &c, "none");
@@ -193,7 +206,10 @@ fn a_memory_bomb_hits_the_memory_limit() {
         ..Limits::default()
     };
     let (res, left) = attack_with(&sb, &c, "memory", limits, |_| {});
-    assert!(matches!(res, Err(SandboxError::OutOfMemory { limit_bytes, .. }) if limit_bytes == 64 << 20), "{res:?}");
+    assert!(
+        matches!(res, Err(SandboxError::OutOfMemory { limit_bytes, .. }) if limit_bytes == 64 << 20),
+        "{res:?}"
+    );
     assert!(left.is_empty());
 }
 
@@ -206,7 +222,10 @@ fn a_flood_of_output_bytes_is_stopped_and_removed() {
         ..Limits::default()
     };
     let (res, left) = attack_with(&sb, &c, "flood-bytes", limits, |_| {});
-    assert!(matches!(res, Err(SandboxError::OutputLimit { .. })), "{res:?}");
+    assert!(
+        matches!(res, Err(SandboxError::OutputLimit { .. })),
+        "{res:?}"
+    );
     assert!(left.is_empty(), "{left:?}");
 }
 
@@ -219,7 +238,10 @@ fn a_flood_of_output_files_is_stopped_and_removed() {
         ..Limits::default()
     };
     let (res, left) = attack_with(&sb, &c, "flood-files", limits, |_| {});
-    assert!(matches!(res, Err(SandboxError::OutputLimit { .. })), "{res:?}");
+    assert!(
+        matches!(res, Err(SandboxError::OutputLimit { .. })),
+        "{res:?}"
+    );
     assert!(left.is_empty(), "{} files left", left.len());
 }
 
@@ -232,7 +254,10 @@ fn a_flood_of_stdout_is_bounded() {
         ..Limits::default()
     };
     let (res, _) = attack_with(&sb, &c, "flood-stdout", limits, |_| {});
-    assert!(matches!(res, Err(SandboxError::StdioLimit { limit, .. }) if limit == 64 << 10), "{res:?}");
+    assert!(
+        matches!(res, Err(SandboxError::StdioLimit { limit, .. }) if limit == 64 << 10),
+        "{res:?}"
+    );
 }
 
 #[test]
@@ -252,7 +277,9 @@ fn a_panic_is_a_trap_with_the_guest_stderr() {
     let c = hostile(&sb);
     let (res, _) = attack(&sb, &c, "panic");
     match res {
-        Err(SandboxError::Trap { stderr, .. }) => assert!(stderr.contains("about to panic"), "{stderr}"),
+        Err(SandboxError::Trap { stderr, .. }) => {
+            assert!(stderr.contains("about to panic"), "{stderr}")
+        }
         other => panic!("expected a trap, got {other:?}"),
     }
 }
@@ -260,7 +287,10 @@ fn a_panic_is_a_trap_with_the_guest_stderr() {
 #[test]
 fn a_pinned_digest_must_match() {
     let err = ComponentSource::from_file(Path::new(HOSTILE), Some(&"0".repeat(64))).unwrap_err();
-    assert!(matches!(err, SandboxError::DigestMismatch { .. }), "{err:?}");
+    assert!(
+        matches!(err, SandboxError::DigestMismatch { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -286,11 +316,19 @@ fn the_cache_stores_and_reuses_compiled_code() {
     let second = sb.load(&src).expect("load again");
     assert!(second.from_cache, "second load should come from the cache");
     // A file planted by someone else (group-writable) is not trusted: recompiled instead.
-    let artifact = std::fs::read_dir(&cache).expect("cache dir").next().expect("one artifact").expect("entry").path();
+    let artifact = std::fs::read_dir(&cache)
+        .expect("cache dir")
+        .next()
+        .expect("one artifact")
+        .expect("entry")
+        .path();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&artifact, std::fs::Permissions::from_mode(0o666)).expect("chmod");
     let third = sb.load(&src).expect("load after tamper");
-    assert!(!third.from_cache, "a group-writable artifact must not be loaded");
+    assert!(
+        !third.from_cache,
+        "a group-writable artifact must not be loaded"
+    );
     let (res, _) = attack(&sb, &third, "none");
     res.expect("runs after recompiling");
 }
