@@ -13,7 +13,10 @@ use std::time::Instant;
 const BIN: &str = env!("CARGO_BIN_EXE_stigpack");
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn files(root: &Path, out: &mut Vec<PathBuf>) {
@@ -28,7 +31,10 @@ fn files(root: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn total_bytes(paths: &[PathBuf]) -> u64 {
-    paths.iter().map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)).sum()
+    paths
+        .iter()
+        .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .sum()
 }
 
 fn main() {
@@ -42,7 +48,14 @@ fn main() {
         let _ = std::fs::remove_dir_all(&results);
         let t = Instant::now();
         let st = Command::new(BIN)
-            .args(["dev-gen-fleet", "--hosts", &hosts.to_string(), "--rules", &rules.to_string(), "--out"])
+            .args([
+                "dev-gen-fleet",
+                "--hosts",
+                &hosts.to_string(),
+                "--rules",
+                &rules.to_string(),
+                "--out",
+            ])
             .arg(&results)
             .status()
             .expect("run stigpack dev-gen-fleet");
@@ -59,7 +72,12 @@ fn main() {
     let _ = std::fs::remove_dir_all(&warm);
     let one = base.join("one");
     if !one.exists() {
-        let first = std::fs::read_dir(&results).expect("results").next().expect("a host").expect("entry").path();
+        let first = std::fs::read_dir(&results)
+            .expect("results")
+            .next()
+            .expect("a host")
+            .expect("entry")
+            .path();
         let dst = one.join(first.file_name().expect("name"));
         std::fs::create_dir_all(&dst).expect("mkdir");
         for f in std::fs::read_dir(&first).expect("host dir") {
@@ -68,10 +86,19 @@ fn main() {
         }
     }
     let st = Command::new(BIN)
-        .arg("--cache-dir").arg(&cache)
-        .args(["export-emass", "--exported-at", "2026-11-22T20:00:00Z", "--results"])
-        .arg(&one).arg("--out").arg(&warm)
-        .status().expect("warm-up");
+        .arg("--cache-dir")
+        .arg(&cache)
+        .args([
+            "export-emass",
+            "--exported-at",
+            "2026-11-22T20:00:00Z",
+            "--results",
+        ])
+        .arg(&one)
+        .arg("--out")
+        .arg(&warm)
+        .status()
+        .expect("warm-up");
     assert!(st.success());
 
     let out = base.join("out");
@@ -80,8 +107,14 @@ fn main() {
     let o = Command::new("/usr/bin/time")
         .args(["-f", "%M"])
         .arg(BIN)
-        .arg("--cache-dir").arg(&cache)
-        .args(["export-emass", "--exported-at", "2026-11-22T20:00:00Z", "--results"])
+        .arg("--cache-dir")
+        .arg(&cache)
+        .args([
+            "export-emass",
+            "--exported-at",
+            "2026-11-22T20:00:00Z",
+            "--results",
+        ])
         .arg(&results)
         .arg("--out")
         .arg(&out)
@@ -90,7 +123,11 @@ fn main() {
     let wall = t.elapsed().as_secs_f64();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let stderr = String::from_utf8_lossy(&o.stderr);
-    let peak_kib: u64 = stderr.lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or(0);
+    let peak_kib: u64 = stderr
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0);
 
     let mut outputs = Vec::new();
     files(&out, &mut outputs);
@@ -113,10 +150,24 @@ fn main() {
     let floor = t.elapsed().as_secs_f64();
 
     println!("eMASS export benchmark: {hosts} hosts x {rules} rules");
-    println!("  inputs:  {} files, {:.1} MB", inputs.len(), input_bytes as f64 / 1e6);
-    println!("  outputs: {} files, {:.1} MB", outputs.len(), output_bytes as f64 / 1e6);
+    println!(
+        "  inputs:  {} files, {:.1} MB",
+        inputs.len(),
+        input_bytes as f64 / 1e6
+    );
+    println!(
+        "  outputs: {} files, {:.1} MB",
+        outputs.len(),
+        output_bytes as f64 / 1e6
+    );
     println!("  export-emass wall time: {wall:.2} s");
-    println!("  peak memory (max RSS):  {:.0} MiB", peak_kib as f64 / 1024.0);
+    println!(
+        "  peak memory (max RSS):  {:.0} MiB",
+        peak_kib as f64 / 1024.0
+    );
     println!("  floor (read inputs + openssl dgst -sha256 outputs): {floor:.2} s");
-    println!("  ratio to floor: {:.1}x (target <= 3x); peak memory target < 1024 MiB", wall / floor);
+    println!(
+        "  ratio to floor: {:.1}x (target <= 3x); peak memory target < 1024 MiB",
+        wall / floor
+    );
 }

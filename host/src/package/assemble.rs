@@ -129,8 +129,12 @@ pub fn build(
     }
     fs::create_dir_all(dest.join(SCANS))?;
     for (name, src) in &inputs.benchmarks {
-        stig_formats::safe_host_component(name)
-            .map_err(|e| coded(Exit::BadInput, anyhow::anyhow!("{}: {}", src.display(), e.kind)))?;
+        stig_formats::safe_host_component(name).map_err(|e| {
+            coded(
+                Exit::BadInput,
+                anyhow::anyhow!("{}: {}", src.display(), e.kind),
+            )
+        })?;
         fs::create_dir_all(dest.join(BENCHMARKS))?;
         fs::copy(src, dest.join(BENCHMARKS).join(name))
             .with_context(|| format!("copying {}", src.display()))?;
@@ -142,10 +146,15 @@ pub fn build(
     }
     let answers_dir = dest.join(stig_formats::package_artifacts::paths::ANSWERS_DIR);
     for (name, src) in &inputs.answers {
-        stig_formats::safe_host_component(name)
-            .map_err(|e| coded(Exit::BadInput, anyhow::anyhow!("{}: {}", src.display(), e.kind)))?;
+        stig_formats::safe_host_component(name).map_err(|e| {
+            coded(
+                Exit::BadInput,
+                anyhow::anyhow!("{}: {}", src.display(), e.kind),
+            )
+        })?;
         fs::create_dir_all(&answers_dir)?;
-        fs::copy(src, answers_dir.join(name)).with_context(|| format!("copying {}", src.display()))?;
+        fs::copy(src, answers_dir.join(name))
+            .with_context(|| format!("copying {}", src.display()))?;
     }
 
     // 2. Components, in a scratch directory on the same file system (hard links).
@@ -157,7 +166,10 @@ pub fn build(
     let s = scratch.path();
     let import_in = s.join("import-in");
     for h in &inputs.hosts {
-        mirror(&dest.join(SCANS).join(&h.name), &import_in.join("scans").join(&h.name))?;
+        mirror(
+            &dest.join(SCANS).join(&h.name),
+            &import_in.join("scans").join(&h.name),
+        )?;
     }
     if dest.join(BENCHMARKS).exists() {
         mirror(&dest.join(BENCHMARKS), &import_in.join("benchmarks"))?;
@@ -165,7 +177,11 @@ pub fn build(
     fs::create_dir_all(&import_in)?;
     let model = s.join("model");
     fs::create_dir_all(&model)?;
-    let run = |component: &str, input: &Path, output: &Path, options: BTreeMap<String, String>| {
+    let run = |component: &str,
+               input: &Path,
+               output: &Path,
+               options: BTreeMap<String, String>|
+     -> anyhow::Result<RunRecord> {
         let c = pipeline::builtin(sandbox, component)?;
         sandbox
             .run(
@@ -272,23 +288,36 @@ pub fn build(
     })
 }
 
-/// The inputs and settings recorded in an existing package, to rebuild it.
+/// The inputs and settings recorded in an existing package, to rebuild it. Settings come
+/// from `provenance.json` (the emass step's recorded options and the export time), not
+/// from the manifest, so that an edited manifest cannot steer its own reproduction; only
+/// the audit checkpoint, which nothing in the package derives, is taken from the manifest.
 pub fn from_package(pkg: &Path) -> anyhow::Result<(Inputs, Settings)> {
     let unusable = |m: String| coded(Exit::BadInput, anyhow::anyhow!(m));
-    let manifest_text = fs::read_to_string(pkg.join(hashlist::MANIFEST))
-        .map_err(|e| unusable(format!("{}: cannot read {}: {e}", pkg.display(), hashlist::MANIFEST)))?;
-    let m: serde_json::Value = serde_json::from_str(&manifest_text)
-        .map_err(|e| unusable(format!("{}: not JSON: {e}", hashlist::MANIFEST)))?;
+    let read_json = |rel: &str| -> anyhow::Result<serde_json::Value> {
+        let bytes = fs::read(pkg.join(rel))
+            .map_err(|e| unusable(format!("{}: cannot read {rel}: {e}", pkg.display())))?;
+        serde_json::from_slice(&bytes).map_err(|e| unusable(format!("{rel}: not JSON: {e}")))
+    };
+    let prov = read_json(PROVENANCE)?;
+    let m = read_json(hashlist::MANIFEST)?;
     let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
-    let exported_at_s = text(&m["exportedAt"]);
+    let exported_at_s = text(&prov["exportedAt"]);
     let exported_at = crate::time_arg::export_time(Some(&exported_at_s))
-        .map_err(|e| unusable(format!("{}: exportedAt: {e:#}", hashlist::MANIFEST)))?;
-    let opts = &m["options"];
+        .map_err(|e| unusable(format!("{PROVENANCE}: exportedAt: {e:#}")))?;
+    let empty = Vec::new();
+    let emass = prov["steps"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .find(|s| s["step"] == "emass")
+        .ok_or_else(|| unusable(format!("{PROVENANCE}: no emass step recorded")))?;
+    let opts = &emass["run"]["options"];
     let settings = Settings {
-        system: text(&m["system"]),
+        system: text(&opts["system"]),
         exported_at,
-        layout: text(&opts["poamLayout"]),
-        days: text(&opts["poamDays"]),
+        layout: text(&opts["layout"]),
+        days: text(&opts["days"]),
         office: text(&opts["office"]),
         resources: text(&opts["resources"]),
         audit_checkpoint: m["auditCheckpoint"].as_str().map(str::to_owned),

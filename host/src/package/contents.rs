@@ -103,7 +103,8 @@ pub fn load_fleet(pkg: &Path) -> anyhow::Result<(FleetView, Vec<String>)> {
         for f in files {
             let rel = format!("{CHECKLISTS}/{host}/{f}");
             let path = dir.join(&f);
-            let read = if f.ends_with(".ckl") {
+            type Reader = fn(&[u8], &str) -> stig_formats::Result<stig_formats::model::Checklist>;
+            let read: Reader = if f.ends_with(".ckl") {
                 stig_formats::ckl::read
             } else if f.ends_with(".cklb") {
                 stig_formats::cklb::read
@@ -135,7 +136,12 @@ pub fn load(pkg: &Path) -> anyhow::Result<Contents> {
     let attestations = AttestationFile::from_json(
         &fs::read(&att_path).with_context(|| format!("reading {}", paths::ATTESTATIONS_JSON))?,
     )
-    .with_context(|| format!("{}: not a stigpack attestation file", paths::ATTESTATIONS_JSON))?;
+    .with_context(|| {
+        format!(
+            "{}: not a stigpack attestation file",
+            paths::ATTESTATIONS_JSON
+        )
+    })?;
     let evidence = Evidence::from_paths(&evidence_paths(pkg)?);
     Ok(Contents {
         fleet,
@@ -154,7 +160,8 @@ impl Contents {
         for h in &self.fleet.hosts {
             let mut c = Counts::default();
             for ctl in &h.controls {
-                let s = effective_status(ctl.status, self.attestations.get(&h.name, &ctl.control_id));
+                let s =
+                    effective_status(ctl.status, self.attestations.get(&h.name, &ctl.control_id));
                 c.add(s);
                 totals.add(s);
             }
@@ -171,7 +178,12 @@ impl Contents {
                 .iter()
                 .filter(|a| !a.is_complete())
                 .count() as u64,
-            readiness: readiness::compute(&self.fleet, &self.poam, &self.attestations, &self.evidence),
+            readiness: readiness::compute(
+                &self.fleet,
+                &self.poam,
+                &self.attestations,
+                &self.evidence,
+            ),
         }
     }
 }

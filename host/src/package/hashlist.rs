@@ -115,7 +115,11 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, String> {
         let (hex, path) = line
             .split_once("  ")
             .ok_or_else(|| format!("line {n}: not `<sha256>  <path>`"))?;
-        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if hex.len() != 64
+            || !hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return Err(format!("line {n}: {hex:?} is not 64 lowercase hex digits"));
         }
         if path.is_empty()
@@ -123,7 +127,9 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, String> {
             || path.starts_with("./")
             || path.contains('\\')
             || path.contains('\r')
-            || path.split('/').any(|c| c.is_empty() || c == "." || c == "..")
+            || path
+                .split('/')
+                .any(|c| c.is_empty() || c == "." || c == "..")
         {
             return Err(format!("line {n}: unsafe or non-canonical path {path:?}"));
         }
@@ -198,7 +204,10 @@ mod tests {
         let raw = hex::decode(package_hash(text)).unwrap();
         assert_eq!(
             h1(text),
-            format!("h1:{}", base64::engine::general_purpose::STANDARD.encode(raw))
+            format!(
+                "h1:{}",
+                base64::engine::general_purpose::STANDARD.encode(raw)
+            )
         );
     }
 }

@@ -52,7 +52,10 @@ mod tests {
 
     #[test]
     fn folder_names_are_safe_and_utc() {
-        assert_eq!(folder_name("My System", 1_736_944_496), "EMASS_My_System_20250115-1234");
+        assert_eq!(
+            folder_name("My System", 1_736_944_496),
+            "EMASS_My_System_20250115-1234"
+        );
         assert_eq!(safe_system("../../etc"), "_.._etc");
         assert_eq!(safe_system(".."), "System");
         assert_eq!(safe_system("a/b\\c\0d"), "a_b_c_d");

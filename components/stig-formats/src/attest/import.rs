@@ -86,6 +86,33 @@ fn find(headers: &[String], col: &str) -> Option<usize> {
         .position(|h| h.trim().to_lowercase().starts_with(&want))
 }
 
+/// Physical line numbers of record starts. Computed from the bytes because the csv
+/// crate's own line counter is one short after a CRLF terminator. Records come in
+/// increasing offset order, so the count advances incrementally (linear overall).
+struct Lines<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    line: u64,
+}
+
+impl Lines<'_> {
+    /// The 1-based line on which the record at byte `offset` starts.
+    fn at(&mut self, offset: u64) -> u64 {
+        let b = self.bytes;
+        let mut off = usize::try_from(offset).unwrap_or(b.len()).min(b.len());
+        while off < b.len() && matches!(b[off], b'\r' | b'\n') {
+            off += 1;
+        }
+        if off < self.pos {
+            self.pos = 0;
+            self.line = 1;
+        }
+        self.line += b[self.pos..off].iter().filter(|&&c| c == b'\n').count() as u64;
+        self.pos = off;
+        self.line
+    }
+}
+
 struct Row {
     line: u64,
     host: String,
@@ -163,6 +190,11 @@ pub fn import(
         next: find(&headers, COL_NEXT),
     };
 
+    let mut lines = Lines {
+        bytes,
+        pos: 0,
+        line: 1,
+    };
     let mut problems = Vec::new();
     let mut rows = Vec::new();
     let mut skipped_pending = 0usize;
@@ -170,7 +202,7 @@ pub fn import(
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e.position().map(|p| lines.at(p.byte())).unwrap_or(0);
                 problems.push(Problem {
                     line,
                     message: format!("unreadable CSV: {e}"),
@@ -178,7 +210,7 @@ pub fn import(
                 break;
             }
         };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = record.position().map(|p| lines.at(p.byte())).unwrap_or(0);
         let get = |i: Option<usize>| {
             i.and_then(|i| record.get(i))
                 .unwrap_or("")
@@ -432,6 +464,16 @@ mod tests {
         assert!(text.contains("unknown host \"nohost\""));
         assert!(text.contains("no Attestor Name"));
         assert!(text.contains("answered again (first at line 2)"));
+    }
+
+    #[test]
+    fn line_numbers_are_physical_lines_with_crlf_and_multiline_cells() {
+        let csv = "\u{feff}Control ID,Attestor Name,Attestation Date,Compliance Status,Compliance Evidence\r\n\
+                   V-1,Ann,2025-03-01,Compliant,\"two\r\nlines\"\r\n\
+                   V-2,Ann,1/2/2025,Compliant,x\r\n";
+        let err = import("a.csv", csv.as_bytes(), &current()).unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert_eq!(err.problems[0].line, 4, "{err}");
     }
 
     #[test]

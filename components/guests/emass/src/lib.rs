@@ -1,0 +1,175 @@
+//! The `emass` component: the canonical model in, the derived eMASS package files out.
+//!
+//! Input: `/input/hosts/<host>.json` (the `import` component's output),
+//! `/input/evidence.txt` (optional: the package's `04_Evidence/` paths, one per line),
+//! `/input/answers/*.csv` (optional: attestation answers, applied in name order).
+//! Output: `03_POAM/*`, `05_Attestations/*`, `06_Index/*`, `README_Submission.txt`
+//! (see `stig_formats::package_artifacts::paths`).
+//! Options: `system` (name shown in the files), `layout` (POA&M layout, default
+//! `emass_joint`), `days` (`30,90,180`: days to completion for CAT I,II,III), `office`,
+//! `resources` (POA&M Office/Org and Resources Required cells).
+//!
+//! Hosts are folded into the per-control view one at a time, so memory holds one host's
+//! full checklists at most, not the fleet's.
+
+use guest_kit::{walk_input, Options, Outputs, INPUT};
+use stig_formats::control_view::FleetBuilder;
+use stig_formats::evidence::Evidence;
+use stig_formats::model::HostResults;
+use stig_formats::package_artifacts::{self, ArtifactOptions};
+use stig_formats::poam::layout::{Layout, DEFAULT_LAYOUT};
+use stig_formats::poam::PoamOptions;
+
+wit_bindgen::generate!({
+    world: "transform",
+    path: "../../../wit/since_v0.1.0",
+});
+
+use stigpack::component::types::InputProblem;
+
+struct Emass;
+
+fn invalid(file: &str, reason: impl ToString) -> RunError {
+    RunError::InvalidInput(InputProblem {
+        file: file.to_string(),
+        reason: reason.to_string(),
+    })
+}
+
+/// Seconds since the Unix epoch of an RFC 3339 UTC time as the host sends it
+/// (`YYYY-MM-DDTHH:MM:SSZ`).
+fn parse_exported_at(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 20 || b[10] != b'T' || b[19] != b'Z' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let date = stig_formats::civil_date::Date::parse_iso(&s[..10])?;
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (h, m, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    Some(date.to_days() * 86_400 + h * 3600 + m * 60 + sec)
+}
+
+fn parse_days(s: &str) -> Option<[i64; 3]> {
+    let v: Vec<i64> = s
+        .split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|d| (0..=3650).contains(d))
+        })
+        .collect::<Option<_>>()?;
+    <[i64; 3]>::try_from(v).ok()
+}
+
+impl Guest for Emass {
+    fn info() -> ComponentInfo {
+        ComponentInfo {
+            name: "emass".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            summary: "writes the eMASS package's POA&M, attestations, indexes and README from the canonical model".into(),
+            produces: vec![
+                "03_POAM".into(),
+                "05_Attestations".into(),
+                "06_Index".into(),
+                "README_Submission.txt".into(),
+            ],
+        }
+    }
+
+    fn run(ctx: RunContext) -> Result<Vec<String>, RunError> {
+        let opts = Options(ctx.options.clone());
+        let exported_at = parse_exported_at(&ctx.exported_at).ok_or_else(|| {
+            RunError::Unsupported(format!(
+                "exported-at {:?} is not YYYY-MM-DDTHH:MM:SSZ",
+                ctx.exported_at
+            ))
+        })?;
+        let layout = Layout::builtin(opts.get("layout").unwrap_or(DEFAULT_LAYOUT))
+            .map_err(|e| RunError::Unsupported(e.to_string()))?;
+        let days = match opts.get("days") {
+            None => [30, 90, 180],
+            Some(d) => parse_days(d).ok_or_else(|| {
+                RunError::Unsupported(format!(
+                    "days {d:?}: expected three day counts like 30,90,180"
+                ))
+            })?,
+        };
+        let artifact_opts = ArtifactOptions {
+            system: opts.get("system").unwrap_or("System").to_owned(),
+            layout,
+            poam: PoamOptions {
+                exported_at,
+                days,
+                office: opts.get("office").unwrap_or("").to_owned(),
+                resources_required: opts.get("resources").unwrap_or("").to_owned(),
+            },
+        };
+
+        let mut fleet = FleetBuilder::new();
+        let files = walk_input("hosts")
+            .map_err(|e| RunError::Internal(format!("listing /input/hosts: {e}")))?;
+        for f in files.iter().filter(|f| f.rel.ends_with(".json")) {
+            let bytes =
+                std::fs::read(&f.path).map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
+            let mut host: HostResults =
+                serde_json::from_slice(&bytes).map_err(|e| invalid(&f.rel, e))?;
+            drop(bytes);
+            stig_formats::safe_host_component(&host.host).map_err(|e| invalid(&f.rel, e.kind))?;
+            // The import names sources by their path under /input (`scans/<host>/...`);
+            // the package keeps them under 01_Scans/<host>/...
+            for c in &mut host.checklists {
+                if let Some(rest) = c.source.file.strip_prefix("scans/") {
+                    c.source.file = rest.to_owned();
+                }
+            }
+            fleet.add_host(&host).map_err(|e| invalid(&f.rel, e))?;
+        }
+        let fleet = fleet.finish();
+
+        let evidence_path = std::path::Path::new(INPUT).join("evidence.txt");
+        let evidence = if evidence_path.exists() {
+            let text = std::fs::read_to_string(&evidence_path)
+                .map_err(|e| invalid("evidence.txt", format!("cannot read: {e}")))?;
+            let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+            Evidence::from_paths(&lines)
+        } else {
+            Evidence::default()
+        };
+
+        let mut answers = Vec::new();
+        for f in walk_input("answers")
+            .map_err(|e| RunError::Internal(format!("listing /input/answers: {e}")))?
+        {
+            let bytes =
+                std::fs::read(&f.path).map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
+            answers.push((f.rel.clone(), bytes));
+        }
+
+        let mut out = Outputs::new();
+        let mut write_error = None;
+        package_artifacts::build_each(
+            &fleet,
+            &evidence,
+            &answers,
+            &artifact_opts,
+            &mut |path, text| {
+                if write_error.is_none() {
+                    if let Err(e) = out.write(path, text.as_bytes()) {
+                        write_error = Some(RunError::Internal(format!("writing {path}: {e}")));
+                    }
+                }
+            },
+        )
+        .map_err(|e| invalid(&e.file.clone(), e))?;
+        if let Some(e) = write_error {
+            return Err(e);
+        }
+        Ok(out.finish())
+    }
+}
+
+export!(Emass);

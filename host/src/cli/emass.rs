@@ -1,0 +1,379 @@
+//! The proof-packaging commands: `export-emass`, `validate`, `reproduce`,
+//! `import-attestations`, and the hidden fleet generator used by the benchmark.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+use super::Globals;
+use crate::exit::{coded, Exit};
+use crate::package::{assemble, layout, reproduce as repro, validate as check};
+use crate::pipeline;
+use crate::staging::Staged;
+
+const EXPORT_HELP: &str = "\
+Examples:
+  stigpack export-emass --results fleet_results --system \"Payroll Enclave\" --out packages
+  stigpack export-emass --results fleet_results --evidence evidence --answers answers.csv \\
+      --poam-layout navy_stigman --exported-at 2026-11-22T20:00:00Z --out packages
+
+Writes <out>/EMASS_<System>_<YYYYMMDD-HHMM>/ (UTC): see docs/package.md.
+POA&M layouts: emass_joint (default), navy_stigman.";
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = EXPORT_HELP)]
+pub struct ExportEmassArgs {
+    /// Results root: one directory per host holding its scan files.
+    #[arg(long, value_name = "DIR")]
+    pub results: PathBuf,
+    /// DISA XCCDF benchmark(s) for XCCDF results that do not carry their rules.
+    #[arg(long, value_name = "XCCDF")]
+    pub benchmark: Vec<PathBuf>,
+    /// Evidence laid out as <host>/<VulnId or RuleId>/<files>.
+    #[arg(long, value_name = "DIR")]
+    pub evidence: Option<PathBuf>,
+    /// Filled-in attestation CSV(s) to apply (the import-attestations format).
+    #[arg(long, value_name = "CSV")]
+    pub answers: Vec<PathBuf>,
+    /// System name, shown in the files and in the folder name.
+    #[arg(long, default_value = "System")]
+    pub system: String,
+    /// POA&M column layout.
+    #[arg(long, default_value = "emass_joint")]
+    pub poam_layout: String,
+    /// Days to scheduled completion for CAT I,II,III.
+    #[arg(long, default_value = "30,90,180", value_name = "I,II,III")]
+    pub poam_days: String,
+    /// POA&M Office/Org cell.
+    #[arg(long, default_value = "")]
+    pub office: String,
+    /// POA&M Resources Required cell.
+    #[arg(long, default_value = "")]
+    pub resources: String,
+    /// The export time (RFC 3339) [default: $SOURCE_DATE_EPOCH, else now].
+    #[arg(long, value_name = "TIME")]
+    pub exported_at: Option<String>,
+    /// Directory to write the package folder into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Replace an existing package folder of the same name, whole.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    /// The package folder.
+    pub package: PathBuf,
+    /// Print the JSON report instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReproduceArgs {
+    /// The package folder.
+    pub package: PathBuf,
+    /// Print the JSON report instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportAttestationsArgs {
+    /// The package folder; replaced by the new package only once it is complete.
+    #[arg(long, value_name = "DIR")]
+    pub package: PathBuf,
+    /// The filled-in attestation template.
+    #[arg(long, value_name = "CSV")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenFleetArgs {
+    /// Output results root.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 1000)]
+    pub hosts: usize,
+    #[arg(long, default_value_t = 800)]
+    pub rules: usize,
+}
+
+/// The audit log's origin line in checkpoints embedded in packages.
+const AUDIT_ORIGIN: &str = "stigpack audit log";
+
+fn audit_log(g: &Globals) -> anyhow::Result<stigpack_audit::AuditLog> {
+    let path = stigpack_audit::resolve_log_path(g.audit_log.as_deref())
+        .context("locating the audit log")?;
+    stigpack_audit::AuditLog::open(&path)
+        .with_context(|| format!("opening the audit log {}", path.display()))
+}
+
+/// Records the outcome of a packaging command; the package hash goes into the entry.
+fn audit_record(
+    log: &stigpack_audit::AuditLog,
+    action: &str,
+    target: &std::path::Path,
+    result: &anyhow::Result<assemble::Built>,
+    extra: serde_json::Value,
+) -> anyhow::Result<()> {
+    let (outcome, details) = match result {
+        Ok(b) => (
+            stigpack_audit::Outcome::Success,
+            serde_json::json!({
+                "packageHash": b.package_hash,
+                "packageHashH1": b.package_hash_h1,
+                "fileCount": b.file_count,
+                "ready": b.is_ready,
+                "inputs": extra,
+            }),
+        ),
+        Err(e) => (
+            stigpack_audit::Outcome::Failure,
+            serde_json::json!({ "error": format!("{e:#}"), "inputs": extra }),
+        ),
+    };
+    log.record(action, &target.display().to_string(), outcome, details)
+        .context("recording in the audit log")?;
+    Ok(())
+}
+
+fn check_days(days: &str) -> anyhow::Result<()> {
+    let ok = days.split(',').count() == 3
+        && days
+            .split(',')
+            .all(|d| d.trim().parse::<u16>().is_ok_and(|n| n <= 3650));
+    if ok {
+        Ok(())
+    } else {
+        Err(coded(
+            Exit::Usage,
+            anyhow::anyhow!("--poam-days {days:?}: expected three day counts like 30,90,180"),
+        ))
+    }
+}
+
+fn answer_name(i: usize, path: &std::path::Path) -> String {
+    let base = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "answers.csv".into());
+    let base: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    format!("{i:03}-{}", base.trim_start_matches('.'))
+}
+
+fn regular_file(p: &std::path::Path) -> anyhow::Result<()> {
+    let m = std::fs::symlink_metadata(p)
+        .map_err(|e| coded(Exit::BadInput, anyhow::anyhow!("{}: {e}", p.display())))?;
+    if !m.is_file() {
+        return Err(coded(
+            Exit::BadInput,
+            anyhow::anyhow!("{}: not a regular file", p.display()),
+        ));
+    }
+    Ok(())
+}
+
+pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
+    let exported_at = crate::time_arg::export_time(args.exported_at.as_deref())?;
+    stig_formats::poam::layout::Layout::builtin(&args.poam_layout)
+        .map_err(|e| coded(Exit::Usage, anyhow::anyhow!("--poam-layout: {e}")))?;
+    check_days(&args.poam_days)?;
+    let hosts = pipeline::host_dirs(&args.results)?;
+    let mut benchmarks = Vec::new();
+    for (i, b) in args.benchmark.iter().enumerate() {
+        regular_file(b)?;
+        benchmarks.push((answer_name(i, b), b.clone()));
+    }
+    let mut answers = Vec::new();
+    for (i, a) in args.answers.iter().enumerate() {
+        regular_file(a)?;
+        answers.push((answer_name(i + 1, a), a.clone()));
+    }
+    let inputs = assemble::Inputs {
+        hosts,
+        benchmarks,
+        evidence: args.evidence.clone(),
+        answers,
+    };
+    let settings = assemble::Settings {
+        system: args.system.clone(),
+        exported_at,
+        layout: args.poam_layout.clone(),
+        days: args.poam_days.clone(),
+        office: args.office.clone(),
+        resources: args.resources.clone(),
+        audit_checkpoint: None,
+    };
+    let log = audit_log(g)?;
+    let settings = assemble::Settings {
+        audit_checkpoint: Some(
+            log.checkpoint(AUDIT_ORIGIN)
+                .context("audit log checkpoint")?
+                .to_text(),
+        ),
+        ..settings
+    };
+    let target = args.out.join(layout::folder_name(
+        &args.system,
+        exported_at.unix_timestamp(),
+    ));
+    let staged = Staged::new(&target, args.force)?;
+    let sandbox = g.sandbox()?;
+    let result = assemble::build(&sandbox, &g.limits(), &inputs, &settings, staged.path())
+        .and_then(|b| staged.commit().map(|_| b));
+    let facts = serde_json::json!({
+        "results": args.results.display().to_string(),
+        "system": args.system,
+        "exportedAt": crate::time_arg::rfc3339(exported_at),
+        "poamLayout": args.poam_layout,
+    });
+    audit_record(&log, "export-emass", &target, &result, facts)?;
+    let built = result?;
+    let out = target;
+    println!(
+        "wrote {} ({} files, {} host(s), {} POA&M item(s))\npackageHash {}\n            {}\nreadiness: {}",
+        out.display(),
+        built.file_count,
+        built.hosts,
+        built.poam_items,
+        built.package_hash,
+        built.package_hash_h1,
+        if built.is_ready { "READY" } else { "NOT READY (see stigpack validate)" }
+    );
+    Ok(Exit::Success)
+}
+
+pub fn validate(args: ValidateArgs) -> anyhow::Result<Exit> {
+    let report = match check::validate(&args.package) {
+        Ok(r) => r,
+        Err(e) => return Err(coded(Exit::BadInput, anyhow::anyhow!(e.0))),
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).context("serialising the report")?
+        );
+    } else {
+        print!("{}", check::render_text(&report));
+    }
+    Ok(if !report.valid {
+        Exit::Invalid
+    } else if report.ready {
+        Exit::Success
+    } else {
+        Exit::NotReady
+    })
+}
+
+pub fn reproduce(args: ReproduceArgs, g: &Globals) -> anyhow::Result<Exit> {
+    if !args.package.is_dir() {
+        return Err(coded(
+            Exit::BadInput,
+            anyhow::anyhow!("{}: not a directory", args.package.display()),
+        ));
+    }
+    let sandbox = g.sandbox()?;
+    let outcome = repro::reproduce(&sandbox, &g.limits(), &args.package)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&outcome).context("serialising the report")?
+        );
+    } else {
+        for f in &outcome.files {
+            match (f.verdict.as_str(), f.first_difference_at) {
+                ("same", _) => println!("same            {}", f.path),
+                ("differs", Some(at)) => {
+                    println!("DIFFERS         {} (first difference at byte {at})", f.path)
+                }
+                (v, _) => println!("{:<15} {}", v.to_uppercase(), f.path),
+            }
+        }
+        let bad = outcome.files.iter().filter(|f| f.verdict != "same").count();
+        if outcome.reproduced {
+            println!(
+                "\nREPRODUCED: all {} files are byte-identical",
+                outcome.files.len()
+            );
+        } else {
+            println!(
+                "\nNOT REPRODUCED: {bad} of {} files differ",
+                outcome.files.len()
+            );
+        }
+    }
+    Ok(if outcome.reproduced {
+        Exit::Success
+    } else {
+        Exit::Invalid
+    })
+}
+
+pub fn import_attestations(args: ImportAttestationsArgs, g: &Globals) -> anyhow::Result<Exit> {
+    regular_file(&args.file)?;
+    if !args.package.is_dir() {
+        return Err(coded(
+            Exit::BadInput,
+            anyhow::anyhow!("{}: not a directory", args.package.display()),
+        ));
+    }
+    let (mut inputs, settings) = assemble::from_package(&args.package)?;
+    let next = inputs.answers.len() + 1;
+    inputs
+        .answers
+        .push((answer_name(next, &args.file), args.file.clone()));
+    let log = audit_log(g)?;
+    let settings = assemble::Settings {
+        audit_checkpoint: Some(
+            log.checkpoint(AUDIT_ORIGIN)
+                .context("audit log checkpoint")?
+                .to_text(),
+        ),
+        ..settings
+    };
+    let staged = Staged::new(&args.package, true)?;
+    let sandbox = g.sandbox()?;
+    let result = assemble::build(&sandbox, &g.limits(), &inputs, &settings, staged.path())
+        .with_context(|| format!("importing {}", args.file.display()))
+        .and_then(|b| staged.commit().map(|_| b));
+    let facts = serde_json::json!({ "file": args.file.display().to_string() });
+    audit_record(&log, "import-attestations", &args.package, &result, facts)?;
+    let built = result?;
+    let out = args.package.clone();
+    println!(
+        "imported {} into {}\npackageHash {}\nreadiness: {}",
+        args.file.display(),
+        out.display(),
+        built.package_hash,
+        if built.is_ready {
+            "READY"
+        } else {
+            "NOT READY (see stigpack validate)"
+        }
+    );
+    Ok(Exit::Success)
+}
+
+pub fn gen_fleet(args: GenFleetArgs) -> anyhow::Result<Exit> {
+    crate::package::genfleet::generate(&args.out, args.hosts, args.rules)?;
+    println!(
+        "wrote {} host(s) x {} rule(s) to {}",
+        args.hosts,
+        args.rules,
+        args.out.display()
+    );
+    Ok(Exit::Success)
+}

@@ -1,0 +1,152 @@
+//! `stigpack reproduce`: rebuild a package from its own inputs and compare byte for byte.
+//!
+//! The rebuild uses exactly the steps recorded in `provenance.json` (import, checklist,
+//! emass), with the recorded export time and options, on the package's `01_Scans`,
+//! `04_Evidence` and attestation answers, in a scratch directory. Every file of both
+//! trees gets a verdict; a difference names the file and its first differing byte. A
+//! component whose SHA-256 differs from the recorded one is refused before anything runs.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::assemble;
+use super::hashlist;
+use super::layout::PROVENANCE;
+use crate::exit::{coded, Exit};
+use crate::sandbox::{ComponentSource, Limits, Sandbox};
+
+/// The steps a package build runs, in order.
+pub const STEPS: [&str; 3] = ["import", "checklist", "emass"];
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileVerdict {
+    pub path: String,
+    /// `same`, `differs`, `missing-in-package`, `not-reproduced`.
+    pub verdict: String,
+    pub first_difference_at: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcome {
+    pub reproduced: bool,
+    pub files: Vec<FileVerdict>,
+}
+
+/// Checks each recorded component against the one this binary embeds.
+pub fn check_components(pkg: &Path) -> anyhow::Result<()> {
+    let unusable = |m: String| coded(Exit::BadInput, anyhow::anyhow!(m));
+    let text = std::fs::read(pkg.join(PROVENANCE))
+        .map_err(|e| unusable(format!("{}: cannot read {PROVENANCE}: {e}", pkg.display())))?;
+    let prov: Value = serde_json::from_slice(&text)
+        .map_err(|e| unusable(format!("{PROVENANCE}: not JSON: {e}")))?;
+    let steps = prov["steps"]
+        .as_array()
+        .ok_or_else(|| unusable(format!("{PROVENANCE}: no steps")))?;
+    let names: Vec<&str> = steps
+        .iter()
+        .map(|s| s["step"].as_str().unwrap_or(""))
+        .collect();
+    if names != STEPS {
+        return Err(unusable(format!(
+            "{PROVENANCE}: records steps {names:?}; this stigpack rebuilds packages with {STEPS:?}"
+        )));
+    }
+    for s in steps {
+        let run = &s["run"];
+        let name = run["component"].as_str().unwrap_or("");
+        let recorded = run["wasm_sha256"].as_str().unwrap_or("");
+        let version = run["version"].as_str().unwrap_or("?");
+        let ours = ComponentSource::builtin(name).ok_or_else(|| {
+            coded(
+                Exit::Invalid,
+                anyhow::anyhow!("{PROVENANCE}: component {name:?} is not built into this stigpack"),
+            )
+        })?;
+        if ours.sha256 != recorded {
+            return Err(coded(
+                Exit::Invalid,
+                anyhow::anyhow!(
+                    "refusing to rerun component {name:?}: this stigpack embeds SHA-256 {}, but the package was built with {name} {version} of SHA-256 {recorded} (recorded in {}/{PROVENANCE}); run `stigpack reproduce` with the stigpack build whose `stigpack component list` shows that digest",
+                    ours.sha256,
+                    pkg.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn first_difference(a: &Path, b: &Path) -> std::io::Result<Option<u64>> {
+    let mut ra = BufReader::with_capacity(1 << 16, File::open(a)?);
+    let mut rb = BufReader::with_capacity(1 << 16, File::open(b)?);
+    let (mut ba, mut bb) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    let mut offset = 0u64;
+    loop {
+        let na = read_full(&mut ra, &mut ba)?;
+        let nb = read_full(&mut rb, &mut bb)?;
+        let n = na.min(nb);
+        if let Some(i) = (0..n).find(|&i| ba[i] != bb[i]) {
+            return Ok(Some(offset + i as u64));
+        }
+        if na != nb {
+            return Ok(Some(offset + n as u64));
+        }
+        if na == 0 {
+            return Ok(None);
+        }
+        offset += n as u64;
+    }
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        let k = r.read(&mut buf[n..])?;
+        if k == 0 {
+            break;
+        }
+        n += k;
+    }
+    Ok(n)
+}
+
+/// Rebuilds `pkg` in a scratch directory and compares every file.
+pub fn reproduce(sandbox: &Sandbox, limits: &Limits, pkg: &Path) -> anyhow::Result<Outcome> {
+    check_components(pkg)?;
+    let (inputs, settings) = assemble::from_package(pkg)?;
+    let scratch = tempfile::tempdir().context("creating a scratch directory")?;
+    let rebuilt = scratch.path().join("rebuilt");
+    std::fs::create_dir_all(&rebuilt)?;
+    assemble::build(sandbox, limits, &inputs, &settings, &rebuilt)?;
+    let ours: std::collections::BTreeSet<String> = hashlist::walk(&rebuilt)?.into_iter().collect();
+    let theirs: std::collections::BTreeSet<String> = hashlist::walk(pkg)?.into_iter().collect();
+    let mut files = Vec::new();
+    for p in ours.union(&theirs) {
+        let v = match (ours.contains(p), theirs.contains(p)) {
+            (true, true) => match first_difference(&rebuilt.join(p), &pkg.join(p))
+                .with_context(|| format!("comparing {p}"))?
+            {
+                None => ("same", None),
+                Some(at) => ("differs", Some(at)),
+            },
+            (true, false) => ("missing-in-package", None),
+            _ => ("not-reproduced", None),
+        };
+        files.push(FileVerdict {
+            path: p.clone(),
+            verdict: v.0.to_owned(),
+            first_difference_at: v.1,
+        });
+    }
+    Ok(Outcome {
+        reproduced: files.iter().all(|f| f.verdict == "same"),
+        files,
+    })
+}

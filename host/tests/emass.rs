@@ -1,0 +1,685 @@
+//! End-to-end tests of the proof-packaging commands, running the real `stigpack` binary:
+//! export-emass, validate, reproduce, import-attestations.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+const T1: &str = "2026-11-22T20:00:00Z";
+const T2: &str = "2026-12-01T08:30:00Z";
+
+/// A shared compiled-component cache so each test does not recompile the guests.
+fn cache() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("emass-component-cache")
+}
+
+fn sp(work: &Path) -> std::process::Command {
+    let mut c = stigpack(work);
+    c.arg("--cache-dir").arg(cache());
+    c
+}
+
+/// The project's fixture fleet (three hosts) as a results root.
+fn fixture_results(work: &Path) -> PathBuf {
+    let r = work.join("results");
+    copy_dir(&repo().join("fixtures").join("scans"), &r);
+    let _ = fs::remove_file(r.join("README.md"));
+    r
+}
+
+fn benchmark_args() -> Vec<String> {
+    vec![
+        "--benchmark".into(),
+        repo()
+            .join("fixtures/benchmarks/U_MS_Defender_Antivirus_STIG_V2R4_Manual-xccdf.xml")
+            .display()
+            .to_string(),
+    ]
+}
+
+fn export(
+    work: &Path,
+    results: &Path,
+    out: &Path,
+    at: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut c = sp(work);
+    c.arg("export-emass")
+        .arg("--results")
+        .arg(results)
+        .arg("--system")
+        .arg("Test System")
+        .arg("--exported-at")
+        .arg(at)
+        .arg("--out")
+        .arg(out)
+        .args(benchmark_args())
+        .args(extra);
+    run(&mut c)
+}
+
+fn package_in(out: &Path) -> PathBuf {
+    let mut dirs: Vec<PathBuf> = fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("EMASS_")
+        })
+        .collect();
+    assert_eq!(dirs.len(), 1, "exactly one package in {}", out.display());
+    dirs.pop().unwrap()
+}
+
+fn ok_export(work: &Path, results: &Path, out: &Path, at: &str) -> PathBuf {
+    let o = export(work, results, out, at, &[]);
+    assert!(
+        o.status.success(),
+        "export failed: {}\n{}",
+        stderr(&o),
+        stdout(&o)
+    );
+    package_in(out)
+}
+
+fn validate(work: &Path, pkg: &Path) -> (i32, serde_json::Value) {
+    let o = run(sp(work).arg("validate").arg(pkg).arg("--json"));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("validate --json: {e}\n{}\n{}", stdout(&o), stderr(&o)));
+    (o.status.code().unwrap(), v)
+}
+
+fn failed_checks(v: &serde_json::Value) -> Vec<String> {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["passed"] == false)
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn package_layout_and_byte_identical_across_directories() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let ra = fixture_results(a.path());
+    let rb = fixture_results(b.path());
+    let pa = ok_export(a.path(), &ra, &a.path().join("out"), T1);
+    let pb = ok_export(b.path(), &rb, &b.path().join("deeper/out"), T1);
+    assert_eq!(pa.file_name().unwrap(), "EMASS_Test_System_20261122-2000");
+    let ta = tree(&pa);
+    assert_eq!(
+        ta,
+        tree(&pb),
+        "same inputs, different directories: packages differ"
+    );
+    let names: Vec<&str> = ta.iter().map(|(p, _)| p.as_str()).collect();
+    for want in [
+        "00_Manifest/manifest.json",
+        "00_Manifest/file_hashes.sha256",
+        "00_Manifest/provenance.json",
+        "01_Scans/WS01/WS01_MS_Windows_11_STIG_V2R1.ckl",
+        "01_Scans/_benchmarks/000-U_MS_Defender_Antivirus_STIG_V2R4_Manual-xccdf.xml",
+        "03_POAM/poam.csv",
+        "03_POAM/poam.json",
+        "03_POAM/poam_summary.txt",
+        "05_Attestations/attestations.json",
+        "05_Attestations/attestation_template.csv",
+        "05_Attestations/INSTRUCTIONS.txt",
+        "06_Index/control_evidence_index.csv",
+        "06_Index/control_to_scan_source.csv",
+        "06_Index/na_scope_filter_report.csv",
+        "06_Index/index.html",
+        "README_Submission.txt",
+    ] {
+        assert!(names.contains(&want), "{want} missing from {names:?}");
+    }
+    assert!(names
+        .iter()
+        .any(|n| n.starts_with("02_Checklists/WS01/") && n.ends_with(".ckl")));
+    // Raw inputs byte for byte.
+    let raw =
+        fs::read(repo().join("fixtures/scans/WS02/WS02_Win11_V2R1_20261102-101500.cklb")).unwrap();
+    assert_eq!(
+        fs::read(pa.join("01_Scans/WS02/WS02_Win11_V2R1_20261102-101500.cklb")).unwrap(),
+        raw
+    );
+    // Manifest: sorted keys, 2-space indent, trailing newline, no BOM; packageHash printed.
+    let m = fs::read_to_string(pa.join("00_Manifest/manifest.json")).unwrap();
+    assert!(
+        m.ends_with("}\n") && m.starts_with("{\n  \"attestations\""),
+        "{}",
+        &m[..60]
+    );
+    let v: serde_json::Value = serde_json::from_str(&m).unwrap();
+    let list = fs::read(pa.join("00_Manifest/file_hashes.sha256")).unwrap();
+    assert!(!list.starts_with(b"\xEF\xBB\xBF"));
+    use sha2::Digest;
+    assert_eq!(v["packageHash"], hex::encode(sha2::Sha256::digest(&list)));
+    assert!(v["packageHashH1"].as_str().unwrap().starts_with("h1:"));
+    assert_eq!(v["hostCount"], 3);
+    // Fixture README: WS01 9/4/1/2, WS02 5/2/1/2, SRV01 8/3/2/1.
+    assert_eq!(v["hosts"]["WS01"]["Open"], 4);
+    assert_eq!(v["hosts"]["WS02"]["Not_Reviewed"], 2);
+    assert_eq!(v["hosts"]["SRV01"]["Not_Applicable"], 2);
+    assert_eq!(v["statusTotals"]["controls"], 40);
+    assert_eq!(v["fileCount"].as_u64().unwrap() as usize, ta.len() - 2);
+    // Sorted by bytes, `/` separated, two spaces.
+    let text = String::from_utf8(list).unwrap();
+    let paths: Vec<&str> = text.lines().map(|l| &l[66..]).collect();
+    let mut sorted = paths.clone();
+    sorted.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    assert_eq!(paths, sorted);
+    assert!(!paths.contains(&"00_Manifest/manifest.json"));
+    assert!(!paths.contains(&"00_Manifest/file_hashes.sha256"));
+}
+
+#[test]
+fn exported_at_changes_only_time_dependent_files() {
+    let w = tempfile::tempdir().unwrap();
+    let r = fixture_results(w.path());
+    let p1 = ok_export(w.path(), &r, &w.path().join("o1"), T1);
+    let p2 = ok_export(w.path(), &r, &w.path().join("o2"), T2);
+    assert_eq!(p2.file_name().unwrap(), "EMASS_Test_System_20261201-0830");
+    let (t1, t2) = (tree(&p1), tree(&p2));
+    assert_eq!(
+        t1.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        t2.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    let changed: Vec<&str> = t1
+        .iter()
+        .zip(&t2)
+        .filter(|(a, b)| a.1 != b.1)
+        .map(|(a, _)| a.0.as_str())
+        .collect();
+    let time_dependent = [
+        "00_Manifest/manifest.json",
+        "00_Manifest/file_hashes.sha256",
+        "00_Manifest/provenance.json",
+        "03_POAM/poam.csv",
+        "03_POAM/poam.json",
+        "03_POAM/poam_summary.txt",
+        "06_Index/index.html",
+        "README_Submission.txt",
+    ];
+    for c in &changed {
+        assert!(
+            time_dependent.contains(c),
+            "{c} changed with --exported-at but does not depend on time"
+        );
+    }
+    assert!(
+        changed.contains(&"03_POAM/poam.csv"),
+        "POA&M dates must follow the export time"
+    );
+    let csv = String::from_utf8(
+        t2.iter()
+            .find(|f| f.0 == "03_POAM/poam.csv")
+            .unwrap()
+            .1
+            .clone(),
+    )
+    .unwrap();
+    // CAT I due 30 days after 2026-12-01.
+    assert!(csv.contains("12/31/2026"), "{csv}");
+}
+
+#[test]
+fn sha256sum_accepts_the_hash_list_and_validate_detects_tampering() {
+    let w = tempfile::tempdir().unwrap();
+    let r = fixture_results(w.path());
+    let p = ok_export(w.path(), &r, &w.path().join("out"), T1);
+    if have_tool("sha256sum") {
+        let o = std::process::Command::new("sha256sum")
+            .args(["-c", "--strict", "00_Manifest/file_hashes.sha256"])
+            .current_dir(&p)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "sha256sum -c: {}\n{}",
+            stdout(&o),
+            stderr(&o)
+        );
+    }
+    let (code, v) = validate(w.path(), &p);
+    assert_eq!(v["valid"], true, "{v:#}");
+    assert_eq!(code, 4, "fixtures have Not_Reviewed controls: NOT READY");
+    assert_eq!(v["verdict"], "NOT READY");
+    assert_eq!(v["readiness"]["allControlsCovered"], false);
+    let blocking = v["readiness"]["blocking"]["attestationsComplete"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        blocking.len(),
+        5,
+        "2+2+1 Not_Reviewed controls: {blocking:?}"
+    );
+
+    // Text report: READY/NOT READY verdict line.
+    let o = run(sp(w.path()).arg("validate").arg(&p));
+    assert!(stdout(&o).contains("Verdict: NOT READY"), "{}", stdout(&o));
+
+    // An edited file, an extra file: INVALID (exit 5), naming the files.
+    let copy = w.path().join("tampered");
+    copy_dir(&p, &copy);
+    let ckl = fs::read_dir(copy.join("02_Checklists/WS01"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let text = fs::read_to_string(&ckl).unwrap().replacen(
+        "<STATUS>Open</STATUS>",
+        "<STATUS>NotAFinding</STATUS>",
+        1,
+    );
+    fs::write(&ckl, text).unwrap();
+    fs::write(copy.join("03_POAM/extra.txt"), "x").unwrap();
+    let (code, v) = validate(w.path(), &copy);
+    assert_eq!(code, 5);
+    assert_eq!(v["verdict"], "INVALID");
+    let failed = failed_checks(&v);
+    assert!(failed.contains(&"hashes".to_owned()), "{failed:?}");
+    assert!(
+        failed.contains(&"no-unlisted-files".to_owned()),
+        "{failed:?}"
+    );
+    let all = v.to_string();
+    assert!(
+        all.contains("03_POAM/extra.txt") && all.contains("02_Checklists/WS01/"),
+        "{all}"
+    );
+    // The edited checklist no longer matches the index either.
+    assert!(
+        failed.contains(&"index-vs-checklists".to_owned()),
+        "{failed:?}"
+    );
+
+    // Unusable input: exit 3.
+    let (code, _) = (
+        run(sp(w.path()).arg("validate").arg(w.path().join("nope")))
+            .status
+            .code()
+            .unwrap(),
+        (),
+    );
+    assert_eq!(code, 3);
+}
+
+#[test]
+fn reproduce_passes_untouched_and_names_each_edited_file() {
+    let w = tempfile::tempdir().unwrap();
+    let r = fixture_results(w.path());
+    let p = ok_export(w.path(), &r, &w.path().join("out"), T1);
+    let o = run(sp(w.path()).arg("reproduce").arg(&p));
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("REPRODUCED"));
+
+    let cases: [(&str, fn(&Path) -> String); 3] = [
+        ("ckl", |p: &Path| {
+            let f = fs::read_dir(p.join("02_Checklists/SRV01"))
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap()
+                .path();
+            let t = fs::read_to_string(&f).unwrap().replacen(
+                "<STATUS>Open</STATUS>",
+                "<STATUS>NotAFinding</STATUS>",
+                1,
+            );
+            fs::write(&f, t).unwrap();
+            f.strip_prefix(p).unwrap().to_string_lossy().into_owned()
+        }),
+        ("poam row", |p: &Path| {
+            let f = p.join("03_POAM/poam.csv");
+            let t = fs::read_to_string(&f)
+                .unwrap()
+                .replacen("Ongoing", "Completed", 1);
+            fs::write(&f, t).unwrap();
+            "03_POAM/poam.csv".into()
+        }),
+        ("manifest field", |p: &Path| {
+            let f = p.join("00_Manifest/manifest.json");
+            let t =
+                fs::read_to_string(&f)
+                    .unwrap()
+                    .replacen("\"Test System\"", "\"Other System\"", 1);
+            fs::write(&f, t).unwrap();
+            "00_Manifest/manifest.json".into()
+        }),
+    ];
+    for (what, edit) in cases {
+        let copy = w.path().join(format!("edited-{}", what.replace(' ', "-")));
+        copy_dir(&p, &copy);
+        let file = edit(&copy);
+        let o = run(sp(w.path()).arg("reproduce").arg(&copy).arg("--json"));
+        assert_eq!(o.status.code(), Some(5), "{what}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let differing: Vec<&str> = v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["verdict"] != "same")
+            .map(|f| f["path"].as_str().unwrap())
+            .collect();
+        assert_eq!(differing, vec![file.as_str()], "{what}");
+        let entry = v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == file.as_str())
+            .unwrap();
+        assert!(
+            entry["firstDifferenceAt"].as_u64().is_some(),
+            "{what}: {entry}"
+        );
+        // The text report names the file and the byte.
+        let o = run(sp(w.path()).arg("reproduce").arg(&copy));
+        assert!(
+            stdout(&o).contains(&format!("DIFFERS         {file} (first difference at byte")),
+            "{}",
+            stdout(&o)
+        );
+    }
+}
+
+#[test]
+fn hostile_finding_details_are_neutralised_in_the_poam() {
+    let w = tempfile::tempdir().unwrap();
+    let r = fixture_results(w.path());
+    let f = r.join("SRV01/SRV01_Combined.ckl");
+    let text = fs::read_to_string(&f).unwrap();
+    // Put formula payloads at the start of every Open finding's details.
+    let mut out = String::new();
+    let mut rest = text.as_str();
+    let mut n = 0;
+    while let Some(i) = rest.find("<STATUS>Open</STATUS>") {
+        let (head, tail) = rest.split_at(i);
+        out.push_str(head);
+        let j = tail.find("<FINDING_DETAILS>").unwrap() + "<FINDING_DETAILS>".len();
+        out.push_str(&tail[..j]);
+        out.push_str("=cmd|&apos; /C calc&apos;!A0 &lt;b&gt;&quot;x&quot;");
+        rest = &tail[j..];
+        n += 1;
+    }
+    out.push_str(rest);
+    assert!(n > 0);
+    fs::write(&f, out).unwrap();
+    for layout in ["emass_joint", "navy_stigman"] {
+        let o = export(
+            w.path(),
+            &r,
+            &w.path().join(layout),
+            T1,
+            &["--poam-layout", layout],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let p = package_in(&w.path().join(layout));
+        let csv = fs::read(p.join("03_POAM/poam.csv")).unwrap();
+        let mut rdr = csv::ReaderBuilder::new().from_reader(csv.as_slice());
+        let mut saw = false;
+        for rec in rdr.records() {
+            for cell in rec.unwrap().iter() {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{layout}: live formula {cell:?}"
+                );
+                saw |= cell.contains("=cmd|' /C calc'!A0 <b>\"x\"");
+            }
+        }
+        assert!(
+            saw,
+            "{layout}: the finding details (quotes and brackets intact) must be kept"
+        );
+        let json = fs::read_to_string(p.join("03_POAM/poam.json")).unwrap();
+        assert!(
+            json.contains("=cmd|' /C calc'!A0 <b>\\\"x\\\""),
+            "raw text kept in poam.json"
+        );
+    }
+}
+
+#[test]
+fn hostile_host_names_are_refused_with_nothing_written() {
+    let w = tempfile::tempdir().unwrap();
+    for (i, bad) in ["back\\slash".to_owned(), "x".repeat(250), "..a".to_owned()]
+        .iter()
+        .enumerate()
+    {
+        let r = w.path().join(format!("r{i}"));
+        fs::create_dir_all(r.join(bad)).unwrap();
+        fs::copy(
+            repo().join("fixtures/scans/WS02/WS02_Win11_V2R1_20261102-101500.cklb"),
+            r.join(bad).join("x.cklb"),
+        )
+        .unwrap();
+        let out = w.path().join(format!("o{i}"));
+        let o = export(w.path(), &r, &out, T1, &[]);
+        if o.status.success() {
+            // A long but legal name must still give a valid package.
+            assert!(bad.len() > 200, "{bad:?} accepted");
+            let (code, v) = validate(w.path(), &package_in(&out));
+            assert_ne!(code, 5, "{v:#}");
+        } else {
+            assert_eq!(o.status.code(), Some(3), "{bad:?}: {}", stderr(&o));
+            assert!(
+                !out.exists() || fs::read_dir(&out).unwrap().next().is_none(),
+                "partial output for {bad:?}"
+            );
+        }
+    }
+    // Two hosts differing only in case.
+    let r = w.path().join("case");
+    for h in ["WEB01", "web01"] {
+        fs::create_dir_all(r.join(h)).unwrap();
+        fs::copy(
+            repo().join("fixtures/scans/WS02/WS02_Win11_V2R1_20261102-101500.cklb"),
+            r.join(h).join("x.cklb"),
+        )
+        .unwrap();
+    }
+    let out = w.path().join("case-out");
+    let o = export(w.path(), &r, &out, T1, &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("case"), "{}", stderr(&o));
+    assert!(!out.exists() || fs::read_dir(&out).unwrap().next().is_none());
+}
+
+#[test]
+fn existing_target_needs_force_which_replaces_it_whole() {
+    let w = tempfile::tempdir().unwrap();
+    let r = fixture_results(w.path());
+    let out = w.path().join("out");
+    let p = ok_export(w.path(), &r, &out, T1);
+    let o = export(w.path(), &r, &out, T1, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    fs::write(p.join("06_Index/stale.txt"), "stale").unwrap();
+    let o = export(w.path(), &r, &out, T1, &["--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !p.join("06_Index/stale.txt").exists(),
+        "--force must replace the package whole"
+    );
+    assert_eq!(validate(w.path(), &p).1["valid"], true);
+}
+
+fn answer_all(pkg: &Path, status: &str) -> String {
+    let att: serde_json::Value =
+        serde_json::from_slice(&fs::read(pkg.join("05_Attestations/attestations.json")).unwrap())
+            .unwrap();
+    let mut csv = String::from("\u{feff}Host,Control ID,Attestor Name,Attestor Role,Attestation Date (YYYY-MM-DD),Compliance Status,Compliance Evidence\r\n");
+    for a in att["attestations"].as_array().unwrap() {
+        csv.push_str(&format!(
+            "{},{},\"Doe, Jane\",ISSO,2026-11-23,{status},\"GPO report reviewed,\r\nsee ticket 42\"\r\n",
+            a["host"].as_str().unwrap(),
+            a["controlId"].as_str().unwrap()
+        ));
+    }
+    csv
+}
+
+#[test]
+fn import_attestations_makes_a_new_consistent_ready_package() {
+    let w = tempfile::tempdir().unwrap();
+    let r = fixture_results(w.path());
+    let p = ok_export(w.path(), &r, &w.path().join("out"), T1);
+    let before = tree(&p);
+
+    // Bad files: refused, naming the row; the package untouched.
+    let bad = [
+        ("wrong-columns.csv", "Control,Who\nV-1,x\n".to_owned(), "missing column"),
+        ("bad-date.csv", answer_all(&p, "Compliant").replace("2026-11-23", "11/23/2026"), "not an ISO date"),
+        ("bad-status.csv", answer_all(&p, "Yes"), "is not one of Compliant, NonCompliant, PartiallyCompliant"),
+        ("unknown.csv", "Control ID,Attestor Name,Attestation Date,Compliance Status\nV-999999,A,2026-11-23,Compliant\n".to_owned(), "unknown control id \"V-999999\""),
+    ];
+    for (name, text, want) in bad {
+        let f = w.path().join(name);
+        fs::write(&f, text).unwrap();
+        let o = run(sp(w.path())
+            .arg("import-attestations")
+            .arg("--package")
+            .arg(&p)
+            .arg("--file")
+            .arg(&f));
+        assert_eq!(o.status.code(), Some(3), "{name}: {}", stderr(&o));
+        assert!(stderr(&o).contains(want), "{name}: {}", stderr(&o));
+        assert!(
+            name == "wrong-columns.csv" || stderr(&o).contains("line 2"),
+            "{name}: the row must be named: {}",
+            stderr(&o)
+        );
+        assert_eq!(
+            tree(&p),
+            before,
+            "{name}: package changed by a refused import"
+        );
+    }
+
+    // A good file (BOM, CRLF, quoted comma and newline): new package, READY.
+    let f = w.path().join("answers.csv");
+    fs::write(&f, answer_all(&p, "Compliant")).unwrap();
+    let o = run(sp(w.path())
+        .arg("import-attestations")
+        .arg("--package")
+        .arg(&p)
+        .arg("--file")
+        .arg(&f));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (code, v) = validate(w.path(), &p);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["verdict"], "READY");
+    let m: serde_json::Value =
+        serde_json::from_slice(&fs::read(p.join("00_Manifest/manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["submissionReadiness"]["isReady"], true);
+    assert_eq!(m["attestations"]["pending"], 0);
+    let att = fs::read_to_string(p.join("05_Attestations/attestations.json")).unwrap();
+    assert!(
+        att.contains("GPO report reviewed,\\r\\nsee ticket 42"),
+        "{att}"
+    );
+    // The new package reproduces too, answers included.
+    let o = run(sp(w.path()).arg("reproduce").arg(&p));
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+
+    // NonCompliant answers turn into POA&M items and the package stays consistent.
+    let q = ok_export(w.path(), &r, &w.path().join("out2"), T1);
+    let f = w.path().join("nc.csv");
+    fs::write(&f, answer_all(&q, "NonCompliant")).unwrap();
+    let items_before = m_items(&q);
+    let o = run(sp(w.path())
+        .arg("import-attestations")
+        .arg("--package")
+        .arg(&q)
+        .arg("--file")
+        .arg(&f));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(m_items(&q) > items_before);
+    let (code, v) = validate(w.path(), &q);
+    assert_eq!(code, 0, "{v:#}");
+}
+
+fn m_items(p: &Path) -> u64 {
+    let m: serde_json::Value =
+        serde_json::from_slice(&fs::read(p.join("00_Manifest/manifest.json")).unwrap()).unwrap();
+    m["poamItems"].as_u64().unwrap()
+}
+
+#[test]
+fn real_samples_plus_fixtures_validate_for_the_right_reasons() {
+    let s = samples();
+    if !s.exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: ../shared/samples is required"
+        );
+        eprintln!("SKIP: ../shared/samples not found");
+        return;
+    }
+    let w = tempfile::tempdir().unwrap();
+    let r = fixture_results(w.path());
+    for (host, file) in [
+        ("saf-overrides", "ckl/saf_small_ckl_overrides.ckl"),
+        ("stigman", "ckl/stigman_STIG-Manager-OSS.ckl"),
+        (
+            "evalstig-debian",
+            "cklb/evalstig_XO1_XO_GPOS_Debian12_V3R2.cklb",
+        ),
+    ] {
+        fs::create_dir_all(r.join(host)).unwrap();
+        fs::copy(
+            s.join(file),
+            r.join(host).join(Path::new(file).file_name().unwrap()),
+        )
+        .unwrap();
+    }
+    let o = export(
+        w.path(),
+        &r,
+        &w.path().join("out"),
+        T1,
+        &["--poam-layout", "navy_stigman"],
+    );
+    assert!(o.status.success(), "{}\n{}", stderr(&o), stdout(&o));
+    let p = package_in(&w.path().join("out"));
+    let (code, v) = validate(w.path(), &p);
+    assert_eq!(v["valid"], true, "{v:#}");
+    // Not ready exactly because of undecided controls; POA&M and evidence are complete.
+    assert_eq!(code, 4);
+    assert_eq!(v["readiness"]["allControlsCovered"], false);
+    assert_eq!(v["readiness"]["attestationsComplete"], false);
+    assert_eq!(v["readiness"]["poamComplete"], true);
+    assert_eq!(v["readiness"]["evidencePresent"], true);
+    // The SAF sample's severity overrides reach the POA&M.
+    let poam: serde_json::Value =
+        serde_json::from_slice(&fs::read(p.join("03_POAM/poam.json")).unwrap()).unwrap();
+    let overridden = poam["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["rawSeverity"] != i["severity"])
+        .count();
+    assert!(overridden > 0, "no severity override honoured");
+    // Answering every attestation makes it READY.
+    let f = w.path().join("answers.csv");
+    fs::write(&f, answer_all(&p, "Compliant")).unwrap();
+    let o = run(sp(w.path())
+        .arg("import-attestations")
+        .arg("--package")
+        .arg(&p)
+        .arg("--file")
+        .arg(&f));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (code, v) = validate(w.path(), &p);
+    assert_eq!(code, 0, "{v:#}");
+}
