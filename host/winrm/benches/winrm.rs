@@ -80,7 +80,11 @@ fn serve() {
         // Serve until the parent closes our stdin.
         tokio::task::spawn_blocking(|| {
             let mut s = String::new();
-            while std::io::stdin().read_line(&mut s).map(|n| n > 0).unwrap_or(false) {}
+            while std::io::stdin()
+                .read_line(&mut s)
+                .map(|n| n > 0)
+                .unwrap_or(false)
+            {}
         })
         .await
         .unwrap();
@@ -91,7 +95,10 @@ fn serve() {
 fn client(h: &HostLine, cfg: ClientConfig) -> Client {
     let t = Transport::new(
         Endpoint::parse(&h.endpoint).unwrap(),
-        Auth::Ntlm(Credentials::new(h.username.clone(), Secret::new(h.password.clone()))),
+        Auth::Ntlm(Credentials::new(
+            h.username.clone(),
+            Secret::new(h.password.clone()),
+        )),
         None,
         TransportConfig::default(),
     )
@@ -198,7 +205,10 @@ fn main() {
             let c = client(&hosts[0], cfg);
             let dir = tempfile::tempdir().unwrap();
             let t0 = Instant::now();
-            let p = c.pull_file(FILE_PATH, &dir.path().join("bench.bin")).await.unwrap();
+            let p = c
+                .pull_file(FILE_PATH, &dir.path().join("bench.bin"))
+                .await
+                .unwrap();
             let mbps = p.size as f64 / t0.elapsed().as_secs_f64() / 1e6;
             pulls.push((envelope, mbps, p.sha256));
         }
@@ -214,7 +224,9 @@ fn main() {
         n as f64 / secs
     );
     for (env, mbps, _) in &pulls {
-        println!("  file pull {file_mb} MiB, MaxEnvelopeSize {env}: {mbps:>7.1} MB/s (verified SHA-256)");
+        println!(
+            "  file pull {file_mb} MiB, MaxEnvelopeSize {env}: {mbps:>7.1} MB/s (verified SHA-256)"
+        );
     }
     println!("  peak RSS (VmHWM):                       {rss:>8.1} MiB");
 
@@ -225,7 +237,12 @@ fn main() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/pywinrm_bench.py");
     let hosts_file = tempfile::NamedTempFile::new().unwrap();
     for h in &hosts {
-        writeln!(hosts_file.as_file(), "{}", serde_json::to_string(h).unwrap()).unwrap();
+        writeln!(
+            hosts_file.as_file(),
+            "{}",
+            serde_json::to_string(h).unwrap()
+        )
+        .unwrap();
     }
     let out = Command::new(&py)
         .arg(script)
@@ -246,22 +263,40 @@ fn main() {
                 "both clients pulled the same bytes"
             );
             println!("pywinrm (same simulator, same run):");
-            println!("  commands/s, one host, one shell:        {:>8.1}", f("commands_per_s"));
+            println!(
+                "  commands/s, one host, one shell:        {:>8.1}",
+                f("commands_per_s")
+            );
             println!(
                 "  fleet, {} hosts x 1 command, concurrency {concurrency}: {:>6.2} s = {:>7.1} hosts/s",
                 f("fleet_hosts"),
                 f("fleet_seconds"),
                 f("fleet_hosts_per_s")
             );
-            println!("  file pull {file_mb} MiB, MaxEnvelopeSize 153600: {:>7.1} MB/s", f("pull_mb_per_s"));
-            println!("  peak RSS (ru_maxrss):                   {:>8.1} MiB", f("peak_rss_mib"));
+            println!(
+                "  file pull {file_mb} MiB, MaxEnvelopeSize 153600: {:>7.1} MB/s",
+                f("pull_mb_per_s")
+            );
+            println!(
+                "  peak RSS (ru_maxrss):                   {:>8.1} MiB",
+                f("peak_rss_mib")
+            );
             println!("ratios (stigpack / pywinrm):");
             println!("  commands/s: {:.2}x", cps / f("commands_per_s"));
-            println!("  fleet throughput: {:.2}x", (n as f64 / secs) / f("fleet_hosts_per_s"));
-            println!("  file pull (same envelope): {:.2}x", pulls[0].1 / f("pull_mb_per_s"));
+            println!(
+                "  fleet throughput: {:.2}x",
+                (n as f64 / secs) / f("fleet_hosts_per_s")
+            );
+            println!(
+                "  file pull (same envelope): {:.2}x",
+                pulls[0].1 / f("pull_mb_per_s")
+            );
         }
         Ok(o) => {
-            eprintln!("pywinrm run failed:\n{}", String::from_utf8_lossy(&o.stderr));
+            eprintln!(
+                "pywinrm run failed:\n{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
             if std::env::var("CI").as_deref() == Ok("true") {
                 std::process::exit(1);
             }

@@ -219,6 +219,7 @@ impl Client {
             client: self.clone(),
             id,
             open: true,
+            single_command: false,
         })
     }
 
@@ -229,7 +230,23 @@ impl Client {
     where
         F: AsyncFnOnce(&Shell) -> Result<T, Error>,
     {
+        self.with_shell_inner(false, body).await
+    }
+
+    /// [`Client::with_shell`] for a body that runs exactly one command.
+    pub(crate) async fn with_single_command_shell<T, F>(&self, body: F) -> Result<T, Error>
+    where
+        F: AsyncFnOnce(&Shell) -> Result<T, Error>,
+    {
+        self.with_shell_inner(true, body).await
+    }
+
+    async fn with_shell_inner<T, F>(&self, single_command: bool, body: F) -> Result<T, Error>
+    where
+        F: AsyncFnOnce(&Shell) -> Result<T, Error>,
+    {
         let mut shell = self.open_shell().await?;
+        shell.single_command = single_command;
         let result = body(&shell).await;
         let closed = shell.close_inner().await;
         match (result, closed) {
@@ -273,7 +290,7 @@ impl Client {
 
     /// Runs a PowerShell script in a fresh shell (see [`Shell::run_powershell`]).
     pub async fn run_powershell(&self, script: &str) -> Result<CommandOutput, Error> {
-        self.with_shell(async |shell: &Shell| {
+        self.with_single_command_shell(async |shell: &Shell| {
             shell.run_powershell(script, Replay::OnlyIfUnsent).await
         })
         .await
@@ -285,7 +302,7 @@ impl Client {
         command: &str,
         args: &[String],
     ) -> Result<CommandOutput, Error> {
-        self.with_shell(async |shell: &Shell| {
+        self.with_single_command_shell(async |shell: &Shell| {
             shell.run(command, args, None, Replay::OnlyIfUnsent).await
         })
         .await
@@ -298,6 +315,9 @@ pub struct Shell {
     client: Client,
     id: String,
     open: bool,
+    /// The shell runs exactly one command and is deleted right after it: deleting a shell
+    /// terminates its commands, so the Signal round trip is skipped on success.
+    single_command: bool,
 }
 
 impl Drop for Shell {
@@ -411,6 +431,9 @@ impl Shell {
         let result = self
             .drive(&cmd_id, stdin, replay, receive_replay, sink)
             .await;
+        if self.single_command && result.is_ok() {
+            return result;
+        }
         // Explicit cleanup path: terminate the command whatever happened. A failure to
         // signal is reported only if the command itself succeeded.
         let signal = soap::signal_terminate(ctx, &self.id, &cmd_id);

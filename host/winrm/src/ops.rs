@@ -346,7 +346,8 @@ impl Shell {
 impl Client {
     /// Host status, in a fresh shell.
     pub async fn status(&self) -> Result<StatusReport, Error> {
-        self.with_shell(async |s: &Shell| s.status().await).await
+        self.with_single_command_shell(async |s: &Shell| s.status().await)
+            .await
     }
 
     /// Lists a remote tree, in a fresh shell.

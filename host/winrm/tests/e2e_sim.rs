@@ -134,7 +134,19 @@ async fn one_connection_per_session() {
         1,
         "the NTLM context is reused"
     );
-    assert_eq!(sim.stats("host1").unwrap().connections, 1);
+    let st = sim.stats("host1").unwrap();
+    assert_eq!(st.connections, 1);
+    // Single-command shells: Delete terminates the command, no Signal round trip.
+    assert_eq!((st.shells_deleted, st.signals, st.open_commands), (5, 0, 0));
+    // Several commands in one shell: each is signalled.
+    c.with_shell(async |s: &stigpack_winrm::Shell| {
+        s.command("hostname", &[], None).await?;
+        s.command("hostname", &[], None).await
+    })
+    .await
+    .unwrap();
+    assert_eq!(sim.stats("host1").unwrap().signals, 2);
+    assert_eq!(sim.open_shells("host1"), Some(0));
     sim.shutdown().await;
 }
 
