@@ -1,0 +1,236 @@
+//! `stigpack fleet status|collect`: WinRM operations across an inventory of Windows hosts
+//! (the `stigpack-winrm` crate; inventory format in docs/winrm.md). Best effort: every
+//! host is tried, results print in inventory order, and the exit code is 8 (Fleet) when
+//! any host failed. Ctrl-C stops running hosts and deletes their remote shells first.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use serde_json::json;
+use stigpack_winrm::fleet::{collect_host, for_each_host, FleetOptions, Inventory};
+use stigpack_winrm::{CertCheck, ClientConfig, TransportConfig};
+
+use crate::exit::{coded, Exit};
+
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// Ask every host who it is (hostname, OS and PowerShell versions, clock).
+    Status(StatusArgs),
+    /// Pull every host's results folder into <OUT>/<host>/, each file verified by SHA-256.
+    Collect(CollectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Inventory file (JSON; or the JSON lines `stigpack simulate` prints, mode 0600).
+    #[arg(long, short = 'i', value_name = "FILE")]
+    pub inventory: PathBuf,
+    /// Only these hosts (repeatable; inventory order is kept).
+    #[arg(long = "host", value_name = "NAME")]
+    pub hosts: Vec<String>,
+    /// Hosts worked on at once.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub concurrency: usize,
+    /// Budget per host for the whole operation, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub host_timeout: u64,
+    /// TCP/TLS connect timeout, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub connect_timeout: u64,
+    /// WS-Management OperationTimeout, in seconds (HTTP read timeout is this + 10).
+    #[arg(long, value_name = "SECS", default_value_t = 20)]
+    pub operation_timeout: u64,
+    /// LAB ONLY: accept any TLS certificate (anyone on the path can read the traffic).
+    #[arg(long)]
+    pub dangerous_accept_any_certificate: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Print one JSON object per host instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Directory receiving one folder per host (and collect-summary.json).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Replace a host's folder if it already exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+fn options(c: &Common) -> anyhow::Result<(Inventory, FleetOptions)> {
+    let mut inv = Inventory::load(&c.inventory).map_err(|e| coded(Exit::BadInput, e))?;
+    inv.select(&c.hosts)
+        .map_err(|e| coded(Exit::Usage, anyhow::anyhow!(e)))?;
+    if c.concurrency == 0 {
+        return Err(coded(
+            Exit::Usage,
+            anyhow::anyhow!("--concurrency must be at least 1"),
+        ));
+    }
+    let cert_check = if c.dangerous_accept_any_certificate {
+        eprintln!(
+            "WARNING: --dangerous-accept-any-certificate: TLS certificates are NOT verified; \
+             anyone on the network path can impersonate these hosts and read credentials. Labs only."
+        );
+        CertCheck::DangerousAcceptAnyCertificate
+    } else {
+        CertCheck::Verify
+    };
+    let op = Duration::from_secs(c.operation_timeout.max(1));
+    Ok((
+        inv,
+        FleetOptions {
+            concurrency: c.concurrency,
+            host_timeout: Duration::from_secs(c.host_timeout.max(1)),
+            client: ClientConfig {
+                operation_timeout: op,
+                ..ClientConfig::default()
+            },
+            transport: TransportConfig {
+                connect_timeout: Duration::from_secs(c.connect_timeout.max(1)),
+                read_timeout: op + Duration::from_secs(10),
+                ..TransportConfig::default()
+            },
+            cert_check,
+            ..FleetOptions::default()
+        },
+    ))
+}
+
+/// A runtime, and a cancel flag flipped by Ctrl-C.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn ctrl_c_flag() -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("interrupted: stopping hosts and deleting their remote shells...");
+            let _ = tx.send(true);
+        }
+    });
+    rx
+}
+
+pub fn run(cmd: FleetCommand) -> anyhow::Result<Exit> {
+    match cmd {
+        FleetCommand::Status(a) => status(a),
+        FleetCommand::Collect(a) => collect(a),
+    }
+}
+
+fn status(args: StatusArgs) -> anyhow::Result<Exit> {
+    let (inv, opts) = options(&args.common)?;
+    let rt = runtime()?;
+    let outcomes = rt.block_on(async {
+        let cancel = ctrl_c_flag();
+        for_each_host(
+            &inv.hosts,
+            &opts,
+            cancel,
+            |c, _| async move { c.status().await },
+        )
+        .await
+    });
+    let mut failed = 0;
+    for o in &outcomes {
+        match (&o.result, args.json) {
+            (Ok(s), true) => println!(
+                "{}",
+                json!({"host": o.host, "ok": true, "hostname": s.hostname, "os_version": s.os_version,
+                       "ps_version": s.ps_version, "time_utc": s.time_utc})
+            ),
+            (Err(e), true) => println!("{}", json!({"host": o.host, "ok": false, "error": e})),
+            (Ok(s), false) => println!(
+                "{:<24} ok      {} (OS {}, PowerShell {})",
+                o.host, s.hostname, s.os_version, s.ps_version
+            ),
+            (Err(e), false) => println!("{:<24} FAILED  {e}", o.host),
+        }
+        failed += usize::from(o.result.is_err());
+    }
+    eprintln!(
+        "{} host(s), {} ok, {failed} failed",
+        outcomes.len(),
+        outcomes.len() - failed
+    );
+    Ok(if failed > 0 {
+        Exit::Fleet
+    } else {
+        Exit::Success
+    })
+}
+
+fn collect(args: CollectArgs) -> anyhow::Result<Exit> {
+    let (inv, opts) = options(&args.common)?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let rt = runtime()?;
+    let (out, force) = (args.out.clone(), args.force);
+    let outcomes = rt.block_on(async {
+        let cancel = ctrl_c_flag();
+        for_each_host(&inv.hosts, &opts, cancel, move |c, e| {
+            let out = out.clone();
+            async move { collect_host(&c, &e, &out, force).await }
+        })
+        .await
+    });
+    let mut failed = 0;
+    let mut hosts = Vec::new();
+    for o in &outcomes {
+        match &o.result {
+            Ok(h) => {
+                println!(
+                    "{:<24} ok      {} file(s) -> {}",
+                    o.host,
+                    h.files.len(),
+                    h.dir.display()
+                );
+                hosts.push(json!({
+                    "host": o.host, "ok": true,
+                    "files": h.files.iter().map(|f| json!({"path": f.relative, "size": f.size, "sha256": f.sha256})).collect::<Vec<_>>(),
+                }));
+            }
+            Err(e) => {
+                failed += 1;
+                println!("{:<24} FAILED  {e}", o.host);
+                hosts.push(json!({"host": o.host, "ok": false, "error": e}));
+            }
+        }
+    }
+    // Deterministic: inventory order, sorted files, no timestamps.
+    let summary = serde_json::to_string_pretty(&json!({"hosts": hosts}))? + "\n";
+    let path = args.out.join("collect-summary.json");
+    let mut tmp = tempfile::NamedTempFile::new_in(&args.out)
+        .with_context(|| format!("writing {}", path.display()))?;
+    std::io::Write::write_all(&mut tmp, summary.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    tmp.persist(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    eprintln!(
+        "{} host(s), {} collected, {failed} failed; summary in {}",
+        outcomes.len(),
+        outcomes.len() - failed,
+        path.display()
+    );
+    Ok(if failed > 0 {
+        Exit::Fleet
+    } else {
+        Exit::Success
+    })
+}
