@@ -439,3 +439,42 @@ async fn failing_tool_is_never_success() {
     assert_eq!(sim.open_shells("host1"), Some(0));
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blackhole_host_times_out_boundedly() {
+    let sim = fleet(1, AuthMode::Ntlm, false, "host1=blackhole").await;
+    let info = &sim.hosts()[0];
+    let transport = stigpack_winrm::Transport::new(
+        stigpack_winrm::Endpoint::parse(&info.endpoint).unwrap(),
+        stigpack_winrm::Auth::Ntlm(stigpack_winrm::Credentials::new(
+            info.username.clone(),
+            stigpack_winrm::Secret::new(info.password.clone()),
+        )),
+        None,
+        stigpack_winrm::TransportConfig {
+            connect_timeout: Duration::from_secs(2),
+            read_timeout: Duration::from_millis(300),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut cfg = quick_config();
+    cfg.retry.retries = 2;
+    let c = stigpack_winrm::Client::new("host1", transport, cfg);
+    let t0 = std::time::Instant::now();
+    let err = c.status().await.unwrap_err();
+    assert!(
+        matches!(
+            err.kind,
+            ErrorKind::Transport(TransportError::ReadTimeout(_))
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().starts_with("host1: no reply within"),
+        "{err}"
+    );
+    // 3 attempts of 300 ms plus backoff: bounded.
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    sim.shutdown().await;
+}
