@@ -20,6 +20,23 @@ pub enum FleetCommand {
     Status(StatusArgs),
     /// Pull every host's results folder into <OUT>/<host>/, each file verified by SHA-256.
     Collect(CollectArgs),
+    /// Run a tool (e.g. Evaluate-STIG) on every host; a non-zero exit is a failure.
+    RunTool(RunToolArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunToolArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Remote path of the program or script, e.g. C:\STIG\Evaluate-STIG\Evaluate-STIG.ps1.
+    #[arg(long, value_name = "PATH")]
+    pub path: String,
+    /// Argument passed to the tool (repeatable, in order).
+    #[arg(long = "arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub args: Vec<String>,
+    /// Remote working directory.
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -131,7 +148,44 @@ pub fn run(cmd: FleetCommand) -> anyhow::Result<Exit> {
     match cmd {
         FleetCommand::Status(a) => status(a),
         FleetCommand::Collect(a) => collect(a),
+        FleetCommand::RunTool(a) => run_tool(a),
     }
+}
+
+fn run_tool(args: RunToolArgs) -> anyhow::Result<Exit> {
+    let (inv, opts) = options(&args.common)?;
+    let rt = runtime()?;
+    let (path, targs, cwd) = (args.path.clone(), args.args.clone(), args.cwd.clone());
+    let outcomes = rt.block_on(async {
+        let cancel = ctrl_c_flag();
+        for_each_host(&inv.hosts, &opts, cancel, move |c, _| {
+            let (path, targs, cwd) = (path.clone(), targs.clone(), cwd.clone());
+            async move {
+                c.with_shell(async |s: &stigpack_winrm::Shell| {
+                    s.run_tool(&path, &targs, cwd.as_deref()).await
+                })
+                .await
+            }
+        })
+        .await
+    });
+    let mut failed = 0;
+    for o in &outcomes {
+        match &o.result {
+            Ok(out) if out.exit_code == 0 => println!("{:<24} ok      exit 0", o.host),
+            Ok(out) => {
+                failed += 1;
+                let err = out.stderr.lines().next().unwrap_or("").trim();
+                println!("{:<24} FAILED  exit {}: {err}", o.host, out.exit_code);
+            }
+            Err(e) => {
+                failed += 1;
+                println!("{:<24} FAILED  {e}", o.host);
+            }
+        }
+    }
+    eprintln!("{} host(s), {} ok, {failed} failed", outcomes.len(), outcomes.len() - failed);
+    Ok(if failed > 0 { Exit::Fleet } else { Exit::Success })
 }
 
 fn status(args: StatusArgs) -> anyhow::Result<Exit> {
