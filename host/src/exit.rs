@@ -35,20 +35,20 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// An error that knows which exit code it deserves.
+/// An error that knows which exit code it deserves. It displays its inner error's whole
+/// chain itself and exposes no `source`, so `{:#}` prints each message once.
 #[derive(Debug, thiserror::Error)]
-#[error("{source:#}")]
+#[error("{inner:#}")]
 pub struct Coded {
     pub code: Exit,
-    #[source]
-    pub source: anyhow::Error,
+    pub inner: anyhow::Error,
 }
 
 /// Attach an exit code to an error.
 pub fn coded(code: Exit, source: impl Into<anyhow::Error>) -> anyhow::Error {
     anyhow::Error::new(Coded {
         code,
-        source: source.into(),
+        inner: source.into(),
     })
 }
 

@@ -16,7 +16,7 @@ fn copy_sources(src: &Path, dst: &Path) {
     for e in std::fs::read_dir(src).unwrap() {
         let e = e.unwrap();
         let name = e.file_name();
-        if name == "target" {
+        if name == "target" || name == ".git" || name == ".venv" {
             continue;
         }
         let p = e.path();
@@ -32,29 +32,32 @@ fn copy_sources(src: &Path, dst: &Path) {
 fn guest_components_rebuild_to_the_same_bytes_from_another_directory() {
     let work = tempfile::tempdir().unwrap();
     let copy = work.path().join("a").join("different").join("checkout");
-    copy_sources(&repo().join("components"), &copy.join("components"));
-    copy_sources(&repo().join("wit"), &copy.join("wit"));
-    copy_sources(&repo().join("fixtures"), &copy.join("fixtures"));
-    std::fs::copy(repo().join("rust-toolchain.toml"), copy.join("rust-toolchain.toml")).unwrap();
+    // The whole source tree (the guests inherit fields from the root workspace).
+    copy_sources(&repo(), &copy);
 
     let o = run(stigpack(work.path()).args(["component", "list", "--json"]));
     assert!(o.status.success(), "{}", stderr(&o));
     let listed: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
-    assert!(listed.len() >= 2, "at least import and checklist are built in");
+    assert!(
+        listed.len() >= 2,
+        "at least import and checklist are built in"
+    );
 
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| Path::new(&std::env::var_os("HOME").unwrap()).join(".cargo"));
-    let sysroot = std::process::Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
-        .current_dir(&copy)
-        .args(["--print", "sysroot"])
-        .output()
-        .unwrap();
+    let sysroot =
+        std::process::Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+            .current_dir(&copy)
+            .args(["--print", "sysroot"])
+            .output()
+            .unwrap();
     let sysroot = String::from_utf8(sysroot.stdout).unwrap();
     let target = work.path().join("fresh-target");
     let names: Vec<&str> = listed.iter().map(|c| c["name"].as_str().unwrap()).collect();
     guest_build::build_guests(&copy, &target, &cargo_home, sysroot.trim(), &names).unwrap();
 
+    let mut differ: Vec<String> = Vec::new();
     for c in &listed {
         let name = c["name"].as_str().unwrap();
         let wasm = target
@@ -64,6 +67,11 @@ fn guest_components_rebuild_to_the_same_bytes_from_another_directory() {
         let bytes = std::fs::read(&wasm).unwrap();
         use sha2::Digest;
         let sha = hex::encode(sha2::Sha256::digest(&bytes));
-        assert_eq!(sha, c["sha256"].as_str().unwrap(), "{name} differs when built from {}", copy.display());
+        assert_eq!(
+            sha,
+            c["sha256"].as_str().unwrap(),
+            "{name} differs when built from {}",
+            copy.display()
+        );
     }
 }
