@@ -55,6 +55,12 @@ pub async fn collect_host(
         .tempdir_in(out)
         .map_err(|e| local(out, e))?;
     let mut files = client.pull_tree(&entry.results_dir, staging.path()).await?;
+    // Our checksum file must not silently replace a collected file of the same name.
+    if files.iter().any(|f| f.relative == SUMS_FILE) {
+        return Err(client.err(ErrorKind::UnsafePath(format!(
+            "{SUMS_FILE} (a results file has the name of the checksum file)"
+        ))));
+    }
     files.sort_by(|a, b| a.relative.cmp(&b.relative));
     let sums_path = staging.path().join(SUMS_FILE);
     let mut sums = String::new();
