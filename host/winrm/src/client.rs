@@ -288,7 +288,7 @@ impl Client {
         }
     }
 
-    /// Runs a PowerShell script in a fresh shell (see [`Shell::run_powershell`]).
+    /// Runs a PowerShell script in a fresh shell (see `Shell::run_powershell`).
     pub async fn run_powershell(&self, script: &str) -> Result<CommandOutput, Error> {
         self.with_single_command_shell(async |shell: &Shell| {
             shell.run_powershell(script, Replay::OnlyIfUnsent).await
@@ -508,7 +508,7 @@ impl Shell {
         }
     }
 
-    /// Public form of [`Shell::run_powershell`] for callers composing several scripts in
+    /// Public form of `Shell::run_powershell` for callers composing several scripts in
     /// one shell. `replay_safe` says whether the script may run twice harmlessly.
     pub async fn powershell(
         &self,
@@ -523,7 +523,7 @@ impl Shell {
         self.run_powershell(script, replay).await
     }
 
-    /// Public form of [`Shell::run`].
+    /// Public form of `Shell::run`.
     pub async fn command(
         &self,
         command: &str,

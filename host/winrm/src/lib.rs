@@ -1,9 +1,15 @@
-//! WinRM client for STIG-hardened Windows hosts (issue 3).
+//! WinRM client for STIG-hardened Windows hosts (issue 3; docs/winrm.md).
 //!
-//! The pieces the simulator (`stigpack-winrm-sim`) shares with the client live here so
-//! both sides speak from one definition: [`encryption`] (the `multipart/encrypted`
-//! framing of SPNEGO-sealed messages) and [`scripts`] (the PowerShell the client sends,
-//! the machine-readable marker on its first line, and the output contract of each).
+//! Layers, bottom up: [`encryption`] (the `multipart/encrypted` framing of SPNEGO-sealed
+//! messages), [`auth`] (Basic; NTLM via `sspi`, behind the `SecurityContext` seam Kerberos
+//! will use), [`transport`] (one hyper HTTP/1 connection per security context, rustls),
+//! [`soap`] (WS-Management/WinRS requests and response/fault parsing), [`client`] (shells,
+//! commands, the Receive loop, retries, cleanup guards), [`scripts`] (the PowerShell the
+//! client sends and its output contract), [`ops`] (status, run a tool, list, hash,
+//! verified pulls) and [`fleet`] (inventory, concurrency, collect).
+//!
+//! The simulator (`stigpack-winrm-sim`) shares [`encryption`] and [`scripts`] with the
+//! client, so both sides speak from one definition.
 
 // Tests may unwrap (brief); library code may not.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
