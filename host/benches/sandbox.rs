@@ -55,13 +55,28 @@ fn main() {
         let out = work.path().join(format!("empty-out-{i}"));
         std::fs::create_dir_all(&out).expect("mkdir");
         let t = Instant::now();
-        sb.run(&loaded, &req(&empty_in, &out, at, Limits::default())).expect("run");
+        sb.run(&loaded, &req(&empty_in, &out, at, Limits::default()))
+            .expect("run");
         inst.push(t.elapsed());
     }
-    println!("component start (checklist, {} KiB):", src.bytes.len() / 1024);
-    println!("  first run, compile with Cranelift : {:>8.1} ms (median of {REPEAT})", ms(median(compile)));
-    println!("  cached, load precompiled artifact : {:>8.2} ms (median of {})", ms(median(cached)), REPEAT * 3);
-    println!("  instantiate + run on empty input  : {:>8.2} ms (median of {})", ms(median(inst)), REPEAT * 3);
+    println!(
+        "component start (checklist, {} KiB):",
+        src.bytes.len() / 1024
+    );
+    println!(
+        "  first run, compile with Cranelift : {:>8.1} ms (median of {REPEAT})",
+        ms(median(compile))
+    );
+    println!(
+        "  cached, load precompiled artifact : {:>8.2} ms (median of {})",
+        ms(median(cached)),
+        REPEAT * 3
+    );
+    println!(
+        "  instantiate + run on empty input  : {:>8.2} ms (median of {})",
+        ms(median(inst)),
+        REPEAT * 3
+    );
 
     // --- 2. CKL writing throughput ------------------------------------------------
     let input = work.path().join("model");
@@ -86,24 +101,48 @@ fn main() {
         let out = work.path().join(format!("sandbox-{i}"));
         std::fs::create_dir_all(&out).expect("mkdir");
         let t = Instant::now();
-        let rec = sb.run(&loaded, &req(&input, &out, at, Limits::default())).expect("run");
+        let rec = sb
+            .run(&loaded, &req(&input, &out, at, Limits::default()))
+            .expect("run");
         sandboxed.push(t.elapsed());
         sandbox_bytes = rec.outputs.iter().map(|f| f.bytes).sum();
     }
-    assert_eq!(native_bytes, sandbox_bytes, "native and sandboxed outputs differ in size");
+    assert_eq!(
+        native_bytes, sandbox_bytes,
+        "native and sandboxed outputs differ in size"
+    );
     // Same bytes, not just the same size.
-    for (a, b) in walk(&work.path().join("native-0")).iter().zip(walk(&work.path().join("sandbox-0")).iter()) {
+    for (a, b) in walk(&work.path().join("native-0"))
+        .iter()
+        .zip(walk(&work.path().join("sandbox-0")).iter())
+    {
         assert_eq!(a, b, "native and sandboxed output differ");
     }
     let (n, s) = (median(native), median(sandboxed));
     let mb = native_bytes as f64 / 1e6;
     println!("CKL writing, {HOSTS} hosts x {RULES} rules ({mb:.0} MB of CKL), median of {REPEAT}:");
-    println!("  native library   : {:>8.0} ms  {:>6.0} MB/s", ms(n), mb / n.as_secs_f64());
-    println!("  sandboxed (wasm) : {:>8.0} ms  {:>6.0} MB/s", ms(s), mb / s.as_secs_f64());
-    println!("  ratio sandboxed/native: {:.2}x", s.as_secs_f64() / n.as_secs_f64());
+    println!(
+        "  native library   : {:>8.0} ms  {:>6.0} MB/s",
+        ms(n),
+        mb / n.as_secs_f64()
+    );
+    println!(
+        "  sandboxed (wasm) : {:>8.0} ms  {:>6.0} MB/s",
+        ms(s),
+        mb / s.as_secs_f64()
+    );
+    println!(
+        "  ratio sandboxed/native: {:.2}x",
+        s.as_secs_f64() / n.as_secs_f64()
+    );
 }
 
-fn req<'a>(input: &'a Path, output: &'a Path, at: time::OffsetDateTime, limits: Limits) -> RunRequest<'a> {
+fn req<'a>(
+    input: &'a Path,
+    output: &'a Path,
+    at: time::OffsetDateTime,
+    limits: Limits,
+) -> RunRequest<'a> {
     let mut options = BTreeMap::new();
     options.insert("format".to_string(), "ckl".to_string());
     RunRequest {
@@ -118,12 +157,22 @@ fn req<'a>(input: &'a Path, output: &'a Path, at: time::OffsetDateTime, limits: 
 /// What the component does, natively: read each model file, write each benchmark's CKL.
 fn native_write(input: &Path, out: &Path) -> u64 {
     let mut total = 0;
-    let mut files: Vec<_> = std::fs::read_dir(input.join("hosts")).expect("dir").map(|e| e.expect("entry").path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(input.join("hosts"))
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
     files.sort();
     for f in files {
-        let host: stig_formats::model::HostResults = serde_json::from_slice(&std::fs::read(&f).expect("read")).expect("json");
-        let formats = stig_formats::output::Formats { ckl: true, cklb: false };
-        for file in stig_formats::output::checklist_files(&host, formats, false, "stigpack checklist 0.1.0").expect("layout") {
+        let host: stig_formats::model::HostResults =
+            serde_json::from_slice(&std::fs::read(&f).expect("read")).expect("json");
+        let formats = stig_formats::output::Formats {
+            ckl: true,
+            cklb: false,
+        };
+        for file in
+            stig_formats::output::checklist_files(&host, formats, false, "stigpack checklist 0.1.0")
+                .expect("layout")
+        {
             let path = out.join(&file.path);
             std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
             std::fs::write(&path, &file.bytes).expect("write");
@@ -142,7 +191,10 @@ fn walk(root: &Path) -> Vec<(String, Vec<u8>)> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                out.push((p.strip_prefix(root).expect("prefix").display().to_string(), std::fs::read(&p).expect("read")));
+                out.push((
+                    p.strip_prefix(root).expect("prefix").display().to_string(),
+                    std::fs::read(&p).expect("read"),
+                ));
             }
         }
     }

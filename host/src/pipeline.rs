@@ -35,7 +35,10 @@ pub fn host_dirs(results: &Path) -> anyhow::Result<Vec<HostDir>> {
     let rd = fs::read_dir(results).map_err(|e| {
         coded(
             Exit::BadInput,
-            anyhow::anyhow!("{}: cannot read the results directory: {e}", results.display()),
+            anyhow::anyhow!(
+                "{}: cannot read the results directory: {e}",
+                results.display()
+            ),
         )
     })?;
     let mut hosts = Vec::new();
@@ -43,11 +46,16 @@ pub fn host_dirs(results: &Path) -> anyhow::Result<Vec<HostDir>> {
     for entry in rd {
         let entry = entry.with_context(|| format!("reading {}", results.display()))?;
         let path = entry.path();
-        let ft = entry.file_type().with_context(|| format!("{}", path.display()))?;
+        let ft = entry
+            .file_type()
+            .with_context(|| format!("{}", path.display()))?;
         if ft.is_symlink() {
             return Err(coded(
                 Exit::BadInput,
-                anyhow::anyhow!("{}: is a symbolic link; stigpack reads only real directories and files", path.display()),
+                anyhow::anyhow!(
+                    "{}: is a symbolic link; stigpack reads only real directories and files",
+                    path.display()
+                ),
             ));
         }
         if !ft.is_dir() {
@@ -60,7 +68,10 @@ pub fn host_dirs(results: &Path) -> anyhow::Result<Vec<HostDir>> {
             ));
         };
         stig_formats::safe_host_component(&name).map_err(|e| {
-            coded(Exit::BadInput, anyhow::anyhow!("{}: {}", path.display(), e.kind))
+            coded(
+                Exit::BadInput,
+                anyhow::anyhow!("{}: {}", path.display(), e.kind),
+            )
         })?;
         if let Some(other) = folded.insert(name.to_lowercase(), name.clone()) {
             return Err(coded(
@@ -77,7 +88,10 @@ pub fn host_dirs(results: &Path) -> anyhow::Result<Vec<HostDir>> {
     if hosts.is_empty() {
         return Err(coded(
             Exit::BadInput,
-            anyhow::anyhow!("{}: no host directories (expected <results>/<host>/...)", results.display()),
+            anyhow::anyhow!(
+                "{}: no host directories (expected <results>/<host>/...)",
+                results.display()
+            ),
         ));
     }
     Ok(hosts)
@@ -95,18 +109,23 @@ pub fn copy_tree(src: &Path, dst: &Path) -> anyhow::Result<u64> {
     let mut total = 0;
     for entry in entries {
         let path = entry.path();
-        let ft = entry.file_type().with_context(|| format!("{}", path.display()))?;
+        let ft = entry
+            .file_type()
+            .with_context(|| format!("{}", path.display()))?;
         let target = dst.join(entry.file_name());
         if ft.is_symlink() {
             return Err(coded(
                 Exit::BadInput,
-                anyhow::anyhow!("{}: is a symbolic link; stigpack reads only real directories and files", path.display()),
+                anyhow::anyhow!(
+                    "{}: is a symbolic link; stigpack reads only real directories and files",
+                    path.display()
+                ),
             ));
         } else if ft.is_dir() {
             total += copy_tree(&path, &target)?;
         } else if ft.is_file() {
             let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            if len > stig_formats::MAX_INPUT_BYTES as u64 {
+            if len > stig_formats::MAX_INPUT_BYTES {
                 return Err(coded(
                     Exit::BadInput,
                     anyhow::anyhow!(

@@ -36,8 +36,7 @@ impl Staged {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        fs::create_dir_all(&parent)
-            .with_context(|| format!("creating {}", parent.display()))?;
+        fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
         let name = target
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -70,7 +69,10 @@ impl Staged {
                 let _ = fs::remove_dir_all(&staged);
                 return Err(coded(
                     Exit::Usage,
-                    anyhow::anyhow!("{} appeared while exporting; not replacing it", self.target.display()),
+                    anyhow::anyhow!(
+                        "{} appeared while exporting; not replacing it",
+                        self.target.display()
+                    ),
                 ));
             }
             // Move the old tree aside first so that at every instant one whole tree exists.
@@ -85,7 +87,11 @@ impl Staged {
                 .with_context(|| format!("renaming into {}", self.target.display()))?;
         }
         if let Some(parent) = self.target.parent() {
-            if let Ok(d) = fs::File::open(if parent.as_os_str().is_empty() { Path::new(".") } else { parent }) {
+            if let Ok(d) = fs::File::open(if parent.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                parent
+            }) {
                 let _ = d.sync_all();
             }
         }

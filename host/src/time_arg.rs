@@ -8,8 +8,9 @@ use time::OffsetDateTime;
 /// Resolve the export time, truncated to whole seconds and in UTC.
 pub fn export_time(arg: Option<&str>) -> anyhow::Result<OffsetDateTime> {
     let t = if let Some(s) = arg {
-        OffsetDateTime::parse(s, &Rfc3339)
-            .with_context(|| format!("--exported-at {s:?} is not an RFC 3339 time (e.g. 2026-11-22T20:00:00Z)"))?
+        OffsetDateTime::parse(s, &Rfc3339).with_context(|| {
+            format!("--exported-at {s:?} is not an RFC 3339 time (e.g. 2026-11-22T20:00:00Z)")
+        })?
     } else if let Some(epoch) = std::env::var_os("SOURCE_DATE_EPOCH").filter(|v| !v.is_empty()) {
         let s = epoch.to_string_lossy();
         let secs: i64 = s

@@ -53,9 +53,7 @@ pub fn classify(name: &str, bytes: &[u8]) -> InputKind {
                 return InputKind::XccdfBenchmark;
             }
             Some(root) if local_name(root) == "TestResult" => return InputKind::XccdfResults,
-            Some(root) if local_name(root) == "Summary" => {
-                return InputKind::EvaluateStigSummary
-            }
+            Some(root) if local_name(root) == "Summary" => return InputKind::EvaluateStigSummary,
             Some(root) if local_name(root) == "CHECKLIST" => return InputKind::Ckl,
             _ => {}
         }
@@ -269,7 +267,10 @@ mod tests {
             classify("x.xml", b"<Benchmark><Group/></Benchmark>"),
             InputKind::XccdfBenchmark
         );
-        assert_eq!(classify("s.xml", b"<Summary/>"), InputKind::EvaluateStigSummary);
+        assert_eq!(
+            classify("s.xml", b"<Summary/>"),
+            InputKind::EvaluateStigSummary
+        );
         assert_eq!(classify("notes.txt", b"hello"), InputKind::Other);
     }
 

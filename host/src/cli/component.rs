@@ -95,10 +95,16 @@ fn run_one(args: RunArgs, g: &Globals) -> anyhow::Result<Exit> {
     let mut options = BTreeMap::new();
     for o in &args.options {
         let (k, v) = o.split_once('=').ok_or_else(|| {
-            coded(Exit::Usage, anyhow::anyhow!("--option {o:?}: expected NAME=VALUE"))
+            coded(
+                Exit::Usage,
+                anyhow::anyhow!("--option {o:?}: expected NAME=VALUE"),
+            )
         })?;
         if options.insert(k.to_string(), v.to_string()).is_some() {
-            return Err(coded(Exit::Usage, anyhow::anyhow!("--option {k} given twice")));
+            return Err(coded(
+                Exit::Usage,
+                anyhow::anyhow!("--option {k} given twice"),
+            ));
         }
     }
     if !args.input.is_dir() {

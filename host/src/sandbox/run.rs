@@ -410,7 +410,9 @@ fn clear_dir(dir: &Path) -> Result<(), SandboxError> {
 /// WASI gives the host no hook on each write, so this polls; the overshoot is bounded by
 /// what a guest can write in one interval, and the final check after the run is exact.
 struct Watcher {
-    done: Arc<AtomicBool>,
+    /// Dropping (or sending on) this wakes the watcher at once, so a finished run does not
+    /// wait out a polling interval.
+    done: Option<std::sync::mpsc::Sender<()>>,
     handle: Option<std::thread::JoinHandle<Option<String>>>,
 }
 
@@ -422,37 +424,36 @@ impl Watcher {
         stop: Arc<AtomicBool>,
         engine: wasmtime::Engine,
     ) -> Self {
-        let done = Arc::new(AtomicBool::new(false));
-        let done2 = done.clone();
-        let handle = std::thread::spawn(move || {
-            while !done2.load(Ordering::SeqCst) {
-                std::thread::sleep(WATCH_INTERVAL);
-                let (bytes, files) = usage(&dir);
-                let verdict = if bytes > max_bytes {
-                    Some(format!("more than {max_bytes} bytes written"))
-                } else if files > max_files {
-                    Some(format!("more than {max_files} files written"))
-                } else {
-                    None
-                };
-                if verdict.is_some() {
-                    stop.store(true, Ordering::SeqCst);
-                    engine.increment_epoch();
-                    return verdict;
-                }
-                // Keep the epoch moving so a stop request is seen promptly.
-                engine.increment_epoch();
+        let (done, rx) = std::sync::mpsc::channel::<()>();
+        let handle = std::thread::spawn(move || loop {
+            match rx.recv_timeout(WATCH_INTERVAL) {
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                _ => return None,
             }
-            None
+            let (bytes, files) = usage(&dir);
+            let verdict = if bytes > max_bytes {
+                Some(format!("more than {max_bytes} bytes written"))
+            } else if files > max_files {
+                Some(format!("more than {max_files} files written"))
+            } else {
+                None
+            };
+            if verdict.is_some() {
+                stop.store(true, Ordering::SeqCst);
+                engine.increment_epoch();
+                return verdict;
+            }
+            // Keep the epoch moving so a stop request is seen promptly.
+            engine.increment_epoch();
         });
         Watcher {
-            done,
+            done: Some(done),
             handle: Some(handle),
         }
     }
 
     fn finish(mut self) -> Option<String> {
-        self.done.store(true, Ordering::SeqCst);
+        drop(self.done.take());
         self.handle.take().and_then(|h| h.join().ok()).flatten()
     }
 }

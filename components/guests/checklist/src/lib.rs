@@ -17,8 +17,6 @@ wit_bindgen::generate!({
 
 use stigpack::component::types::InputProblem;
 
-
-
 struct ChecklistWriter;
 
 const TOOL_COMMENT: &str = concat!("stigpack checklist ", env!("CARGO_PKG_VERSION"));
@@ -35,7 +33,8 @@ impl Guest for ChecklistWriter {
         ComponentInfo {
             name: "checklist".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            summary: "writes STIG Viewer 2 (CKL) and 3 (CKLB) checklists per host and benchmark".into(),
+            summary: "writes STIG Viewer 2 (CKL) and 3 (CKLB) checklists per host and benchmark"
+                .into(),
             produces: vec!["ckl".into(), "cklb".into()],
         }
     }
@@ -46,24 +45,40 @@ impl Guest for ChecklistWriter {
             "ckl" => (true, false),
             "cklb" => (false, true),
             "both" => (true, true),
-            other => return Err(RunError::Unsupported(format!("format {other:?}: use ckl, cklb or both"))),
+            other => {
+                return Err(RunError::Unsupported(format!(
+                    "format {other:?}: use ckl, cklb or both"
+                )))
+            }
         };
         let combined = match opts.get("combined").unwrap_or("false") {
             "true" => true,
             "false" => false,
-            other => return Err(RunError::Unsupported(format!("combined {other:?}: use true or false"))),
+            other => {
+                return Err(RunError::Unsupported(format!(
+                    "combined {other:?}: use true or false"
+                )))
+            }
         };
         let formats = stig_formats::output::Formats { ckl, cklb };
         let mut out = Outputs::new();
-        let files = walk_input("hosts").map_err(|e| RunError::Internal(format!("listing /input/hosts: {e}")))?;
+        let files = walk_input("hosts")
+            .map_err(|e| RunError::Internal(format!("listing /input/hosts: {e}")))?;
         for f in files.iter().filter(|f| f.rel.ends_with(".json")) {
-            let bytes = std::fs::read(&f.path).map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
-            let host: HostResults = serde_json::from_slice(&bytes).map_err(|e| invalid(&f.rel, e))?;
-            let written = stig_formats::output::checklist_files(&host, formats, combined, TOOL_COMMENT)
-                .map_err(|e| {
-                    let file = if e.file.is_empty() { f.rel.clone() } else { e.file.clone() };
-                    invalid(&file, e.kind)
-                })?;
+            let bytes =
+                std::fs::read(&f.path).map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
+            let host: HostResults =
+                serde_json::from_slice(&bytes).map_err(|e| invalid(&f.rel, e))?;
+            let written =
+                stig_formats::output::checklist_files(&host, formats, combined, TOOL_COMMENT)
+                    .map_err(|e| {
+                        let file = if e.file.is_empty() {
+                            f.rel.clone()
+                        } else {
+                            e.file.clone()
+                        };
+                        invalid(&file, e.kind)
+                    })?;
             for file in written {
                 out.write(&file.path, &file.bytes)
                     .map_err(|e| RunError::Internal(format!("writing {}: {e}", file.path)))?;

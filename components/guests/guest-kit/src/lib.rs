@@ -89,7 +89,10 @@ impl Outputs {
     /// Write `bytes` to `/output/<rel>`, creating parent directories. `rel` must be a
     /// relative `/`-separated path; the host re-checks every name it receives.
     pub fn write(&mut self, rel: &str, bytes: &[u8]) -> io::Result<()> {
-        if rel.is_empty() || rel.starts_with('/') || rel.split('/').any(|c| c == ".." || c.is_empty()) {
+        if rel.is_empty()
+            || rel.starts_with('/')
+            || rel.split('/').any(|c| c == ".." || c.is_empty())
+        {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("refusing output path {rel:?}"),

@@ -9,7 +9,6 @@ wit_bindgen::generate!({
     path: "../../../wit/since_v0.1.0",
 });
 
-
 struct Hostile;
 
 fn option<'a>(ctx: &'a RunContext, name: &str) -> Option<&'a str> {
@@ -70,7 +69,10 @@ impl Guest for Hostile {
                 let vars: Vec<_> = std::env::vars().collect();
                 let args: Vec<_> = std::env::args().collect();
                 if vars.is_empty() && args.is_empty() {
-                    Err(blocked("environment", "no variables and no arguments visible"))
+                    Err(blocked(
+                        "environment",
+                        "no variables and no arguments visible",
+                    ))
                 } else {
                     escaped(&format!("saw {} env vars, {} args", vars.len(), args.len()))
                 }
@@ -100,8 +102,8 @@ impl Guest for Hostile {
             }
             "flood-bytes" => {
                 let chunk = vec![b'x'; 1 << 20];
-                let mut f = std::fs::File::create("/output/flood.bin")
-                    .map_err(|e| blocked("create", e))?;
+                let mut f =
+                    std::fs::File::create("/output/flood.bin").map_err(|e| blocked("create", e))?;
                 loop {
                     if let Err(e) = f.write_all(&chunk) {
                         return Err(blocked("write", e));

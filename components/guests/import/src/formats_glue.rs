@@ -11,10 +11,14 @@ fn read_other(
     benchmarks: &[StigChecklist],
 ) -> Result<Option<stig_formats::model::Checklist>, RunError> {
     match kind {
-        InputKind::Cklb => stig_formats::cklb::read(bytes, file).map(Some).map_err(format_error),
-        InputKind::XccdfResults => stig_formats::xccdf::results::read_matching(bytes, file, benchmarks)
+        InputKind::Cklb => stig_formats::cklb::read(bytes, file)
             .map(Some)
             .map_err(format_error),
+        InputKind::XccdfResults => {
+            stig_formats::xccdf::results::read_matching(bytes, file, benchmarks)
+                .map(Some)
+                .map_err(format_error)
+        }
         _ => Ok(None),
     }
 }

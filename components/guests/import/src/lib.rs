@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use guest_kit::{walk_input, subdirs, Outputs};
+use guest_kit::{subdirs, walk_input, Outputs};
 use stig_formats::import::{classify, HostImport, InputKind, SetAside};
 use stig_formats::model::StigChecklist;
 
@@ -17,8 +17,6 @@ wit_bindgen::generate!({
 });
 
 use stigpack::component::types::InputProblem;
-
-
 
 struct Import;
 
@@ -39,7 +37,8 @@ impl Guest for Import {
         ComponentInfo {
             name: "import".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            summary: "reads CKL, CKLB and XCCDF scan results per host into the canonical model".into(),
+            summary: "reads CKL, CKLB and XCCDF scan results per host into the canonical model"
+                .into(),
             produces: vec!["hosts/<host>.json".into(), "import-report.json".into()],
         }
     }
@@ -47,7 +46,8 @@ impl Guest for Import {
     fn run(_ctx: RunContext) -> Result<Vec<String>, RunError> {
         let mut out = Outputs::new();
         let benchmarks = read_benchmarks()?;
-        let hosts = subdirs("scans").map_err(|e| RunError::Internal(format!("listing /input/scans: {e}")))?;
+        let hosts = subdirs("scans")
+            .map_err(|e| RunError::Internal(format!("listing /input/scans: {e}")))?;
         let mut seen_folded: BTreeMap<String, String> = BTreeMap::new();
         let mut report: BTreeMap<String, Vec<SetAside>> = BTreeMap::new();
         for host in &hosts {
@@ -60,9 +60,11 @@ impl Guest for Import {
                 ));
             }
             let mut imp = HostImport::new(host);
-            let files = walk_input(&dir).map_err(|e| RunError::Internal(format!("listing /input/{dir}: {e}")))?;
+            let files = walk_input(&dir)
+                .map_err(|e| RunError::Internal(format!("listing /input/{dir}: {e}")))?;
             for f in files {
-                let bytes = std::fs::read(&f.path).map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
+                let bytes = std::fs::read(&f.path)
+                    .map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
                 let name = f.rel.as_str();
                 match classify(name, &bytes) {
                     InputKind::Ckl => {
@@ -86,16 +88,20 @@ impl Guest for Import {
                         InputKind::EvaluateStigSummary,
                         "an Evaluate-STIG summary: kept as a raw scan, not a checklist source",
                     ),
-                    InputKind::Other => imp.set_aside(name, InputKind::Other, "not a recognised scan format"),
+                    InputKind::Other => {
+                        imp.set_aside(name, InputKind::Other, "not a recognised scan format")
+                    }
                 }
             }
             let (results, aside) = imp.finish();
-            let json = serde_json::to_vec(&results).map_err(|e| RunError::Internal(e.to_string()))?;
+            let json =
+                serde_json::to_vec(&results).map_err(|e| RunError::Internal(e.to_string()))?;
             out.write(&format!("hosts/{host}.json"), &json)
                 .map_err(|e| RunError::Internal(format!("writing hosts/{host}.json: {e}")))?;
             report.insert(host.clone(), aside);
         }
-        let mut report_json = serde_json::to_vec_pretty(&report).map_err(|e| RunError::Internal(e.to_string()))?;
+        let mut report_json =
+            serde_json::to_vec_pretty(&report).map_err(|e| RunError::Internal(e.to_string()))?;
         report_json.push(b'\n');
         out.write("import-report.json", &report_json)
             .map_err(|e| RunError::Internal(format!("writing import-report.json: {e}")))?;
@@ -104,10 +110,12 @@ impl Guest for Import {
 }
 
 fn read_benchmarks() -> Result<Vec<StigChecklist>, RunError> {
-    let files = walk_input("benchmarks").map_err(|e| RunError::Internal(format!("listing /input/benchmarks: {e}")))?;
+    let files = walk_input("benchmarks")
+        .map_err(|e| RunError::Internal(format!("listing /input/benchmarks: {e}")))?;
     let mut out = Vec::new();
     for f in files {
-        let bytes = std::fs::read(&f.path).map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
+        let bytes =
+            std::fs::read(&f.path).map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
         out.push(read_benchmark(&bytes, &f.rel)?);
     }
     Ok(out)
