@@ -184,8 +184,16 @@ fn run_tool(args: RunToolArgs) -> anyhow::Result<Exit> {
             }
         }
     }
-    eprintln!("{} host(s), {} ok, {failed} failed", outcomes.len(), outcomes.len() - failed);
-    Ok(if failed > 0 { Exit::Fleet } else { Exit::Success })
+    eprintln!(
+        "{} host(s), {} ok, {failed} failed",
+        outcomes.len(),
+        outcomes.len() - failed
+    );
+    Ok(if failed > 0 {
+        Exit::Fleet
+    } else {
+        Exit::Success
+    })
 }
 
 fn status(args: StatusArgs) -> anyhow::Result<Exit> {
