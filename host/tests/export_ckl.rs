@@ -1,6 +1,8 @@
 //! `stigpack export-ckl` end to end: the real binary on the project's fixture fleet and
 //! on hostile inputs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::fs;
