@@ -321,7 +321,9 @@ fn reproduce_passes_untouched_and_names_each_edited_file() {
     assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("REPRODUCED"));
 
-    let cases: [(&str, fn(&Path) -> String); 3] = [
+    // (label, edit the package and return the path that must be named)
+    type Edit = fn(&Path) -> String;
+    let cases: [(&str, Edit); 3] = [
         ("ckl", |p: &Path| {
             let f = fs::read_dir(p.join("02_Checklists/SRV01"))
                 .unwrap()

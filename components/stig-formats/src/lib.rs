@@ -25,6 +25,7 @@ pub mod error;
 pub mod evaluate_stig;
 pub mod host;
 pub mod ids;
+pub mod import;
 pub mod output;
 pub mod status;
 pub mod synth;

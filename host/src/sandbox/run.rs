@@ -107,6 +107,10 @@ impl Sandbox {
             format!("stigpack sandbox seed v1 {}", component.sha256).as_bytes(),
         ));
         let mut wasi = WasiCtxBuilder::new();
+        // Runs are synchronous: let file I/O block this thread instead of bouncing every
+        // (small, adapter-chunked) read and write through tokio's blocking pool. Must be
+        // set before the preopens, which capture it.
+        wasi.allow_blocking_current_thread(true);
         wasi.preopened_dir(req.input_dir, "/input", FsPerms::ReadOnly)
             .map_err(|e| SandboxError::Host(format!("preopen /input: {e:#}")))?
             .preopened_dir(req.output_dir, "/output", FsPerms::ReadWrite)
