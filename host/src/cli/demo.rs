@@ -15,7 +15,7 @@ mod embedded {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Directory to create: scans/, checklists/ (and more as the demo grows).
+    /// Directory to create: scans/ and benchmarks/ (the embedded fleet), checklists/, emass/.
     #[arg(long, value_name = "DIR", default_value = "stigpack-demo")]
     pub out: PathBuf,
     /// The export time (RFC 3339) [default: $SOURCE_DATE_EPOCH, else now].
@@ -46,15 +46,57 @@ pub fn run(args: DemoArgs, g: &Globals) -> anyhow::Result<Exit> {
         embedded::DEMO_FILES.len(),
         out.display()
     );
+    let benchmark: Vec<PathBuf> = benchmarks.iter().map(|b| out.join(b)).collect();
     super::export_ckl::run(
         super::export_ckl::ExportCklArgs {
             results: out.join("scans"),
-            benchmark: benchmarks.iter().map(|b| out.join(b)).collect(),
+            benchmark: benchmark.clone(),
             out: out.join("checklists"),
             format: "both".into(),
             combined: false,
             exported_at: args.exported_at.clone(),
             force: false,
+        },
+        g,
+    )?;
+    // The eMASS package for the whole demo fleet, then the two checks an auditor runs.
+    super::emass::export(
+        super::emass::ExportEmassArgs {
+            results: out.join("scans"),
+            benchmark,
+            evidence: None,
+            answers: vec![],
+            system: "Demo".into(),
+            poam_layout: "emass_joint".into(),
+            poam_days: "30,90,180".into(),
+            office: String::new(),
+            resources: String::new(),
+            exported_at: args.exported_at.clone(),
+            out: out.join("emass"),
+            force: false,
+        },
+        g,
+    )?;
+    let package = std::fs::read_dir(out.join("emass"))
+        .with_context(|| format!("reading {}", out.join("emass").display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.is_dir())
+        .ok_or_else(|| anyhow::anyhow!("export-emass wrote no package folder"))?;
+    println!("\n== validate {}", package.display());
+    // The demo fleet has controls no scanner decided, so NOT READY (exit 4) is the honest
+    // verdict; only an invalid package fails the demo.
+    let verdict = super::emass::validate(super::emass::ValidateArgs {
+        package: package.clone(),
+        json: false,
+    })?;
+    if verdict == Exit::Invalid {
+        return Ok(Exit::Invalid);
+    }
+    println!("\n== reproduce {}", package.display());
+    super::emass::reproduce(
+        super::emass::ReproduceArgs {
+            package,
+            json: false,
         },
         g,
     )
