@@ -42,14 +42,9 @@ pub fn precedence(status: Status) -> u8 {
     }
 }
 
-/// CKL spelling of a status.
+/// CKL spelling of a status: the one spelling table lives in [`crate::status`].
 pub fn ckl_status(status: Status) -> &'static str {
-    match status {
-        Status::NotAFinding => "NotAFinding",
-        Status::Open => "Open",
-        Status::NotApplicable => "Not_Applicable",
-        Status::NotReviewed => "Not_Reviewed",
-    }
+    crate::status::to_ckl(status)
 }
 
 /// The id a control is known by in the package: the Vuln ID (`V-xxxxx`), or the Rule ID
