@@ -107,6 +107,19 @@ fn main() {
         sandboxed.push(t.elapsed());
         sandbox_bytes = rec.outputs.iter().map(|f| f.bytes).sum();
     }
+    // The same run without fuel and epoch checks: what metering itself costs.
+    let unmetered = Sandbox::unmetered_for_benchmarks().expect("engine");
+    let loaded_unmetered = unmetered.load(&src).expect("load");
+    let mut bare = Vec::new();
+    for i in 0..REPEAT {
+        let out = work.path().join(format!("bare-{i}"));
+        std::fs::create_dir_all(&out).expect("mkdir");
+        let t = Instant::now();
+        unmetered
+            .run(&loaded_unmetered, &req(&input, &out, at, Limits::default()))
+            .expect("run");
+        bare.push(t.elapsed());
+    }
     assert_eq!(
         native_bytes, sandbox_bytes,
         "native and sandboxed outputs differ in size"
@@ -130,6 +143,13 @@ fn main() {
         "  sandboxed (wasm) : {:>8.0} ms  {:>6.0} MB/s",
         ms(s),
         mb / s.as_secs_f64()
+    );
+    let b = median(bare);
+    println!(
+        "  sandboxed, no fuel/epochs: {:>8.0} ms  {:>6.0} MB/s  (metering costs {:.2}x)",
+        ms(b),
+        mb / b.as_secs_f64(),
+        s.as_secs_f64() / b.as_secs_f64()
     );
     println!(
         "  ratio sandboxed/native: {:.2}x",

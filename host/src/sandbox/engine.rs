@@ -90,6 +90,8 @@ pub struct Sandbox {
     pub(crate) engine: Engine,
     linker: Linker<GuestState>,
     cache: Option<ComponentCache>,
+    /// Fuel and epoch checks on. Off only in the benchmark that measures their cost.
+    metered: bool,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -104,10 +106,22 @@ impl Sandbox {
     /// An engine with the deterministic configuration. `cache_dir: None` disables the
     /// on-disk cache of compiled components.
     pub fn new(cache_dir: Option<PathBuf>) -> Result<Self, SandboxError> {
+        Self::build(cache_dir, true)
+    }
+
+    /// An engine without fuel or epoch checks: no CPU budget and no way to stop a
+    /// runaway guest. Exists only so the sandbox benchmark can measure what metering
+    /// costs; never use it to run anything.
+    #[doc(hidden)]
+    pub fn unmetered_for_benchmarks() -> Result<Self, SandboxError> {
+        Self::build(None, false)
+    }
+
+    fn build(cache_dir: Option<PathBuf>, metered: bool) -> Result<Self, SandboxError> {
         let mut cfg = Config::new();
         cfg.wasm_component_model(true)
-            .consume_fuel(true)
-            .epoch_interruption(true)
+            .consume_fuel(metered)
+            .epoch_interruption(metered)
             .cranelift_nan_canonicalization(true)
             .relaxed_simd_deterministic(true)
             .parallel_compilation(true);
@@ -120,6 +134,7 @@ impl Sandbox {
             engine,
             linker,
             cache,
+            metered,
         })
     }
 
@@ -222,6 +237,9 @@ impl Sandbox {
             },
         );
         store.limiter(|s| &mut s.limiter);
+        if !self.metered {
+            return store;
+        }
         // Fuel cannot fail to be set when fuel is enabled in the config, which it is.
         let _ = store.set_fuel(fuel);
         store.set_epoch_deadline(1);
