@@ -105,10 +105,7 @@ pub struct GenFleetArgs {
 const AUDIT_ORIGIN: &str = "stigpack audit log";
 
 fn audit_log(g: &Globals) -> anyhow::Result<stigpack_audit::AuditLog> {
-    let path = stigpack_audit::resolve_log_path(g.audit_log.as_deref())
-        .context("locating the audit log")?;
-    stigpack_audit::AuditLog::open(&path)
-        .with_context(|| format!("opening the audit log {}", path.display()))
+    g.open_audit_log()
 }
 
 /// Records the outcome of a packaging command; the package hash goes into the entry.
