@@ -184,16 +184,7 @@ fn run_tool(args: RunToolArgs) -> anyhow::Result<Exit> {
             }
         }
     }
-    eprintln!(
-        "{} host(s), {} ok, {failed} failed",
-        outcomes.len(),
-        outcomes.len() - failed
-    );
-    Ok(if failed > 0 {
-        Exit::Fleet
-    } else {
-        Exit::Success
-    })
+    Ok(fleet_verdict(outcomes.len(), failed))
 }
 
 fn status(args: StatusArgs) -> anyhow::Result<Exit> {
@@ -226,16 +217,7 @@ fn status(args: StatusArgs) -> anyhow::Result<Exit> {
         }
         failed += usize::from(o.result.is_err());
     }
-    eprintln!(
-        "{} host(s), {} ok, {failed} failed",
-        outcomes.len(),
-        outcomes.len() - failed
-    );
-    Ok(if failed > 0 {
-        Exit::Fleet
-    } else {
-        Exit::Success
-    })
+    Ok(fleet_verdict(outcomes.len(), failed))
 }
 
 fn collect(args: CollectArgs) -> anyhow::Result<Exit> {
@@ -295,4 +277,14 @@ fn collect(args: CollectArgs) -> anyhow::Result<Exit> {
     } else {
         Exit::Success
     })
+}
+
+/// Print the fleet tally and pick the exit code: any failed host makes it `Exit::Fleet`.
+fn fleet_verdict(hosts: usize, failed: usize) -> Exit {
+    eprintln!("{hosts} host(s), {} ok, {failed} failed", hosts - failed);
+    if failed > 0 {
+        Exit::Fleet
+    } else {
+        Exit::Success
+    }
 }
