@@ -13,7 +13,10 @@ const BLOCK: usize = 256 * 1024;
 
 /// The lowercase hex SHA-256 of a file and its length in bytes.
 pub fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
-    let mut f = File::open(path)?;
+    sha256_reader(&mut File::open(path)?)
+}
+
+fn sha256_reader(f: &mut impl Read) -> io::Result<(String, u64)> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; BLOCK];
     let mut total = 0u64;
@@ -31,4 +34,134 @@ pub fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
 /// The lowercase hex SHA-256 of bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+/// Remembers the SHA-256 of files already hashed in this process, so that one build does
+/// not hash the same bytes again each time a file reappears: a scan is an input of
+/// `import` and a package file, a model file is an output of `import` and an input of
+/// `checklist` and `emass` (through hard links: the same inode), a checklist is an output
+/// of `checklist` and a line of the hash list.
+///
+/// A hit needs the same device and inode with the same size, modification time and
+/// change time. The change time cannot be set by any unprivileged process (a guest's
+/// `set-times` moves it forward too), so a file rewritten since it was hashed misses.
+/// Entries are made only when the file's metadata did not change while it was read.
+/// Scope one cache to one command: it trusts the file system for no longer than that.
+/// Within a build every cached file is out of any guest's reach once it is hashed
+/// (inputs are mounted read-only; outputs are hashed after the guest has returned), so
+/// the coarse timestamp granularity of some file systems does not open a window.
+#[derive(Debug, Default)]
+pub struct DigestCache {
+    #[cfg(unix)]
+    seen: std::sync::Mutex<std::collections::HashMap<(u64, u64), Seen>>,
+    /// Bytes actually read and hashed (cache misses), for tests and timings.
+    hashed_bytes: std::sync::atomic::AtomicU64,
+}
+
+#[cfg(unix)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Seen {
+    len: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+    sha256: String,
+}
+
+#[cfg(unix)]
+fn stamp(m: &std::fs::Metadata) -> ((u64, u64), u64, (i64, i64), (i64, i64)) {
+    use std::os::unix::fs::MetadataExt;
+    (
+        (m.dev(), m.ino()),
+        m.len(),
+        (m.mtime(), m.mtime_nsec()),
+        (m.ctime(), m.ctime_nsec()),
+    )
+}
+
+impl DigestCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Like [`sha256_file`], answered from memory when the file is unchanged since this
+    /// cache last hashed it.
+    pub fn sha256_file(&self, path: &Path) -> io::Result<(String, u64)> {
+        #[cfg(unix)]
+        {
+            let mut f = File::open(path)?;
+            let before = stamp(&f.metadata()?);
+            let (key, len, mtime, ctime) = before;
+            if let Some(s) = self.lookup(key) {
+                if s.len == len && s.mtime == mtime && s.ctime == ctime {
+                    return Ok((s.sha256, s.len));
+                }
+            }
+            let (sha256, read) = sha256_reader(&mut f)?;
+            self.hashed_bytes
+                .fetch_add(read, std::sync::atomic::Ordering::Relaxed);
+            if stamp(&f.metadata()?) == before && read == len {
+                if let Ok(mut map) = self.seen.lock() {
+                    map.insert(
+                        key,
+                        Seen {
+                            len,
+                            mtime,
+                            ctime,
+                            sha256: sha256.clone(),
+                        },
+                    );
+                }
+            }
+            Ok((sha256, read))
+        }
+        #[cfg(not(unix))]
+        {
+            let (sha256, read) = sha256_file(path)?;
+            self.hashed_bytes
+                .fetch_add(read, std::sync::atomic::Ordering::Relaxed);
+            Ok((sha256, read))
+        }
+    }
+
+    /// Bytes read from disk and hashed so far (what the cache did not save).
+    pub fn hashed_bytes(&self) -> u64 {
+        self.hashed_bytes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    #[cfg(unix)]
+    fn lookup(&self, key: (u64, u64)) -> Option<Seen> {
+        self.seen.lock().ok()?.get(&key).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_answers_unchanged_files_and_links_and_rehashes_changed_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        std::fs::write(&a, b"first contents").unwrap();
+        let cache = DigestCache::new();
+        let (d1, n1) = cache.sha256_file(&a).unwrap();
+        assert_eq!((d1.clone(), n1), sha256_file(&a).unwrap());
+        assert_eq!(cache.hashed_bytes(), 14);
+        // Unchanged, and a hard link to it: answered from memory.
+        assert_eq!(cache.sha256_file(&a).unwrap().0, d1);
+        let b = dir.path().join("b");
+        std::fs::hard_link(&a, &b).unwrap();
+        assert_eq!(cache.sha256_file(&b).unwrap().0, d1);
+        assert_eq!(cache.hashed_bytes(), 14);
+        // Same length, new bytes: the change time moved, so it is hashed again and the
+        // new digest is returned. (The pause steps past the file system's timestamp
+        // granularity: the cache relies on nothing rewriting a file within one tick of
+        // its hashing, which holds in a build; see the type's comment.)
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::fs::write(&a, b"other contents").unwrap();
+        let (d2, _) = cache.sha256_file(&a).unwrap();
+        assert_ne!(d2, d1);
+        assert_eq!(d2, sha256_file(&a).unwrap().0);
+        assert_eq!(cache.hashed_bytes(), 28);
+    }
 }

@@ -15,6 +15,7 @@ pub mod evidence;
 pub mod fleet_summary;
 pub mod index;
 pub mod package_artifacts;
+pub mod package_facts;
 pub mod poam;
 pub mod readiness;
 pub mod tabular;

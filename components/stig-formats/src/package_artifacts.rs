@@ -10,6 +10,7 @@ use crate::civil_date::rfc3339_utc;
 use crate::control_view::FleetView;
 use crate::evidence::Evidence;
 use crate::index::{self, html};
+use crate::package_facts::PackageFacts;
 use crate::poam::{self, layout::Layout, PoamOptions};
 use crate::readiness::{self, Readiness};
 
@@ -31,6 +32,9 @@ pub mod paths {
     pub const README: &str = "README_Submission.txt";
     /// Where answer CSVs live in a package; applied in name order.
     pub const ANSWERS_DIR: &str = "05_Attestations/answers";
+    /// The `emass` component's statement of counts and readiness for the manifest: an
+    /// output of the run (so provenance records it), not a file of the package.
+    pub const FACTS: &str = "package-facts.json";
 }
 
 /// What the artifacts depend on besides the fleet.
@@ -41,12 +45,13 @@ pub struct ArtifactOptions {
     pub poam: PoamOptions,
 }
 
-/// The generated files (path, bytes) in path order, and the readiness they imply.
+/// The generated files (path, bytes) in path order, and the facts they imply.
 #[derive(Debug, Clone)]
 pub struct Artifacts {
     pub files: Vec<(String, String)>,
     pub readiness: Readiness,
     pub attestations: AttestationFile,
+    pub facts: PackageFacts,
 }
 
 /// Builds every artifact, collecting them (see [`build_each`] for the streaming form).
@@ -57,27 +62,29 @@ pub fn build(
     opts: &ArtifactOptions,
 ) -> Result<Artifacts, ImportError> {
     let mut files = Vec::new();
-    let (readiness, attestations) = build_each(fleet, evidence, answers, opts, &mut |p, t| {
+    let (facts, attestations) = build_each(fleet, evidence, answers, opts, &mut |p, t| {
         files.push((p.to_owned(), t));
     })?;
     files.sort();
     Ok(Artifacts {
         files,
-        readiness,
+        readiness: facts.readiness.clone(),
         attestations,
+        facts,
     })
 }
 
 /// Builds every artifact and hands each (path, text) to `emit` as soon as it exists, so
 /// only one large file is in memory at a time. `answers` are (name, CSV bytes) applied in
 /// the order given; a bad answer file fails the whole build with every problem named.
+/// Returns the facts the manifest states (see [`crate::package_facts`]).
 pub fn build_each(
     fleet: &FleetView,
     evidence: &Evidence,
     answers: &[(String, Vec<u8>)],
     opts: &ArtifactOptions,
     emit: &mut dyn FnMut(&str, String),
-) -> Result<(Readiness, AttestationFile), ImportError> {
+) -> Result<(PackageFacts, AttestationFile), ImportError> {
     let mut attestations = attest::generate(fleet, None);
     for (name, bytes) in answers {
         attestations = attest::import::import(name, bytes, &attestations)?.0;
@@ -132,7 +139,8 @@ pub fn build_each(
         paths::README,
         readme(fleet, &poam, &attestations, &readiness, opts, &exported_at),
     );
-    Ok((readiness, attestations))
+    let facts = PackageFacts::with_readiness(fleet, &poam, &attestations, readiness);
+    Ok((facts, attestations))
 }
 
 fn readme(

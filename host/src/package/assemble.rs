@@ -19,9 +19,17 @@ use super::layout::*;
 use super::manifest::{self, ManifestMeta};
 use crate::exit::{coded, Exit};
 use crate::pipeline::{self, HostDir};
-use crate::sandbox::{Limits, RunRecord, RunRequest, Sandbox};
+use crate::sandbox::{Limits, LoadedComponent, RunRecord, RunRequest, Sandbox};
+use contents::Derived;
+use stig_formats::package_artifacts::paths;
 
-pub const PROVENANCE_SCHEMA: &str = "stigpack.provenance/1";
+pub const PROVENANCE_SCHEMA: &str = "stigpack.provenance/2";
+
+/// Hosts per `import` and `checklist` run. Runs are the unit of parallel work and of
+/// provenance; fixing their size, not their number, keeps the package the same whatever
+/// the number of cores. Eight hosts keep a run's memory small and its start-up cost
+/// (about a millisecond) negligible.
+pub const HOSTS_PER_RUN: usize = 8;
 
 /// Where a package's inputs come from.
 #[derive(Debug, Clone)]
@@ -97,12 +105,15 @@ fn check_evidence_layout(evidence: &Path, hosts: &[HostDir]) -> anyhow::Result<(
 
 fn step(
     name: &str,
+    hosts: &[HostDir],
     record: &RunRecord,
     inputs: serde_json::Value,
     outputs: serde_json::Value,
 ) -> serde_json::Value {
+    let hosts: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
     json!({
         "step": name,
+        "hosts": hosts,
         "run": record,
         "inputsFrom": inputs,
         "outputsTo": outputs,
@@ -118,6 +129,7 @@ pub fn build(
     dest: &Path,
 ) -> anyhow::Result<Built> {
     // 1. Raw inputs, byte for byte.
+    let t = crate::timings::step("copy inputs");
     if inputs.hosts.iter().any(|h| h.name == BENCHMARKS_NAME) {
         return Err(coded(
             Exit::BadInput,
@@ -144,7 +156,7 @@ pub fn build(
         check_evidence_layout(ev, &inputs.hosts)?;
         pipeline::copy_tree(ev, &dest.join(EVIDENCE))?;
     }
-    let answers_dir = dest.join(stig_formats::package_artifacts::paths::ANSWERS_DIR);
+    let answers_dir = dest.join(paths::ANSWERS_DIR);
     for (name, src) in &inputs.answers {
         stig_formats::safe_host_component(name).map_err(|e| {
             coded(
@@ -157,6 +169,7 @@ pub fn build(
             .with_context(|| format!("copying {}", src.display()))?;
     }
 
+    drop(t);
     // 2. Components, in a scratch directory on the same file system (hard links).
     let parent = dest.parent().unwrap_or(Path::new("."));
     let scratch = tempfile::Builder::new()
@@ -164,49 +177,62 @@ pub fn build(
         .tempdir_in(parent)
         .with_context(|| format!("creating a scratch directory in {}", parent.display()))?;
     let s = scratch.path();
-    let import_in = s.join("import-in");
-    for h in &inputs.hosts {
-        mirror(
-            &dest.join(SCANS).join(&h.name),
-            &import_in.join("scans").join(&h.name),
-        )?;
-    }
-    if dest.join(BENCHMARKS).exists() {
-        mirror(&dest.join(BENCHMARKS), &import_in.join("benchmarks"))?;
-    }
-    fs::create_dir_all(&import_in)?;
-    let model = s.join("model");
-    fs::create_dir_all(&model)?;
-    let run = |component: &str,
+    let import_c = pipeline::builtin(sandbox, "import")?;
+    let checklist_c = pipeline::builtin(sandbox, "checklist")?;
+    let emass_c = pipeline::builtin(sandbox, "emass")?;
+    let run = |component: &LoadedComponent,
                input: &Path,
                output: &Path,
-               options: BTreeMap<String, String>|
+               options: &BTreeMap<String, String>|
      -> anyhow::Result<RunRecord> {
-        let c = pipeline::builtin(sandbox, component)?;
         sandbox
             .run(
-                &c,
+                component,
                 &RunRequest {
                     input_dir: input,
                     output_dir: output,
                     exported_at: settings.exported_at,
-                    options,
+                    options: options.clone(),
                     limits: limits.clone(),
                 },
             )
-            .with_context(|| format!("component {component}"))
+            .with_context(|| format!("component {}", component.name))
     };
-    let import = run("import", &import_in, &model, BTreeMap::new())?;
 
-    let checklists = dest.join(CHECKLISTS);
-    fs::create_dir_all(&checklists)?;
-    let mut ckl_opts = BTreeMap::new();
-    ckl_opts.insert("format".to_owned(), "ckl".to_owned());
-    ckl_opts.insert("combined".to_owned(), "false".to_owned());
-    let checklist = run("checklist", &model, &checklists, ckl_opts)?;
+    // Scans to the canonical model, a fixed number of hosts per run, on every core.
+    let batches: Vec<&[HostDir]> = inputs.hosts.chunks(HOSTS_PER_RUN).collect();
+    let import_in = |b: usize| s.join(format!("import-{b:05}"));
+    let model = |b: usize| s.join(format!("model-{b:05}"));
+    let ckl_out = |b: usize| s.join(format!("checklist-{b:05}"));
+    for (b, hosts) in batches.iter().enumerate() {
+        for h in hosts.iter() {
+            mirror(
+                &dest.join(SCANS).join(&h.name),
+                &import_in(b).join("scans").join(&h.name),
+            )?;
+        }
+        if dest.join(BENCHMARKS).exists() {
+            mirror(&dest.join(BENCHMARKS), &import_in(b).join("benchmarks"))?;
+        }
+        fs::create_dir_all(import_in(b))?;
+        fs::create_dir_all(model(b))?;
+        fs::create_dir_all(ckl_out(b))?;
+    }
+    let jobs = crate::parallel::jobs();
+    let no_options = BTreeMap::new();
+    let t = crate::timings::step("components: import");
+    let imports = crate::parallel::try_map(&batches, jobs, |b, _| {
+        run(&import_c, &import_in(b), &model(b), &no_options)
+    })?;
+    drop(t);
 
+    // The model to checklists (per batch) and to the package files (one fleet-wide run),
+    // side by side: the emass run is the longest, so it starts first.
     let emass_in = s.join("emass-in");
-    mirror(&model.join("hosts"), &emass_in.join("hosts"))?;
+    for b in 0..batches.len() {
+        mirror(&model(b).join("hosts"), &emass_in.join("hosts"))?;
+    }
+    fs::create_dir_all(emass_in.join("hosts"))?;
     let mut listing = contents::evidence_paths(dest)?.join("\n");
     if !listing.is_empty() {
         listing.push('\n');
@@ -223,8 +249,39 @@ pub fn build(
     emass_opts.insert("days".to_owned(), settings.days.clone());
     emass_opts.insert("office".to_owned(), settings.office.clone());
     emass_opts.insert("resources".to_owned(), settings.resources.clone());
-    let emass = run("emass", &emass_in, &emass_out, emass_opts.clone())?;
-    for f in &emass.outputs {
+    let mut ckl_opts = BTreeMap::new();
+    ckl_opts.insert("format".to_owned(), "ckl".to_owned());
+    ckl_opts.insert("combined".to_owned(), "false".to_owned());
+    let tasks: Vec<Option<usize>> = std::iter::once(None)
+        .chain((0..batches.len()).map(Some))
+        .collect();
+    let t = crate::timings::step("components: checklist + emass");
+    let mut records = crate::parallel::try_map(&tasks, jobs, |_, task| match task {
+        None => run(&emass_c, &emass_in, &emass_out, &emass_opts),
+        Some(b) => run(&checklist_c, &model(*b), &ckl_out(*b), &ckl_opts),
+    })?;
+    drop(t);
+    let emass = records.remove(0);
+    let checklists_runs = records;
+
+    let checklists = dest.join(CHECKLISTS);
+    fs::create_dir_all(&checklists)?;
+    for b in 0..batches.len() {
+        for e in fs::read_dir(ckl_out(b))? {
+            let e = e?;
+            fs::rename(e.path(), checklists.join(e.file_name())).with_context(|| {
+                format!(
+                    "moving {} into {CHECKLISTS}",
+                    e.file_name().to_string_lossy()
+                )
+            })?;
+        }
+    }
+    let facts_bytes = fs::read(emass_out.join(paths::FACTS))
+        .with_context(|| format!("component emass wrote no {}", paths::FACTS))?;
+    let derived = Derived::from_json(&facts_bytes)
+        .with_context(|| format!("component emass: {}", paths::FACTS))?;
+    for f in emass.outputs.iter().filter(|f| f.path != paths::FACTS) {
         let to = dest.join(&f.path);
         if let Some(p) = to.parent() {
             fs::create_dir_all(p)?;
@@ -237,31 +294,49 @@ pub fn build(
     // 3. Provenance, inside the hash list.
     fs::create_dir_all(dest.join(MANIFEST_DIR))?;
     let exported_at = crate::time_arg::rfc3339(settings.exported_at);
+    let mut steps = Vec::new();
+    for (record, hosts) in imports.iter().zip(&batches) {
+        steps.push(step(
+            "import",
+            hosts,
+            record,
+            json!({ "scans/": format!("{SCANS}/"), "benchmarks/": format!("{BENCHMARKS}/") }),
+            json!({ "": "(intermediate: the canonical model, input of checklist and emass)" }),
+        ));
+    }
+    for (record, hosts) in checklists_runs.iter().zip(&batches) {
+        steps.push(step(
+            "checklist",
+            hosts,
+            record,
+            json!({ "": "(the outputs of the import step for the same hosts)" }),
+            json!({ "": format!("{CHECKLISTS}/") }),
+        ));
+    }
+    steps.push(step(
+        "emass",
+        &inputs.hosts,
+        &emass,
+        json!({ "hosts/": "(the outputs hosts/ of every import step)",
+                "evidence.txt": format!("(the list of files under {EVIDENCE}/)"),
+                "answers/": format!("{}/", paths::ANSWERS_DIR) }),
+        json!({ "": "",
+                paths::FACTS: format!("(intermediate: the counts and readiness written into {})", hashlist::MANIFEST) }),
+    ));
     let provenance = json!({
         "schema": PROVENANCE_SCHEMA,
         "tool": { "name": "stigpack", "version": env!("CARGO_PKG_VERSION") },
         "exportedAt": exported_at,
-        "steps": [
-            step("import", &import,
-                 json!({ "scans/": format!("{SCANS}/"), "benchmarks/": format!("{BENCHMARKS}/") }),
-                 json!({ "": "(intermediate: the canonical model, input of checklist and emass)" })),
-            step("checklist", &checklist,
-                 json!({ "": "(the import step's outputs)" }),
-                 json!({ "": format!("{CHECKLISTS}/") })),
-            step("emass", &emass,
-                 json!({ "hosts/": "(the import step's outputs hosts/)",
-                         "evidence.txt": format!("(the list of files under {EVIDENCE}/)"),
-                         "answers/": format!("{}/", stig_formats::package_artifacts::paths::ANSWERS_DIR) }),
-                 json!({ "": "" })),
-        ],
+        "hostsPerRun": HOSTS_PER_RUN,
+        "steps": steps,
         "rerun": "stigpack reproduce <package> reruns every step on this package's own inputs and compares every output byte for byte",
     });
     fs::write(dest.join(PROVENANCE), manifest::to_text(provenance))?;
 
     // 4. Hash list and manifest, last.
-    let contents = contents::load(dest)?;
-    let derived = contents.derive();
-    let list = hashlist::compute(dest)?;
+    let t = crate::timings::step("hash list");
+    let list = hashlist::compute(dest, sandbox.digests())?;
+    drop(t);
     let list_text = hashlist::render(&list);
     fs::write(dest.join(hashlist::HASH_LIST), &list_text)?;
     let mut options = BTreeMap::new();
@@ -352,7 +427,7 @@ pub fn from_package(pkg: &Path) -> anyhow::Result<(Inputs, Settings)> {
             hosts,
             benchmarks: list_dir(&pkg.join(BENCHMARKS))?,
             evidence,
-            answers: list_dir(&pkg.join(stig_formats::package_artifacts::paths::ANSWERS_DIR))?,
+            answers: list_dir(&pkg.join(paths::ANSWERS_DIR))?,
         },
         settings,
     ))

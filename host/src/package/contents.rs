@@ -2,58 +2,22 @@
 //! both derive counts and readiness from the same files with the same code, so the
 //! validator re-derives the manifest's claims instead of trusting them.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
 use anyhow::Context;
-use serde::Serialize;
-use stig_formats::attest::{effective_status, AttestationFile};
+use stig_formats::attest::AttestationFile;
 use stig_formats::control_view::{FleetBuilder, FleetView};
 use stig_formats::evidence::Evidence;
-use stig_formats::model::{HostResults, Status};
+use stig_formats::model::HostResults;
 use stig_formats::package_artifacts::paths;
 use stig_formats::poam::PoamFile;
-use stig_formats::readiness::{self, Readiness};
 
 use super::layout::{CHECKLISTS, EVIDENCE};
 
-/// Status counts after attestations, as the manifest reports them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Counts {
-    pub controls: u64,
-    #[serde(rename = "NotAFinding")]
-    pub not_a_finding: u64,
-    #[serde(rename = "Open")]
-    pub open: u64,
-    #[serde(rename = "Not_Applicable")]
-    pub not_applicable: u64,
-    #[serde(rename = "Not_Reviewed")]
-    pub not_reviewed: u64,
-}
-
-impl Counts {
-    fn add(&mut self, s: Status) {
-        self.controls += 1;
-        match s {
-            Status::NotAFinding => self.not_a_finding += 1,
-            Status::Open => self.open += 1,
-            Status::NotApplicable => self.not_applicable += 1,
-            Status::NotReviewed => self.not_reviewed += 1,
-        }
-    }
-}
-
-/// Everything the manifest derives from the package's files.
-#[derive(Debug, Clone)]
-pub struct Derived {
-    pub hosts: BTreeMap<String, Counts>,
-    pub totals: Counts,
-    pub poam_items: u64,
-    pub attestations: u64,
-    pub attestations_pending: u64,
-    pub readiness: Readiness,
-}
+/// Counts and readiness as the manifest states them: the same derivation the `emass`
+/// component runs, here applied to what the package's files say.
+pub use stig_formats::package_facts::{Counts, PackageFacts as Derived};
 
 /// The parsed artifacts of a package.
 #[derive(Debug, Clone)]
@@ -155,35 +119,6 @@ pub fn load(pkg: &Path) -> anyhow::Result<Contents> {
 impl Contents {
     /// Counts and readiness, derived.
     pub fn derive(&self) -> Derived {
-        let mut hosts = BTreeMap::new();
-        let mut totals = Counts::default();
-        for h in &self.fleet.hosts {
-            let mut c = Counts::default();
-            for ctl in &h.controls {
-                let s =
-                    effective_status(ctl.status, self.attestations.get(&h.name, &ctl.control_id));
-                c.add(s);
-                totals.add(s);
-            }
-            hosts.insert(h.name.clone(), c);
-        }
-        Derived {
-            hosts,
-            totals,
-            poam_items: self.poam.items.len() as u64,
-            attestations: self.attestations.attestations.len() as u64,
-            attestations_pending: self
-                .attestations
-                .attestations
-                .iter()
-                .filter(|a| !a.is_complete())
-                .count() as u64,
-            readiness: readiness::compute(
-                &self.fleet,
-                &self.poam,
-                &self.attestations,
-                &self.evidence,
-            ),
-        }
+        Derived::derive(&self.fleet, &self.poam, &self.attestations, &self.evidence)
     }
 }

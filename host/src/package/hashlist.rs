@@ -14,7 +14,7 @@ use anyhow::Context;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-use crate::hashing::sha256_file;
+use crate::hashing::DigestCache;
 
 /// Package-relative path of the hash list.
 pub const HASH_LIST: &str = "00_Manifest/file_hashes.sha256";
@@ -68,9 +68,10 @@ pub fn walk(root: &Path) -> anyhow::Result<Vec<String>> {
     Ok(out)
 }
 
-/// Hashes every file of the package except the two outside the list.
-pub fn compute(root: &Path) -> anyhow::Result<Vec<Entry>> {
-    let mut entries = Vec::new();
+/// Hashes every file of the package except the two outside the list, on every core.
+/// Files the build already hashed (scans, checklists) come from `cache`.
+pub fn compute(root: &Path, cache: &DigestCache) -> anyhow::Result<Vec<Entry>> {
+    let mut rels = Vec::new();
     for rel in walk(root)? {
         if OUTSIDE.contains(&rel.as_str()) {
             continue;
@@ -78,15 +79,18 @@ pub fn compute(root: &Path) -> anyhow::Result<Vec<Entry>> {
         if rel.contains(['\n', '\r', '\\']) {
             anyhow::bail!("{rel:?}: a package path may not contain a newline or a backslash");
         }
-        let (sha256, bytes) =
-            sha256_file(&root.join(&rel)).with_context(|| format!("hashing {rel}"))?;
-        entries.push(Entry {
-            path: rel,
+        rels.push(rel);
+    }
+    crate::parallel::try_map(&rels, crate::parallel::jobs(), |_, rel| {
+        let (sha256, bytes) = cache
+            .sha256_file(&root.join(rel))
+            .with_context(|| format!("hashing {rel}"))?;
+        Ok(Entry {
+            path: rel.clone(),
             sha256,
             bytes,
-        });
-    }
-    Ok(entries)
+        })
+    })
 }
 
 /// The hash-list text.

@@ -20,7 +20,7 @@ use super::layout::PROVENANCE;
 use crate::exit::{coded, Exit};
 use crate::sandbox::{ComponentSource, Limits, Sandbox};
 
-/// The steps a package build runs, in order.
+/// The steps a package build runs, in order (each may be several runs).
 pub const STEPS: [&str; 3] = ["import", "checklist", "emass"];
 
 #[derive(Debug, Clone, Serialize)]
@@ -49,10 +49,12 @@ pub fn check_components(pkg: &Path) -> anyhow::Result<()> {
     let steps = prov["steps"]
         .as_array()
         .ok_or_else(|| unusable(format!("{PROVENANCE}: no steps")))?;
-    let names: Vec<&str> = steps
+    // Several runs of a step (one per batch of hosts) follow each other.
+    let mut names: Vec<&str> = steps
         .iter()
         .map(|s| s["step"].as_str().unwrap_or(""))
         .collect();
+    names.dedup();
     if names != STEPS {
         return Err(unusable(format!(
             "{PROVENANCE}: records steps {names:?}; this stigpack rebuilds packages with {STEPS:?}"

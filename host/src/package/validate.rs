@@ -537,7 +537,7 @@ fn provenance_checks(pkg: &Path, checks: &mut Checks) {
                 "checklist" => {
                     outputs.insert(format!("{CHECKLISTS}/{p}"), sha);
                 }
-                "emass" => {
+                "emass" if p != paths::FACTS => {
                     outputs.insert(p.to_owned(), sha);
                 }
                 _ => {}

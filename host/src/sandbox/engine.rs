@@ -92,6 +92,9 @@ pub struct Sandbox {
     cache: Option<ComponentCache>,
     /// Fuel and epoch checks on. Off only in the benchmark that measures their cost.
     metered: bool,
+    /// Digests of files this process has hashed: see [`DigestCache`] for why reuse is
+    /// sound. Shared by clones, so every run of one command shares it.
+    digests: std::sync::Arc<crate::hashing::DigestCache>,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -135,7 +138,14 @@ impl Sandbox {
             linker,
             cache,
             metered,
+            digests: Default::default(),
         })
+    }
+
+    /// The digest cache every run of this sandbox hashes through; callers hashing the
+    /// same files afterwards (the package hash list) should use it too.
+    pub fn digests(&self) -> &crate::hashing::DigestCache {
+        &self.digests
     }
 
     /// The cache directory in use, if any.

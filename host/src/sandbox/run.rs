@@ -16,6 +16,7 @@ use super::bindings_v0_1_0::stigpack::component::types::{RunContext, RunError};
 use super::clock::{FixedWallClock, FrozenMonotonicClock};
 use super::engine::Sandbox;
 use super::{Limits, LoadedComponent, SandboxError};
+use crate::hashing::DigestCache;
 
 /// What to run a component on.
 #[derive(Debug, Clone)]
@@ -89,7 +90,9 @@ impl Sandbox {
             }
             Err(e) => return Err(SandboxError::io(req.output_dir, e)),
         }
-        let inputs = digest_tree_with(req.input_dir, Links::Skip)?;
+        let t = crate::timings::step("sandbox: hash inputs");
+        let inputs = digest_tree_in(req.input_dir, Links::Skip, Some(self.digests()))?;
+        drop(t);
         let input_bytes: u64 = inputs.iter().map(|f| f.bytes).sum();
         let fuel = req.limits.fuel_for(input_bytes);
 
@@ -147,11 +150,13 @@ impl Sandbox {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         };
+        let t = crate::timings::step("sandbox: guest");
         let outcome = component
             .pre
             .instantiate(&mut store)
             .and_then(|t| t.call_run(&mut store, &ctx));
         let watch_verdict = watcher.finish();
+        drop(t);
         let fuel_left = store.get_fuel().unwrap_or(0);
         let stderr_text = String::from_utf8_lossy(&stderr.contents()).into_owned();
         // A full capture buffer closes the stream; the guest then fails however its
@@ -199,13 +204,17 @@ impl Sandbox {
         }
 
         // Anything but plain files and directories in /output is the guest's doing.
-        let outputs = digest_tree(req.output_dir).map_err(|e| match e {
-            SandboxError::Host(message) => SandboxError::Contract {
-                component: name.clone(),
-                message,
+        let t = crate::timings::step("sandbox: hash outputs");
+        let outputs = digest_tree_in(req.output_dir, Links::Refuse, Some(self.digests())).map_err(
+            |e| match e {
+                SandboxError::Host(message) => SandboxError::Contract {
+                    component: name.clone(),
+                    message,
+                },
+                other => other,
             },
-            other => other,
-        })?;
+        )?;
+        drop(t);
         check_output_caps(&outputs, &req.limits).map_err(|what| SandboxError::OutputLimit {
             component: name.clone(),
             what,
@@ -308,7 +317,7 @@ fn check_contract(listed: &[String], outputs: &[FileDigest]) -> Result<(), Strin
 /// not a regular file or directory (symlinks, devices, sockets) is an error: neither the
 /// host nor a component has a reason to create one.
 pub fn digest_tree(root: &Path) -> Result<Vec<FileDigest>, SandboxError> {
-    digest_tree_with(root, Links::Refuse)
+    digest_tree_in(root, Links::Refuse, None)
 }
 
 /// What to do with a symbolic link found while hashing a tree.
@@ -321,10 +330,14 @@ pub enum Links {
     Skip,
 }
 
-/// Like [`digest_tree`], with a choice about symbolic links.
-pub fn digest_tree_with(root: &Path, links: Links) -> Result<Vec<FileDigest>, SandboxError> {
+/// Like [`digest_tree`], with a choice about symbolic links and an optional digest cache.
+pub fn digest_tree_in(
+    root: &Path,
+    links: Links,
+    cache: Option<&DigestCache>,
+) -> Result<Vec<FileDigest>, SandboxError> {
     let mut out = Vec::new();
-    walk(root, root, links, &mut out)?;
+    walk(root, root, links, cache, &mut out)?;
     out.sort();
     Ok(out)
 }
@@ -333,6 +346,7 @@ fn walk(
     root: &Path,
     dir: &Path,
     links: Links,
+    cache: Option<&DigestCache>,
     out: &mut Vec<FileDigest>,
 ) -> Result<(), SandboxError> {
     let rd = fs::read_dir(dir).map_err(|e| SandboxError::io(dir, e))?;
@@ -344,11 +358,14 @@ fn walk(
             continue;
         }
         if ft.is_dir() {
-            walk(root, &path, links, out)?;
+            walk(root, &path, links, cache, out)?;
         } else if ft.is_file() {
             let rel = rel_path(root, &path)?;
-            let (sha256, bytes) =
-                crate::hashing::sha256_file(&path).map_err(|e| SandboxError::io(&path, e))?;
+            let (sha256, bytes) = match cache {
+                Some(c) => c.sha256_file(&path),
+                None => crate::hashing::sha256_file(&path),
+            }
+            .map_err(|e| SandboxError::io(&path, e))?;
             out.push(FileDigest {
                 path: rel,
                 sha256,

@@ -4,7 +4,8 @@
 //! `/input/evidence.txt` (optional: the package's `04_Evidence/` paths, one per line),
 //! `/input/answers/*.csv` (optional: attestation answers, applied in name order).
 //! Output: `03_POAM/*`, `05_Attestations/*`, `06_Index/*`, `README_Submission.txt`
-//! (see `stig_formats::package_artifacts::paths`).
+//! (see `stig_formats::package_artifacts::paths`), and `package-facts.json`: the counts
+//! and readiness the host writes into the manifest (not itself a package file).
 //! Options: `system` (name shown in the files), `layout` (POA&M layout, default
 //! `emass_joint`), `days` (`30,90,180`: days to completion for CAT I,II,III), `office`,
 //! `resources` (POA&M Office/Org and Resources Required cells).
@@ -151,7 +152,7 @@ impl Guest for Emass {
 
         let mut out = Outputs::new();
         let mut write_error = None;
-        package_artifacts::build_each(
+        let (facts, _) = package_artifacts::build_each(
             &fleet,
             &evidence,
             &answers,
@@ -168,6 +169,13 @@ impl Guest for Emass {
         if let Some(e) = write_error {
             return Err(e);
         }
+        out.write(package_artifacts::paths::FACTS, facts.to_json().as_bytes())
+            .map_err(|e| {
+                RunError::Internal(format!(
+                    "writing {}: {e}",
+                    package_artifacts::paths::FACTS
+                ))
+            })?;
         Ok(out.finish())
     }
 }

@@ -1,0 +1,37 @@
+//! Step timings for performance work: with `STIGPACK_TIMINGS=1` in the environment, each
+//! timed step prints `timing <step>: <seconds>` to stderr. Off by default, and never part
+//! of any output file, so it cannot affect determinism.
+
+use std::time::Instant;
+
+fn enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("STIGPACK_TIMINGS").is_some_and(|v| v != "0"))
+}
+
+/// Prints the elapsed time of a step when dropped (if timings are on).
+#[derive(Debug)]
+pub struct Step {
+    name: &'static str,
+    start: Instant,
+}
+
+/// Starts timing `name`.
+pub fn step(name: &'static str) -> Step {
+    Step {
+        name,
+        start: Instant::now(),
+    }
+}
+
+impl Drop for Step {
+    fn drop(&mut self) {
+        if enabled() {
+            eprintln!(
+                "timing {}: {:.3} s",
+                self.name,
+                self.start.elapsed().as_secs_f64()
+            );
+        }
+    }
+}
