@@ -312,6 +312,139 @@ fn sha256sum_accepts_the_hash_list_and_validate_detects_tampering() {
     assert_eq!(code, Some(3));
 }
 
+/// Reads a package CSV as (header, rows).
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().iter().map(str::to_owned).collect();
+    let rows = r
+        .records()
+        .map(|rec| rec.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_path(path)
+        .unwrap();
+    w.write_record(header).unwrap();
+    for row in rows {
+        w.write_record(row).unwrap();
+    }
+    w.flush().unwrap();
+}
+
+/// The messages of one check of a `validate --json` report.
+fn check_files(v: &serde_json::Value, name: &str) -> Vec<String> {
+    let check = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name}: {v:#}"));
+    check["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The indexes and poam.csv are streamed row by row against the checklists; every kind of
+/// disagreement must still be found and named with its host and control.
+#[test]
+fn validate_names_each_index_row_that_disagrees() {
+    let w = tempfile::tempdir().unwrap();
+    let r = fixture_results(w.path());
+    let p = ok_export(w.path(), &r, &w.path().join("out"), T1);
+    let copy = w.path().join("edited");
+    copy_dir(&p, &copy);
+
+    let index = copy.join("06_Index/control_evidence_index.csv");
+    let (header, mut rows) = read_csv(&index);
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let (host, vuln, rule, status, scan) = (
+        col("Host"),
+        col("VulnId"),
+        col("RuleId"),
+        col("Status"),
+        col("ScanStatus"),
+    );
+    let key = |row: &Vec<String>| {
+        let id = if row[vuln].is_empty() {
+            &row[rule]
+        } else {
+            &row[vuln]
+        };
+        format!("{}/{id}", row[host])
+    };
+    // Row 0: a changed status. Row 1: deleted. Row 2: twice. And a row for no control.
+    let was = rows[0][status].clone();
+    let now = if was == "Open" { "NotAFinding" } else { "Open" };
+    rows[0][status] = now.to_owned();
+    let changed = format!(
+        "06_Index/control_evidence_index.csv: {} says {now}/{} but the checklists and attestations say {was}/{}",
+        key(&rows[0]),
+        rows[0][scan],
+        rows[0][scan]
+    );
+    let deleted = rows.remove(1);
+    let dup = rows[1].clone();
+    rows.push(dup.clone());
+    let mut bogus = dup;
+    bogus[vuln] = "V-999999".into();
+    rows.push(bogus.clone());
+    write_csv(&index, &header, &rows);
+
+    let na = copy.join("06_Index/na_scope_filter_report.csv");
+    let (na_header, mut na_rows) = read_csv(&na);
+    assert!(
+        !na_rows.is_empty(),
+        "the fixtures have Not_Applicable controls"
+    );
+    na_rows.pop();
+    write_csv(&na, &na_header, &na_rows);
+
+    let poam = copy.join("03_POAM/poam.csv");
+    let (poam_header, mut poam_rows) = read_csv(&poam);
+    let id = poam_header
+        .iter()
+        .position(|h| h == "POA&M Item ID")
+        .unwrap();
+    poam_rows[0][id] = "7".into();
+    write_csv(&poam, &poam_header, &poam_rows);
+
+    let (code, v) = validate(w.path(), &copy);
+    assert_eq!(code, 5, "{v:#}");
+    let files = check_files(&v, "index-vs-checklists");
+    for want in [
+        "06_Index/control_evidence_index.csv: duplicate (host, control) rows".to_owned(),
+        changed,
+        format!(
+            "06_Index/control_evidence_index.csv: no row for {}",
+            key(&deleted)
+        ),
+        format!(
+            "06_Index/control_evidence_index.csv: row for {} which no checklist has",
+            key(&bogus)
+        ),
+        "06_Index/na_scope_filter_report.csv: Not_Applicable rows do not match the checklists"
+            .to_owned(),
+    ] {
+        assert!(files.contains(&want), "missing {want:?} in {files:#?}");
+    }
+    assert_eq!(files.len(), 5, "{files:#?}");
+    assert_eq!(
+        check_files(&v, "poam-vs-checklists"),
+        vec!["03_POAM/poam.csv: row 1 has item id \"7\"".to_owned()]
+    );
+    assert!(
+        !failed_checks(&v).contains(&"attestations-vs-checklists".to_owned()),
+        "{v:#}"
+    );
+}
+
 #[test]
 fn reproduce_passes_untouched_and_names_each_edited_file() {
     let w = tempfile::tempdir().unwrap();
