@@ -31,7 +31,15 @@ pub mod paths {
     pub const README: &str = "README_Submission.txt";
     /// Where answer CSVs live in a package; applied in name order.
     pub const ANSWERS_DIR: &str = "05_Attestations/answers";
+    /// Where a POA&M layout given as a file is kept, byte for byte, so the package can be
+    /// rebuilt with it.
+    pub const POAM_LAYOUT_DIR: &str = "03_POAM/layout";
+    pub const POAM_LAYOUT_FILE: &str = "03_POAM/layout/poam_layout.json";
 }
+
+/// The `emass` component's input holding a POA&M layout document (the package's
+/// [`paths::POAM_LAYOUT_FILE`]); when present it replaces the `layout` option.
+pub const LAYOUT_INPUT: &str = "layout/poam_layout.json";
 
 /// What the artifacts depend on besides the fleet.
 #[derive(Debug, Clone)]
