@@ -428,6 +428,21 @@ pub fn validate(pkg: &Path) -> Result<Report, Unusable> {
             "submissionReadiness",
             serde_json::to_value(&derived.readiness).unwrap_or_default(),
         );
+        // A layout file in the package is what options.poamLayoutSha256 names.
+        let layout_sha = sha256_file(&pkg.join(paths::POAM_LAYOUT_FILE))
+            .ok()
+            .map(|(h, _)| h);
+        if manifest["options"]["poamLayoutSha256"].as_str() != layout_sha.as_deref() {
+            wrong.push(format!(
+                "{MANIFEST}: options.poamLayoutSha256 is {} but {} {}",
+                manifest["options"]["poamLayoutSha256"],
+                paths::POAM_LAYOUT_FILE,
+                match &layout_sha {
+                    Some(h) => format!("has SHA-256 {h}"),
+                    None => "is not in the package".to_owned(),
+                }
+            ));
+        }
         checks.add(
             "manifest-consistent",
             wrong,
@@ -736,20 +751,26 @@ fn provenance_checks(pkg: &Path, checks: &mut Checks) {
                 ("emass", Some(("answers", rest))) => {
                     inputs.insert(format!("{}/{rest}", paths::ANSWERS_DIR), sha);
                 }
+                ("emass", Some(("layout", rest))) => {
+                    inputs.insert(format!("{}/{rest}", paths::POAM_LAYOUT_DIR), sha);
+                }
                 _ => {}
             }
         }
     }
     let files = hashlist::walk(pkg).unwrap_or_default();
+    let answers = format!("{}/", paths::ANSWERS_DIR);
+    let layout = format!("{}/", paths::POAM_LAYOUT_DIR);
     for f in &files {
-        let generated = f.starts_with(&format!("{CHECKLISTS}/"))
-            || f.starts_with(&format!("{POAM}/"))
-            || f.starts_with(&format!("{INDEX}/"))
-            || (f.starts_with(&format!("{ATTESTATIONS}/"))
-                && !f.starts_with(&format!("{}/", paths::ANSWERS_DIR)))
-            || f == paths::README;
         let raw = f.starts_with(&format!("{SCANS}/"))
-            || f.starts_with(&format!("{}/", paths::ANSWERS_DIR));
+            || f.starts_with(&answers)
+            || f.starts_with(&layout);
+        let generated = !raw
+            && (f.starts_with(&format!("{CHECKLISTS}/"))
+                || f.starts_with(&format!("{POAM}/"))
+                || f.starts_with(&format!("{INDEX}/"))
+                || f.starts_with(&format!("{ATTESTATIONS}/"))
+                || f == paths::README);
         let recorded = if generated {
             outputs.get(f)
         } else if raw {
