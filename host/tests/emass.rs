@@ -312,6 +312,139 @@ fn sha256sum_accepts_the_hash_list_and_validate_detects_tampering() {
     assert_eq!(code, Some(3));
 }
 
+/// Reads a package CSV as (header, rows).
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().iter().map(str::to_owned).collect();
+    let rows = r
+        .records()
+        .map(|rec| rec.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_path(path)
+        .unwrap();
+    w.write_record(header).unwrap();
+    for row in rows {
+        w.write_record(row).unwrap();
+    }
+    w.flush().unwrap();
+}
+
+/// The messages of one check of a `validate --json` report.
+fn check_files(v: &serde_json::Value, name: &str) -> Vec<String> {
+    let check = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name}: {v:#}"));
+    check["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The indexes and poam.csv are streamed row by row against the checklists; every kind of
+/// disagreement must still be found and named with its host and control.
+#[test]
+fn validate_names_each_index_row_that_disagrees() {
+    let w = tempfile::tempdir().unwrap();
+    let r = fixture_results(w.path());
+    let p = ok_export(w.path(), &r, &w.path().join("out"), T1);
+    let copy = w.path().join("edited");
+    copy_dir(&p, &copy);
+
+    let index = copy.join("06_Index/control_evidence_index.csv");
+    let (header, mut rows) = read_csv(&index);
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let (host, vuln, rule, status, scan) = (
+        col("Host"),
+        col("VulnId"),
+        col("RuleId"),
+        col("Status"),
+        col("ScanStatus"),
+    );
+    let key = |row: &Vec<String>| {
+        let id = if row[vuln].is_empty() {
+            &row[rule]
+        } else {
+            &row[vuln]
+        };
+        format!("{}/{id}", row[host])
+    };
+    // Row 0: a changed status. Row 1: deleted. Row 2: twice. And a row for no control.
+    let was = rows[0][status].clone();
+    let now = if was == "Open" { "NotAFinding" } else { "Open" };
+    rows[0][status] = now.to_owned();
+    let changed = format!(
+        "06_Index/control_evidence_index.csv: {} says {now}/{} but the checklists and attestations say {was}/{}",
+        key(&rows[0]),
+        rows[0][scan],
+        rows[0][scan]
+    );
+    let deleted = rows.remove(1);
+    let dup = rows[1].clone();
+    rows.push(dup.clone());
+    let mut bogus = dup;
+    bogus[vuln] = "V-999999".into();
+    rows.push(bogus.clone());
+    write_csv(&index, &header, &rows);
+
+    let na = copy.join("06_Index/na_scope_filter_report.csv");
+    let (na_header, mut na_rows) = read_csv(&na);
+    assert!(
+        !na_rows.is_empty(),
+        "the fixtures have Not_Applicable controls"
+    );
+    na_rows.pop();
+    write_csv(&na, &na_header, &na_rows);
+
+    let poam = copy.join("03_POAM/poam.csv");
+    let (poam_header, mut poam_rows) = read_csv(&poam);
+    let id = poam_header
+        .iter()
+        .position(|h| h == "POA&M Item ID")
+        .unwrap();
+    poam_rows[0][id] = "7".into();
+    write_csv(&poam, &poam_header, &poam_rows);
+
+    let (code, v) = validate(w.path(), &copy);
+    assert_eq!(code, 5, "{v:#}");
+    let files = check_files(&v, "index-vs-checklists");
+    for want in [
+        "06_Index/control_evidence_index.csv: duplicate (host, control) rows".to_owned(),
+        changed,
+        format!(
+            "06_Index/control_evidence_index.csv: no row for {}",
+            key(&deleted)
+        ),
+        format!(
+            "06_Index/control_evidence_index.csv: row for {} which no checklist has",
+            key(&bogus)
+        ),
+        "06_Index/na_scope_filter_report.csv: Not_Applicable rows do not match the checklists"
+            .to_owned(),
+    ] {
+        assert!(files.contains(&want), "missing {want:?} in {files:#?}");
+    }
+    assert_eq!(files.len(), 5, "{files:#?}");
+    assert_eq!(
+        check_files(&v, "poam-vs-checklists"),
+        vec!["03_POAM/poam.csv: row 1 has item id \"7\"".to_owned()]
+    );
+    assert!(
+        !failed_checks(&v).contains(&"attestations-vs-checklists".to_owned()),
+        "{v:#}"
+    );
+}
+
 #[test]
 fn reproduce_passes_untouched_and_names_each_edited_file() {
     let w = tempfile::tempdir().unwrap();
@@ -680,4 +813,198 @@ fn real_samples_plus_fixtures_validate_for_the_right_reasons() {
     assert!(o.status.success(), "{}", stderr(&o));
     let (code, v) = validate(w.path(), &p);
     assert_eq!(code, 0, "{v:#}");
+}
+
+/// A layout an agency might bring: its own headers, a constant column, ISO dates.
+const AGENCY_LAYOUT: &str = r#"{ "name": "agency_min", "title": "Agency minimal POA&M",
+  "dateFormat": "YYYY-MM-DD",
+  "columns": [ { "header": "Item", "field": "itemId" },
+               { "header": "Weakness", "field": "controlId" },
+               { "header": "Hosts", "field": "devicesAffected" },
+               { "header": "Due", "field": "scheduledCompletion" },
+               { "header": "Owner", "value": "ISSO" } ] }
+"#;
+
+fn reproduce_json(work: &Path, pkg: &Path) -> (i32, Vec<String>) {
+    let o = run(sp(work).arg("reproduce").arg(pkg).arg("--json"));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("reproduce --json: {e}\n{}", stderr(&o)));
+    let differing = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["verdict"] != "same")
+        .map(|f| f["path"].as_str().unwrap().to_owned())
+        .collect();
+    (o.status.code().unwrap(), differing)
+}
+
+#[test]
+fn poam_layout_file_is_used_packaged_pinned_and_rerun_from_the_package() {
+    let w = tempfile::tempdir().unwrap();
+    let r = fixture_results(w.path());
+    let layout = w.path().join("agency layout.json");
+    fs::write(&layout, AGENCY_LAYOUT).unwrap();
+    let o = export(
+        w.path(),
+        &r,
+        &w.path().join("out"),
+        T1,
+        &["--poam-layout-file", layout.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let p = package_in(&w.path().join("out"));
+
+    // poam.csv has the layout's header and its constant column.
+    let (header, rows) = read_csv(&p.join("03_POAM/poam.csv"));
+    assert_eq!(header, ["Item", "Weakness", "Hosts", "Due", "Owner"]);
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r[4] == "ISSO"), "{rows:?}");
+    assert!(
+        rows.iter()
+            .all(|r| r[3].len() == 10 && r[3].as_bytes()[4] == b'-'),
+        "YYYY-MM-DD dates: {rows:?}"
+    );
+
+    // Kept byte for byte, pinned by SHA-256 in the manifest and in provenance.
+    let kept = p.join("03_POAM/layout/poam_layout.json");
+    assert_eq!(fs::read(&kept).unwrap(), AGENCY_LAYOUT.as_bytes());
+    use sha2::Digest;
+    let sha = hex::encode(sha2::Sha256::digest(AGENCY_LAYOUT.as_bytes()));
+    let m: serde_json::Value =
+        serde_json::from_slice(&fs::read(p.join("00_Manifest/manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["options"]["poamLayoutSha256"], sha.as_str());
+    assert_eq!(
+        m["options"]["poamLayout"],
+        "03_POAM/layout/poam_layout.json"
+    );
+    let prov: serde_json::Value =
+        serde_json::from_slice(&fs::read(p.join("00_Manifest/provenance.json")).unwrap()).unwrap();
+    let emass = prov["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "emass")
+        .unwrap();
+    assert!(
+        emass["run"]["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["path"] == "layout/poam_layout.json" && i["sha256"] == sha.as_str()),
+        "{emass:#}"
+    );
+    assert!(emass["run"]["options"].get("layout").is_none(), "{emass:#}");
+
+    let (code, v) = validate(w.path(), &p);
+    assert_eq!(code, 4, "{v:#}");
+    assert_eq!(reproduce_json(w.path(), &p), (0, vec![]));
+
+    // import-attestations rebuilds with the package's copy: the original is gone.
+    fs::remove_file(&layout).unwrap();
+    let q = w.path().join("answered");
+    copy_dir(&p, &q);
+    let f = w.path().join("answers.csv");
+    fs::write(&f, answer_all(&q, "NonCompliant")).unwrap();
+    let o = run(sp(w.path())
+        .arg("import-attestations")
+        .arg("--package")
+        .arg(&q)
+        .arg("--file")
+        .arg(&f));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (header, answered_rows) = read_csv(&q.join("03_POAM/poam.csv"));
+    assert_eq!(header[4], "Owner");
+    assert!(answered_rows.len() > rows.len(), "NonCompliant adds items");
+    assert_eq!(
+        fs::read(q.join("03_POAM/layout/poam_layout.json")).unwrap(),
+        AGENCY_LAYOUT.as_bytes()
+    );
+    assert_eq!(validate(w.path(), &q).0, 0);
+    assert_eq!(reproduce_json(w.path(), &q), (0, vec![]));
+
+    // An edited layout in the package: validate and reproduce both fail, naming it.
+    let e = w.path().join("edited");
+    copy_dir(&p, &e);
+    let edited = AGENCY_LAYOUT.replace("\"Owner\"", "\"Responsible\"");
+    fs::write(e.join("03_POAM/layout/poam_layout.json"), edited).unwrap();
+    let (code, v) = validate(w.path(), &e);
+    assert_eq!(code, 5, "{v:#}");
+    let failed = failed_checks(&v);
+    for check in ["hashes", "manifest-consistent", "provenance"] {
+        assert!(failed.contains(&check.to_owned()), "{check}: {failed:?}");
+        assert!(
+            check_files(&v, check)
+                .iter()
+                .any(|f| f.contains("03_POAM/layout/poam_layout.json")),
+            "{check} must name the layout: {v:#}"
+        );
+    }
+    let (code, differing) = reproduce_json(w.path(), &e);
+    assert_eq!(code, 5);
+    assert_eq!(
+        differing,
+        [
+            "00_Manifest/file_hashes.sha256",
+            "00_Manifest/manifest.json",
+            "00_Manifest/provenance.json",
+            "03_POAM/poam.csv"
+        ]
+    );
+}
+
+#[test]
+fn bad_poam_layout_file_is_refused_up_front_naming_it() {
+    let w = tempfile::tempdir().unwrap();
+    let r = fixture_results(w.path());
+    let out = w.path().join("out");
+    let cases = [
+        (
+            "truncated.json",
+            &AGENCY_LAYOUT[..40],
+            "not valid JSON for a layout",
+        ),
+        (
+            "unknown-field.json",
+            &*AGENCY_LAYOUT.replace("\"controlId\"", "\"colour\""),
+            "names unknown field \"colour\"",
+        ),
+        ("missing.json", "", "No such file"),
+    ];
+    for (name, text, want) in cases {
+        let f = w.path().join(name);
+        if name != "missing.json" {
+            fs::write(&f, text).unwrap();
+        }
+        let o = export(
+            w.path(),
+            &r,
+            &out,
+            T1,
+            &["--poam-layout-file", f.to_str().unwrap()],
+        );
+        assert_eq!(o.status.code(), Some(3), "{name}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(f.to_str().unwrap()) && err.contains(want),
+            "{name}: {err}"
+        );
+        assert!(!out.exists(), "{name}: nothing may be written");
+    }
+    // A layout name and a layout file at once is a usage error.
+    let f = w.path().join("ok.json");
+    fs::write(&f, AGENCY_LAYOUT).unwrap();
+    let o = export(
+        w.path(),
+        &r,
+        &out,
+        T1,
+        &[
+            "--poam-layout",
+            "navy_stigman",
+            "--poam-layout-file",
+            f.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }

@@ -35,7 +35,15 @@ pub mod paths {
     /// The `emass` component's statement of counts and readiness for the manifest: an
     /// output of the run (so provenance records it), not a file of the package.
     pub const FACTS: &str = "package-facts.json";
+    /// Where a POA&M layout given as a file is kept, byte for byte, so the package can be
+    /// rebuilt with it.
+    pub const POAM_LAYOUT_DIR: &str = "03_POAM/layout";
+    pub const POAM_LAYOUT_FILE: &str = "03_POAM/layout/poam_layout.json";
 }
+
+/// The `emass` component's input holding a POA&M layout document (the package's
+/// [`paths::POAM_LAYOUT_FILE`]); when present it replaces the `layout` option.
+pub const LAYOUT_INPUT: &str = "layout/poam_layout.json";
 
 /// What the artifacts depend on besides the fleet.
 #[derive(Debug, Clone)]

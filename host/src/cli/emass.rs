@@ -17,9 +17,12 @@ Examples:
   stigpack export-emass --results fleet_results --system \"Payroll Enclave\" --out packages
   stigpack export-emass --results fleet_results --evidence evidence --answers answers.csv \\
       --poam-layout navy_stigman --exported-at 2026-11-22T20:00:00Z --out packages
+  stigpack export-emass --results fleet_results --poam-layout-file agency_layout.json \\
+      --out packages
 
 Writes <out>/EMASS_<System>_<YYYYMMDD-HHMM>/ (UTC): see docs/package.md.
-POA&M layouts: emass_joint (default), navy_stigman.";
+POA&M layouts: emass_joint (default), navy_stigman, or a layout JSON file
+(--poam-layout-file; kept in the package as 03_POAM/layout/poam_layout.json).";
 
 #[derive(Debug, Clone, Args)]
 #[command(after_help = EXPORT_HELP)]
@@ -39,9 +42,13 @@ pub struct ExportEmassArgs {
     /// System name, shown in the files and in the folder name.
     #[arg(long, default_value = "System")]
     pub system: String,
-    /// POA&M column layout.
+    /// POA&M column layout (built in).
     #[arg(long, default_value = "emass_joint")]
     pub poam_layout: String,
+    /// POA&M column layout from a layout JSON file instead (see docs/package.md); it is
+    /// checked first and kept in the package, so reproduce reruns with it.
+    #[arg(long, value_name = "JSON", conflicts_with = "poam_layout")]
+    pub poam_layout_file: Option<PathBuf>,
     /// Days to scheduled completion for CAT I,II,III.
     #[arg(long, default_value = "30,90,180", value_name = "I,II,III")]
     pub poam_days: String,
@@ -185,8 +192,15 @@ fn regular_file(p: &std::path::Path) -> anyhow::Result<()> {
 
 pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
     let exported_at = crate::time_arg::export_time(args.exported_at.as_deref())?;
-    stig_formats::poam::layout::Layout::builtin(&args.poam_layout)
-        .map_err(|e| coded(Exit::Usage, anyhow::anyhow!("--poam-layout: {e}")))?;
+    match &args.poam_layout_file {
+        Some(f) => {
+            assemble::read_layout_file(f)?;
+        }
+        None => {
+            stig_formats::poam::layout::Layout::builtin(&args.poam_layout)
+                .map_err(|e| coded(Exit::Usage, anyhow::anyhow!("--poam-layout: {e}")))?;
+        }
+    }
     check_days(&args.poam_days)?;
     let hosts = pipeline::host_dirs(&args.results)?;
     let mut benchmarks = Vec::new();
@@ -204,6 +218,7 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         benchmarks,
         evidence: args.evidence.clone(),
         answers,
+        poam_layout: args.poam_layout_file.clone(),
     };
     let settings = assemble::Settings {
         system: args.system.clone(),
@@ -235,7 +250,10 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         "results": args.results.display().to_string(),
         "system": args.system,
         "exportedAt": crate::time_arg::rfc3339(exported_at),
-        "poamLayout": args.poam_layout,
+        "poamLayout": match &args.poam_layout_file {
+            Some(f) => f.display().to_string(),
+            None => args.poam_layout.clone(),
+        },
     });
     audit_record(&log, "export-emass", &target, &result, facts)?;
     let built = result?;

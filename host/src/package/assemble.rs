@@ -40,6 +40,8 @@ pub struct Inputs {
     pub evidence: Option<PathBuf>,
     /// (name in the package, source file), applied in name order.
     pub answers: Vec<(String, PathBuf)>,
+    /// A POA&M layout document used instead of the built-in `Settings::layout`.
+    pub poam_layout: Option<PathBuf>,
 }
 
 /// How to build.
@@ -101,6 +103,26 @@ fn check_evidence_layout(evidence: &Path, hosts: &[HostDir]) -> anyhow::Result<(
         }
     }
     Ok(())
+}
+
+/// Reads a POA&M layout file and checks it is a layout, before anything is built: a bad
+/// one is the operator's input (exit 3, naming the file), not a component failure.
+pub fn read_layout_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let bad = |m: String| coded(Exit::BadInput, anyhow::anyhow!("{}: {m}", path.display()));
+    let meta = fs::symlink_metadata(path).map_err(|e| bad(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(bad("not a regular file".into()));
+    }
+    if meta.len() > stig_formats::MAX_INPUT_BYTES {
+        return Err(bad(format!(
+            "{} bytes exceeds the per-file input limit of {} bytes",
+            meta.len(),
+            stig_formats::MAX_INPUT_BYTES
+        )));
+    }
+    let bytes = fs::read(path).map_err(|e| bad(e.to_string()))?;
+    stig_formats::poam::layout::Layout::from_json(&bytes).map_err(|e| bad(e.to_string()))?;
+    Ok(bytes)
 }
 
 fn step(
@@ -168,6 +190,17 @@ pub fn build(
         fs::copy(src, answers_dir.join(name))
             .with_context(|| format!("copying {}", src.display()))?;
     }
+    // The bytes checked are the bytes kept.
+    let layout_sha256 = match &inputs.poam_layout {
+        Some(src) => {
+            let bytes = read_layout_file(src)?;
+            fs::create_dir_all(dest.join(paths::POAM_LAYOUT_DIR))?;
+            fs::write(dest.join(paths::POAM_LAYOUT_FILE), &bytes)
+                .with_context(|| format!("copying {}", src.display()))?;
+            Some(crate::hashing::sha256_hex(&bytes))
+        }
+        None => None,
+    };
 
     drop(t);
     // 2. Components, in a scratch directory on the same file system (hard links).
@@ -241,11 +274,19 @@ pub fn build(
     if answers_dir.exists() {
         mirror(&answers_dir, &emass_in.join("answers"))?;
     }
+    if layout_sha256.is_some() {
+        link_or_copy(
+            &dest.join(paths::POAM_LAYOUT_FILE),
+            &emass_in.join(stig_formats::package_artifacts::LAYOUT_INPUT),
+        )?;
+    }
     let emass_out = s.join("emass-out");
     fs::create_dir_all(&emass_out)?;
     let mut emass_opts = BTreeMap::new();
     emass_opts.insert("system".to_owned(), settings.system.clone());
-    emass_opts.insert("layout".to_owned(), settings.layout.clone());
+    if layout_sha256.is_none() {
+        emass_opts.insert("layout".to_owned(), settings.layout.clone());
+    }
     emass_opts.insert("days".to_owned(), settings.days.clone());
     emass_opts.insert("office".to_owned(), settings.office.clone());
     emass_opts.insert("resources".to_owned(), settings.resources.clone());
@@ -319,7 +360,8 @@ pub fn build(
         &emass,
         json!({ "hosts/": "(the outputs hosts/ of every import step)",
                 "evidence.txt": format!("(the list of files under {EVIDENCE}/)"),
-                "answers/": format!("{}/", paths::ANSWERS_DIR) }),
+                "answers/": format!("{}/", paths::ANSWERS_DIR),
+                "layout/": format!("{}/", paths::POAM_LAYOUT_DIR) }),
         json!({ "": "",
                 paths::FACTS: format!("(intermediate: the counts and readiness written into {})", hashlist::MANIFEST) }),
     ));
@@ -340,7 +382,15 @@ pub fn build(
     let list_text = hashlist::render(&list);
     fs::write(dest.join(hashlist::HASH_LIST), &list_text)?;
     let mut options = BTreeMap::new();
-    options.insert("poamLayout".to_owned(), settings.layout.clone());
+    match &layout_sha256 {
+        Some(sha) => {
+            options.insert("poamLayout".to_owned(), paths::POAM_LAYOUT_FILE.to_owned());
+            options.insert("poamLayoutSha256".to_owned(), sha.clone());
+        }
+        None => {
+            options.insert("poamLayout".to_owned(), settings.layout.clone());
+        }
+    }
     options.insert("poamDays".to_owned(), settings.days.clone());
     options.insert("office".to_owned(), settings.office.clone());
     options.insert("resources".to_owned(), settings.resources.clone());
@@ -428,6 +478,8 @@ pub fn from_package(pkg: &Path) -> anyhow::Result<(Inputs, Settings)> {
             benchmarks: list_dir(&pkg.join(BENCHMARKS))?,
             evidence,
             answers: list_dir(&pkg.join(paths::ANSWERS_DIR))?,
+            poam_layout: Some(pkg.join(paths::POAM_LAYOUT_FILE))
+                .filter(|p| fs::symlink_metadata(p).is_ok()),
         },
         settings,
     ))

@@ -12,9 +12,10 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::Value;
 use stig_formats::attest::effective_status;
-use stig_formats::control_view::ckl_status;
+use stig_formats::control_view::{ckl_status, ControlResult, FleetView, HostView};
 use stig_formats::model::Status;
 use stig_formats::package_artifacts::paths;
+use stig_formats::readiness::Readiness;
 
 use super::contents::{self, Contents};
 use super::hashlist::{self, HASH_LIST, MANIFEST};
@@ -54,42 +55,195 @@ struct Checks(Vec<Check>);
 
 impl Checks {
     fn add(&mut self, name: &str, failing: Vec<String>, ok_msg: String, fail_msg: String) {
+        self.add_problems(name, failing.into(), ok_msg, fail_msg);
+    }
+
+    fn add_problems(&mut self, name: &str, failing: Problems, ok_msg: String, fail_msg: String) {
         let passed = failing.is_empty();
-        let total = failing.len();
-        let mut files = failing;
-        if files.len() > MAX_FILES {
-            files.truncate(MAX_FILES);
-            files.push(format!("... and {} more", total - MAX_FILES));
+        let Problems { mut shown, total } = failing;
+        if total > shown.len() {
+            shown.push(format!("... and {} more", total - shown.len()));
         }
         self.0.push(Check {
             name: name.to_owned(),
             passed,
             message: if passed { ok_msg } else { fail_msg },
-            files,
+            files: shown,
         });
     }
-}
-
-fn csv_rows(pkg: &Path, rel: &str) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
-    let bytes = fs::read(pkg.join(rel)).map_err(|e| format!("{rel}: {e}"))?;
-    let mut r = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
-    let header: Vec<String> = r
-        .headers()
-        .map_err(|e| format!("{rel}: {e}"))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let mut rows = Vec::new();
-    for rec in r.records() {
-        let rec = rec.map_err(|e| format!("{rel}: {e}"))?;
-        rows.push(rec.iter().map(str::to_owned).collect());
-    }
-    Ok((header, rows))
 }
 
 fn col(header: &[String], name: &str) -> Option<usize> {
     header.iter().position(|h| h == name)
 }
+
+/// A check's problems: the first [`MAX_FILES`] kept for the report, the rest only
+/// counted, so a package that disagrees on every row cannot make the validator hold a
+/// message per row.
+#[derive(Debug, Default)]
+struct Problems {
+    shown: Vec<String>,
+    total: usize,
+}
+
+impl Problems {
+    fn push(&mut self, p: String) {
+        self.total += 1;
+        if self.shown.len() < MAX_FILES {
+            self.shown.push(p);
+        }
+    }
+
+    fn append(&mut self, other: Problems) {
+        let unshown = other.total - other.shown.len();
+        for p in other.shown {
+            self.push(p);
+        }
+        self.total += unshown;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+}
+
+impl From<Vec<String>> for Problems {
+    fn from(mut shown: Vec<String>) -> Self {
+        let total = shown.len();
+        shown.truncate(MAX_FILES);
+        Problems { shown, total }
+    }
+}
+
+/// One CSV file of the package, read a record at a time (the indexes hold a row per
+/// control per host: 800,000 rows for 1,000 hosts, never held whole).
+struct CsvRows {
+    rel: &'static str,
+    reader: csv::Reader<fs::File>,
+    header: Vec<String>,
+    record: csv::StringRecord,
+}
+
+impl CsvRows {
+    fn open(pkg: &Path, rel: &'static str) -> Result<CsvRows, String> {
+        let file = fs::File::open(pkg.join(rel)).map_err(|e| format!("{rel}: {e}"))?;
+        let mut reader = csv::ReaderBuilder::new().from_reader(file);
+        let header = reader
+            .headers()
+            .map_err(|e| format!("{rel}: {e}"))?
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        Ok(CsvRows {
+            rel,
+            reader,
+            header,
+            record: csv::StringRecord::new(),
+        })
+    }
+
+    fn col(&self, name: &str) -> Option<usize> {
+        col(&self.header, name)
+    }
+
+    /// The next record; `None` at the end. Every record has the header's length (the
+    /// reader refuses others), so indexes from [`Self::col`] are in range.
+    fn next(&mut self) -> Result<Option<&csv::StringRecord>, String> {
+        match self.reader.read_record(&mut self.record) {
+            Ok(true) => Ok(Some(&self.record)),
+            Ok(false) => Ok(None),
+            Err(e) => Err(format!("{}: {e}", self.rel)),
+        }
+    }
+}
+
+fn field(row: &csv::StringRecord, i: usize) -> &str {
+    row.get(i).unwrap_or("")
+}
+
+/// The (host, control) key of an index row: the Vuln ID, or the Rule ID when a control
+/// has none (as [`stig_formats::control_view::control_id`] names controls).
+fn row_key(row: &csv::StringRecord, host: usize, vuln: usize, rule: usize) -> (&str, &str) {
+    let v = field(row, vuln);
+    (
+        field(row, host),
+        if v.is_empty() { field(row, rule) } else { v },
+    )
+}
+
+/// The fleet's (host, control) pairs numbered in (host, control) order, so an index row
+/// is ticked off with one bit instead of a copy of its key.
+struct Pairs<'a> {
+    fleet: &'a FleetView,
+    /// Number of the first control of each host.
+    start: Vec<usize>,
+    len: usize,
+}
+
+impl<'a> Pairs<'a> {
+    fn new(fleet: &'a FleetView) -> Self {
+        let mut start = Vec::with_capacity(fleet.hosts.len());
+        let mut len = 0;
+        for h in &fleet.hosts {
+            start.push(len);
+            len += h.controls.len();
+        }
+        Pairs { fleet, start, len }
+    }
+
+    fn find(&self, host: &str, id: &str) -> Option<(usize, &'a ControlResult)> {
+        let hi = self
+            .fleet
+            .hosts
+            .binary_search_by(|h| h.name.as_str().cmp(host))
+            .ok()?;
+        let controls = &self.fleet.hosts[hi].controls;
+        let ci = controls
+            .binary_search_by(|c| c.control_id.as_str().cmp(id))
+            .ok()?;
+        Some((self.start[hi] + ci, &controls[ci]))
+    }
+
+    /// Every pair in order, with its number.
+    fn iter(&self) -> impl Iterator<Item = (usize, &'a HostView, &'a ControlResult)> + '_ {
+        self.fleet
+            .hosts
+            .iter()
+            .zip(&self.start)
+            .flat_map(|(h, &s)| {
+                h.controls
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, c)| (s + i, h, c))
+            })
+    }
+}
+
+/// One bit per (host, control) pair.
+struct Seen(Vec<u64>);
+
+impl Seen {
+    fn new(n: usize) -> Self {
+        Seen(vec![0; n.div_ceil(64)])
+    }
+
+    /// Marks `i`; true if it was already marked.
+    fn mark(&mut self, i: usize) -> bool {
+        let (w, b) = (i / 64, 1u64 << (i % 64));
+        let was = self.0[w] & b != 0;
+        self.0[w] |= b;
+        was
+    }
+
+    fn get(&self, i: usize) -> bool {
+        self.0[i / 64] & (1u64 << (i % 64)) != 0
+    }
+}
+
+/// How many distinct index rows naming controls no checklist has are remembered (to list
+/// them sorted and spot their duplicates); beyond this a tampered index's extra rows are
+/// only counted, so its size cannot drive the validator's memory.
+const EXTRA_ROWS_KEPT: usize = 100_000;
 
 /// Runs every check on `pkg`.
 pub fn validate(pkg: &Path) -> Result<Report, Unusable> {
@@ -274,13 +428,28 @@ pub fn validate(pkg: &Path) -> Result<Report, Unusable> {
             "submissionReadiness",
             serde_json::to_value(&derived.readiness).unwrap_or_default(),
         );
+        // A layout file in the package is what options.poamLayoutSha256 names.
+        let layout_sha = sha256_file(&pkg.join(paths::POAM_LAYOUT_FILE))
+            .ok()
+            .map(|(h, _)| h);
+        if manifest["options"]["poamLayoutSha256"].as_str() != layout_sha.as_deref() {
+            wrong.push(format!(
+                "{MANIFEST}: options.poamLayoutSha256 is {} but {} {}",
+                manifest["options"]["poamLayoutSha256"],
+                paths::POAM_LAYOUT_FILE,
+                match &layout_sha {
+                    Some(h) => format!("has SHA-256 {h}"),
+                    None => "is not in the package".to_owned(),
+                }
+            ));
+        }
         checks.add(
             "manifest-consistent",
             wrong,
             "counts and readiness in manifest.json match the package's contents".into(),
             "manifest.json disagrees with the package's contents".into(),
         );
-        cross_checks(pkg, c, &mut checks);
+        cross_checks(pkg, c, &derived.readiness, &mut checks);
         provenance_checks(pkg, &mut checks);
         readiness = Some(derived.readiness);
     }
@@ -304,148 +473,60 @@ pub fn validate(pkg: &Path) -> Result<Report, Unusable> {
     })
 }
 
-fn cross_checks(pkg: &Path, c: &Contents, checks: &mut Checks) {
-    // Expected (host, control) -> (status, scan status) from the checklists + attestations.
-    let mut expected: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
-    let mut not_reviewed: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut na: BTreeSet<(String, String)> = BTreeSet::new();
-    for h in &c.fleet.hosts {
-        for ctl in &h.controls {
-            let eff = effective_status(ctl.status, c.attestations.get(&h.name, &ctl.control_id));
-            expected.insert(
-                (h.name.clone(), ctl.control_id.clone()),
-                (
-                    ckl_status(eff).to_owned(),
-                    ckl_status(ctl.status).to_owned(),
-                ),
-            );
-            if ctl.status == Status::NotReviewed {
-                not_reviewed.insert((h.name.clone(), ctl.control_id.clone()));
-            }
-            if ctl.status == Status::NotApplicable {
-                na.insert((h.name.clone(), ctl.control_id.clone()));
-            }
-        }
-    }
+/// The artifacts against each other. The indexes and poam.csv are streamed: each row is
+/// looked up in the fleet view and ticked off in a bitset (see [`Pairs`]), so memory is
+/// the fleet view's, whatever the size of the files.
+fn cross_checks(pkg: &Path, c: &Contents, readiness: &Readiness, checks: &mut Checks) {
+    let pairs = Pairs::new(&c.fleet);
 
-    // Index vs checklists.
-    let mut problems = Vec::new();
-    match csv_rows(pkg, paths::INDEX_EVIDENCE) {
+    let mut problems = Problems::default();
+    let mut found = Problems::default();
+    match check_evidence_index(pkg, c, &pairs, &mut found) {
+        Ok(()) => problems.append(found),
         Err(e) => problems.push(e),
-        Ok((header, rows)) => {
-            let idx = |n| col(&header, n);
-            if let (Some(h), Some(v), Some(r), Some(s), Some(ss)) = (
-                idx("Host"),
-                idx("VulnId"),
-                idx("RuleId"),
-                idx("Status"),
-                idx("ScanStatus"),
-            ) {
-                let mut seen = BTreeMap::new();
-                for row in &rows {
-                    let id = if row[v].is_empty() {
-                        row[r].clone()
-                    } else {
-                        row[v].clone()
-                    };
-                    seen.insert((row[h].clone(), id), (row[s].clone(), row[ss].clone()));
-                }
-                if seen.len() != rows.len() {
-                    problems.push(format!(
-                        "{}: duplicate (host, control) rows",
-                        paths::INDEX_EVIDENCE
-                    ));
-                }
-                for (k, want) in &expected {
-                    match seen.get(k) {
-                        None => problems.push(format!(
-                            "{}: no row for {}/{}",
-                            paths::INDEX_EVIDENCE,
-                            k.0,
-                            k.1
-                        )),
-                        Some(got) if got != want => {
-                            problems.push(format!(
-                            "{}: {}/{} says {}/{} but the checklists and attestations say {}/{}",
-                            paths::INDEX_EVIDENCE, k.0, k.1, got.0, got.1, want.0, want.1
-                        ))
-                        }
-                        _ => {}
-                    }
-                }
-                for k in seen.keys().filter(|k| !expected.contains_key(*k)) {
-                    problems.push(format!(
-                        "{}: row for {}/{} which no checklist has",
-                        paths::INDEX_EVIDENCE,
-                        k.0,
-                        k.1
-                    ));
-                }
-            } else {
-                problems.push(format!("{}: missing columns", paths::INDEX_EVIDENCE));
-            }
-        }
     }
-    match csv_rows(pkg, paths::INDEX_NA) {
-        Err(e) => problems.push(e),
-        Ok((header, rows)) => {
-            if let (Some(h), Some(v), Some(r)) = (
-                col(&header, "Host"),
-                col(&header, "VulnId"),
-                col(&header, "RuleId"),
-            ) {
-                let got: BTreeSet<(String, String)> = rows
-                    .iter()
-                    .map(|row| {
-                        (
-                            row[h].clone(),
-                            if row[v].is_empty() {
-                                row[r].clone()
-                            } else {
-                                row[v].clone()
-                            },
-                        )
-                    })
-                    .collect();
-                if got != na || rows.len() != na.len() {
-                    problems.push(format!(
-                        "{}: Not_Applicable rows do not match the checklists",
-                        paths::INDEX_NA
-                    ));
-                }
-            }
-        }
+    if let Err(e) = check_na_report(pkg, &pairs, &mut problems) {
+        problems.push(e);
     }
-    checks.add(
+    checks.add_problems(
         "index-vs-checklists",
         problems,
         "the indexes agree with the checklists and attestations".into(),
         "the indexes disagree with the checklists".into(),
     );
 
-    // Attestations vs checklists.
-    let recorded: BTreeSet<(String, String)> = c
+    // Attestations vs checklists: a record for every Not_Reviewed control, none for others.
+    let mut problems = Problems::default();
+    for (_, h, ctl) in pairs.iter() {
+        if ctl.status == Status::NotReviewed
+            && c.attestations.get(&h.name, &ctl.control_id).is_none()
+        {
+            problems.push(format!(
+                "{}: no attestation record for Not_Reviewed {}/{}",
+                paths::ATTESTATIONS_JSON,
+                h.name,
+                ctl.control_id
+            ));
+        }
+    }
+    let decided: BTreeSet<(&str, &str)> = c
         .attestations
         .attestations
         .iter()
-        .map(|a| (a.host.clone(), a.control_id.clone()))
-        .collect();
-    let mut problems: Vec<String> = not_reviewed
-        .difference(&recorded)
-        .map(|(h, ctl)| {
-            format!(
-                "{}: no attestation record for Not_Reviewed {h}/{ctl}",
-                paths::ATTESTATIONS_JSON
-            )
+        .filter(|a| {
+            pairs
+                .find(&a.host, &a.control_id)
+                .is_none_or(|(_, ctl)| ctl.status != Status::NotReviewed)
         })
+        .map(|a| (a.host.as_str(), a.control_id.as_str()))
         .collect();
-    problems.extend(recorded.difference(&not_reviewed).map(|(h, ctl)| {
-        format!(
+    for (h, ctl) in decided {
+        problems.push(format!(
             "{}: attestation for {h}/{ctl}, which a scanner decided",
             paths::ATTESTATIONS_JSON
-        )
-    }));
-    checks.add(
+        ));
+    }
+    checks.add_problems(
         "attestations-vs-checklists",
         problems,
         "one attestation record per Not_Reviewed control per host".into(),
@@ -453,35 +534,25 @@ fn cross_checks(pkg: &Path, c: &Contents, checks: &mut Checks) {
     );
 
     // POA&M: csv vs json, json vs open controls.
-    let mut problems = Vec::new();
-    match csv_rows(pkg, paths::POAM_CSV) {
+    let mut problems = Problems::default();
+    let mut ids = Problems::default();
+    match check_poam_csv_ids(pkg, &mut ids) {
         Err(e) => problems.push(e),
-        Ok((header, rows)) => {
-            if rows.len() != c.poam.items.len() {
+        Ok(rows) => {
+            if rows != c.poam.items.len() {
                 problems.push(format!(
                     "{}: {} rows but poam.json has {} items",
                     paths::POAM_CSV,
-                    rows.len(),
+                    rows,
                     c.poam.items.len()
                 ));
             }
-            if let Some(i) = col(&header, "POA&M Item ID") {
-                for (n, row) in rows.iter().enumerate() {
-                    if row[i] != (n + 1).to_string() {
-                        problems.push(format!(
-                            "{}: row {} has item id {:?}",
-                            paths::POAM_CSV,
-                            n + 1,
-                            row[i]
-                        ));
-                    }
-                }
-            }
+            problems.append(ids);
         }
     }
     let mut keys = BTreeSet::new();
     for item in &c.poam.items {
-        if !keys.insert((item.control_id.clone(), item.severity.clone())) {
+        if !keys.insert((item.control_id.as_str(), item.severity.as_str())) {
             problems.push(format!(
                 "{}: duplicate item for {} ({})",
                 paths::POAM_JSON,
@@ -490,20 +561,144 @@ fn cross_checks(pkg: &Path, c: &Contents, checks: &mut Checks) {
             ));
         }
     }
-    let r = stig_formats::readiness::compute(&c.fleet, &c.poam, &c.attestations, &c.evidence);
-    problems.extend(
-        r.blocking
-            .poam_complete
-            .iter()
-            .filter(|s| s.contains("listed in the POA&M but not open"))
-            .map(|s| format!("{}: {s}", paths::POAM_JSON)),
-    );
-    checks.add(
+    for s in readiness
+        .blocking
+        .poam_complete
+        .iter()
+        .filter(|s| s.contains("listed in the POA&M but not open"))
+    {
+        problems.push(format!("{}: {s}", paths::POAM_JSON));
+    }
+    checks.add_problems(
         "poam-vs-checklists",
         problems,
         "POA&M rows match poam.json; every item is an open control".into(),
         "the POA&M disagrees with the checklists".into(),
     );
+}
+
+/// `control_evidence_index.csv`: one row per (host, control) of the fleet, with the
+/// status the checklists and attestations give. `Err` when the file cannot be read (then
+/// no row problem is reported, as nothing else can be said about it).
+fn check_evidence_index(
+    pkg: &Path,
+    c: &Contents,
+    pairs: &Pairs,
+    problems: &mut Problems,
+) -> Result<(), String> {
+    let rel = paths::INDEX_EVIDENCE;
+    let mut rows = CsvRows::open(pkg, rel)?;
+    let (Some(h), Some(v), Some(r), Some(s), Some(ss)) = (
+        rows.col("Host"),
+        rows.col("VulnId"),
+        rows.col("RuleId"),
+        rows.col("Status"),
+        rows.col("ScanStatus"),
+    ) else {
+        problems.push(format!("{rel}: missing columns"));
+        return Ok(());
+    };
+    let mut seen = Seen::new(pairs.len);
+    let mut duplicate = false;
+    let mut extra: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut extra_unkept = 0usize;
+    let mut wrong = Problems::default();
+    while let Some(row) = rows.next()? {
+        let (host, id) = row_key(row, h, v, r);
+        let Some((i, ctl)) = pairs.find(host, id) else {
+            if extra.len() < EXTRA_ROWS_KEPT {
+                duplicate |= !extra.insert((host.to_owned(), id.to_owned()));
+            } else if !extra.contains(&(host.to_owned(), id.to_owned())) {
+                extra_unkept += 1;
+            }
+            continue;
+        };
+        duplicate |= seen.mark(i);
+        let att = if ctl.status == Status::NotReviewed {
+            c.attestations.get(host, id)
+        } else {
+            None
+        };
+        let want = (
+            ckl_status(effective_status(ctl.status, att)),
+            ckl_status(ctl.status),
+        );
+        let got = (field(row, s), field(row, ss));
+        if got != want {
+            wrong.push(format!(
+                "{rel}: {host}/{id} says {}/{} but the checklists and attestations say {}/{}",
+                got.0, got.1, want.0, want.1
+            ));
+        }
+    }
+    if duplicate {
+        problems.push(format!("{rel}: duplicate (host, control) rows"));
+    }
+    problems.append(wrong);
+    for (i, host, ctl) in pairs.iter() {
+        if !seen.get(i) {
+            problems.push(format!(
+                "{rel}: no row for {}/{}",
+                host.name, ctl.control_id
+            ));
+        }
+    }
+    for (host, id) in &extra {
+        problems.push(format!("{rel}: row for {host}/{id} which no checklist has"));
+    }
+    problems.total += extra_unkept;
+    Ok(())
+}
+
+/// `na_scope_filter_report.csv`: exactly the Not_Applicable controls, each once.
+fn check_na_report(pkg: &Path, pairs: &Pairs, problems: &mut Problems) -> Result<(), String> {
+    let mut rows = CsvRows::open(pkg, paths::INDEX_NA)?;
+    let (Some(h), Some(v), Some(r)) = (rows.col("Host"), rows.col("VulnId"), rows.col("RuleId"))
+    else {
+        return Ok(());
+    };
+    let mut seen = Seen::new(pairs.len);
+    let mut rows_read = 0usize;
+    let mut agree = true;
+    while let Some(row) = rows.next()? {
+        rows_read += 1;
+        let (host, id) = row_key(row, h, v, r);
+        match pairs.find(host, id) {
+            Some((i, ctl)) if ctl.status == Status::NotApplicable => agree &= !seen.mark(i),
+            _ => agree = false,
+        }
+    }
+    let na = pairs
+        .iter()
+        .filter(|(_, _, ctl)| ctl.status == Status::NotApplicable)
+        .count();
+    if !agree || rows_read != na {
+        problems.push(format!(
+            "{}: Not_Applicable rows do not match the checklists",
+            paths::INDEX_NA
+        ));
+    }
+    Ok(())
+}
+
+/// Counts poam.csv's rows, noting each whose item id is not its position (1..n).
+fn check_poam_csv_ids(pkg: &Path, problems: &mut Problems) -> Result<usize, String> {
+    let mut rows = CsvRows::open(pkg, paths::POAM_CSV)?;
+    let id = rows.col("POA&M Item ID");
+    let mut n = 0usize;
+    while let Some(row) = rows.next()? {
+        n += 1;
+        if let Some(i) = id {
+            if field(row, i) != n.to_string() {
+                problems.push(format!(
+                    "{}: row {n} has item id {:?}",
+                    paths::POAM_CSV,
+                    field(row, i)
+                ));
+            }
+        }
+    }
+    Ok(n)
 }
 
 fn provenance_checks(pkg: &Path, checks: &mut Checks) {
@@ -556,20 +751,26 @@ fn provenance_checks(pkg: &Path, checks: &mut Checks) {
                 ("emass", Some(("answers", rest))) => {
                     inputs.insert(format!("{}/{rest}", paths::ANSWERS_DIR), sha);
                 }
+                ("emass", Some(("layout", rest))) => {
+                    inputs.insert(format!("{}/{rest}", paths::POAM_LAYOUT_DIR), sha);
+                }
                 _ => {}
             }
         }
     }
     let files = hashlist::walk(pkg).unwrap_or_default();
+    let answers = format!("{}/", paths::ANSWERS_DIR);
+    let layout = format!("{}/", paths::POAM_LAYOUT_DIR);
     for f in &files {
-        let generated = f.starts_with(&format!("{CHECKLISTS}/"))
-            || f.starts_with(&format!("{POAM}/"))
-            || f.starts_with(&format!("{INDEX}/"))
-            || (f.starts_with(&format!("{ATTESTATIONS}/"))
-                && !f.starts_with(&format!("{}/", paths::ANSWERS_DIR)))
-            || f == paths::README;
         let raw = f.starts_with(&format!("{SCANS}/"))
-            || f.starts_with(&format!("{}/", paths::ANSWERS_DIR));
+            || f.starts_with(&answers)
+            || f.starts_with(&layout);
+        let generated = !raw
+            && (f.starts_with(&format!("{CHECKLISTS}/"))
+                || f.starts_with(&format!("{POAM}/"))
+                || f.starts_with(&format!("{INDEX}/"))
+                || f.starts_with(&format!("{ATTESTATIONS}/"))
+                || f == paths::README);
         let recorded = if generated {
             outputs.get(f)
         } else if raw {
@@ -652,4 +853,39 @@ pub fn render_text(r: &Report) -> String {
     }
     s.push_str(&format!("\nVerdict: {}\n", r.verdict));
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_keep_what_the_report_shows_and_count_the_rest() {
+        let mut a = Problems::default();
+        for i in 0..150 {
+            a.push(format!("a{i}"));
+        }
+        let mut b = Problems::default();
+        for i in 0..(MAX_FILES + 30) {
+            b.push(format!("b{i}"));
+        }
+        a.append(b);
+        assert_eq!(a.total, 150 + MAX_FILES + 30);
+        assert_eq!(a.shown.len(), MAX_FILES);
+        assert_eq!(a.shown[150], "b0");
+        let mut checks = Checks(Vec::new());
+        checks.add_problems("x", a, String::new(), "bad".into());
+        let c = &checks.0[0];
+        assert!(!c.passed);
+        assert_eq!(c.files.len(), MAX_FILES + 1);
+        assert_eq!(c.files[MAX_FILES], format!("... and {} more", 150 + 30));
+    }
+
+    #[test]
+    fn seen_marks_each_pair_once() {
+        let mut s = Seen::new(130);
+        assert!(!s.mark(129));
+        assert!(s.mark(129));
+        assert!(s.get(129) && !s.get(128) && !s.get(0));
+    }
 }

@@ -2,7 +2,9 @@
 //!
 //! Input: `/input/hosts/<host>.json` (the `import` component's output),
 //! `/input/evidence.txt` (optional: the package's `04_Evidence/` paths, one per line),
-//! `/input/answers/*.csv` (optional: attestation answers, applied in name order).
+//! `/input/answers/*.csv` (optional: attestation answers, applied in name order),
+//! `/input/layout/poam_layout.json` (optional: a POA&M layout document, used instead of
+//! the `layout` option; the host checks it first and keeps it in the package).
 //! Output: `03_POAM/*`, `05_Attestations/*`, `06_Index/*`, `README_Submission.txt`
 //! (see `stig_formats::package_artifacts::paths`), and `package-facts.json`: the counts
 //! and readiness the host writes into the manifest (not itself a package file).
@@ -17,7 +19,7 @@ use guest_kit::{walk_input, Options, Outputs, INPUT};
 use stig_formats::control_view::FleetBuilder;
 use stig_formats::evidence::Evidence;
 use stig_formats::model::HostResults;
-use stig_formats::package_artifacts::{self, ArtifactOptions};
+use stig_formats::package_artifacts::{self, ArtifactOptions, LAYOUT_INPUT};
 use stig_formats::poam::layout::{Layout, DEFAULT_LAYOUT};
 use stig_formats::poam::PoamOptions;
 
@@ -89,8 +91,20 @@ impl Guest for Emass {
                 ctx.exported_at
             ))
         })?;
-        let layout = Layout::builtin(opts.get("layout").unwrap_or(DEFAULT_LAYOUT))
-            .map_err(|e| RunError::Unsupported(e.to_string()))?;
+        let layout_file = std::path::Path::new(INPUT).join(LAYOUT_INPUT);
+        let layout = if layout_file.exists() {
+            if opts.get("layout").is_some() {
+                return Err(RunError::Unsupported(format!(
+                    "both a layout option and {LAYOUT_INPUT} were given; give one"
+                )));
+            }
+            let bytes = std::fs::read(&layout_file)
+                .map_err(|e| invalid(LAYOUT_INPUT, format!("cannot read: {e}")))?;
+            Layout::from_json(&bytes).map_err(|e| invalid(LAYOUT_INPUT, e))?
+        } else {
+            Layout::builtin(opts.get("layout").unwrap_or(DEFAULT_LAYOUT))
+                .map_err(|e| RunError::Unsupported(e.to_string()))?
+        };
         let days = match opts.get("days") {
             None => [30, 90, 180],
             Some(d) => parse_days(d).ok_or_else(|| {
