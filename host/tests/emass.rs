@@ -1008,3 +1008,90 @@ fn bad_poam_layout_file_is_refused_up_front_naming_it() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+/// A fleet larger than one run's batch, exported on one worker and on three: the same
+/// bytes, provenance with one import and one checklist run per batch of hosts, and the
+/// package validates and reproduces (reproduce reruns every batch).
+#[test]
+fn batched_parallel_export_is_the_same_on_any_number_of_cores() {
+    let w = tempfile::tempdir().unwrap();
+    let results = w.path().join("fleet");
+    let st = run(sp(w.path())
+        .args(["dev-gen-fleet", "--hosts", "19", "--rules", "25", "--out"])
+        .arg(&results));
+    assert!(st.status.success(), "{}", stderr(&st));
+    let mut packages = Vec::new();
+    for jobs in ["1", "3"] {
+        // Each in its own work directory: its own audit log, whose checkpoint the
+        // manifest carries.
+        let work = w.path().join(format!("jobs{jobs}"));
+        fs::create_dir_all(&work).unwrap();
+        let out = work.join("out");
+        let o = run(sp(&work)
+            .env("STIGPACK_JOBS", jobs)
+            .args(["export-emass", "--exported-at", T1, "--results"])
+            .arg(&results)
+            .arg("--out")
+            .arg(&out));
+        assert!(o.status.success(), "jobs {jobs}: {}", stderr(&o));
+        packages.push(package_in(&out));
+    }
+    let (a, b) = (tree(&packages[0]), tree(&packages[1]));
+    let names = |t: &[(String, Vec<u8>)]| t.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&a), names(&b));
+    let differing: Vec<&String> = a
+        .iter()
+        .zip(&b)
+        .filter(|(x, y)| x.1 != y.1)
+        .map(|(x, _)| &x.0)
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "differ with the number of workers: {differing:?}"
+    );
+
+    let prov: serde_json::Value =
+        serde_json::from_slice(&fs::read(packages[0].join("00_Manifest/provenance.json")).unwrap())
+            .unwrap();
+    let steps = prov["steps"].as_array().unwrap();
+    let of = |name: &str| -> Vec<Vec<String>> {
+        steps
+            .iter()
+            .filter(|s| s["step"] == name)
+            .map(|s| {
+                s["hosts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|h| h.as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .collect()
+    };
+    let per_run = prov["hostsPerRun"].as_u64().unwrap() as usize;
+    let imports = of("import");
+    assert_eq!(imports.len(), 19usize.div_ceil(per_run));
+    assert_eq!(of("checklist"), imports);
+    let all: Vec<String> = imports.concat();
+    assert_eq!(all.len(), 19);
+    assert!(all.windows(2).all(|w| w[0] < w[1]), "batches in host order");
+    assert_eq!(of("emass"), vec![all]);
+    // Each checklist run wrote exactly its own hosts' checklists.
+    for s in steps.iter().filter(|s| s["step"] == "checklist") {
+        let hosts: Vec<&str> = s["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h.as_str().unwrap())
+            .collect();
+        for f in s["run"]["outputs"].as_array().unwrap() {
+            let host = f["path"].as_str().unwrap().split('/').next().unwrap();
+            assert!(hosts.contains(&host), "{host} outside its batch {hosts:?}");
+        }
+    }
+
+    let (code, _) = validate(w.path(), &packages[0]);
+    assert_eq!(code, 4, "valid, not ready (Not_Reviewed controls)");
+    let (code, bad) = reproduce_json(w.path(), &packages[1]);
+    assert_eq!(code, 0, "{bad:?}");
+}
