@@ -23,6 +23,9 @@ pub fn build_guests(
         format!("--remap-path-prefix={}=/cargo", cargo_home.display()),
         format!("--remap-path-prefix={sysroot}=/rustc"),
         format!("--remap-path-prefix={}=/target", target_dir.display()),
+        // 128-bit SIMD (deterministic, on by default in wasmtime): memchr's wasm32 search,
+        // which quick-xml runs over every byte of every scan, is 2-4x faster with it.
+        "-Ctarget-feature=+simd128".to_owned(),
     ]
     .join("\x1f");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());

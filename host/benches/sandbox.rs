@@ -84,8 +84,8 @@ fn main() {
     for h in 0..HOSTS {
         let name = format!("HOST{h:04}");
         let host = stig_formats::synth::synthetic_host(&name, RULES, h as u64);
-        let json = serde_json::to_vec(&host).expect("json");
-        std::fs::write(input.join("hosts").join(format!("{name}.json")), json).expect("write");
+        let model = stig_formats::model_file::encode(&host).expect("model");
+        std::fs::write(input.join("hosts").join(format!("{name}.model")), model).expect("write");
     }
     let mut native = Vec::new();
     let mut native_bytes = 0u64;
@@ -183,8 +183,8 @@ fn native_write(input: &Path, out: &Path) -> u64 {
         .collect();
     files.sort();
     for f in files {
-        let host: stig_formats::model::HostResults =
-            serde_json::from_slice(&std::fs::read(&f).expect("read")).expect("json");
+        let host = stig_formats::model_file::decode("model", &std::fs::read(&f).expect("read"))
+            .expect("model");
         let formats = stig_formats::output::Formats {
             ckl: true,
             cklb: false,

@@ -67,8 +67,12 @@ struct Seen {
     sha256: String,
 }
 
+/// (device, inode), length, modification time, change time: what a cache hit must match.
 #[cfg(unix)]
-fn stamp(m: &std::fs::Metadata) -> ((u64, u64), u64, (i64, i64), (i64, i64)) {
+type Stamp = ((u64, u64), u64, (i64, i64), (i64, i64));
+
+#[cfg(unix)]
+fn stamp(m: &std::fs::Metadata) -> Stamp {
     use std::os::unix::fs::MetadataExt;
     (
         (m.dev(), m.ino()),

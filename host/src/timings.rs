@@ -35,3 +35,10 @@ impl Drop for Step {
         }
     }
 }
+
+/// Prints a count that explains a timing (if timings are on).
+pub fn note(what: &str, n: u64) {
+    if enabled() {
+        eprintln!("timing {what}: {n}");
+    }
+}

@@ -91,7 +91,7 @@ fn main() {
         hosts as f64 / secs
     );
 
-    // The rest of the package pipeline, stage by stage: the canonical model as JSON
+    // The rest of the package pipeline, stage by stage: the canonical model file
     // between components (written by `import`, read by `checklist` and `emass`), the
     // per-control fold and the package artifacts (the `emass` component's work).
     let timed = |name: &str, bytes: usize, secs: f64| {
@@ -105,14 +105,14 @@ fn main() {
     let t = Instant::now();
     let models: Vec<Vec<u8>> = fleet
         .iter()
-        .map(|h| serde_json::to_vec(h).unwrap_or_default())
+        .map(|h| stig_formats::model_file::encode(h).unwrap_or_default())
         .collect();
     let model_bytes: usize = models.iter().map(Vec::len).sum();
     timed("model enc", model_bytes, t.elapsed().as_secs_f64());
     let t = Instant::now();
     let decoded: Vec<HostResults> = models
         .iter()
-        .filter_map(|m| serde_json::from_slice(m).ok())
+        .filter_map(|m| stig_formats::model_file::decode("bench", m).ok())
         .collect();
     timed("model dec", model_bytes, t.elapsed().as_secs_f64());
     assert_eq!(decoded.len(), fleet.len());
@@ -134,12 +134,22 @@ fn main() {
         },
     };
     let mut out_bytes = 0;
+    // Each artifact's share: the time since the previous one was emitted.
+    let mut last = Instant::now();
+    let mut shares = Vec::new();
     let _ = stig_formats::package_artifacts::build_each(
         &view,
         &stig_formats::evidence::Evidence::default(),
         &[],
         &opts,
-        &mut |_, text| out_bytes += text.len(),
+        &mut |path, text| {
+            out_bytes += text.len();
+            shares.push((path.to_owned(), last.elapsed().as_secs_f64() * 1e3));
+            last = Instant::now();
+        },
     );
     timed("artifacts", out_bytes, t.elapsed().as_secs_f64());
+    for (path, ms) in shares {
+        println!("  {path:<45} {ms:>8.1} ms");
+    }
 }

@@ -145,14 +145,13 @@ impl HostView {
     }
 
     /// The latest scan time among a control's sources (as the files state it).
-    pub fn last_verified(&self, control: &ControlResult) -> String {
+    pub fn last_verified(&self, control: &ControlResult) -> &str {
         control
             .sources
             .iter()
             .map(|h| self.sources[h.source].scanned_at.as_str())
             .max()
             .unwrap_or("")
-            .to_owned()
     }
 }
 
@@ -320,21 +319,19 @@ impl FleetBuilder {
             Some(existing) => {
                 // Hosts may carry different revisions of a rule: keep the greatest
                 // (rule id, benchmark, release, title) so the choice is order-independent.
-                let key = |m: &RuleMeta| {
-                    (
-                        m.rule_id.clone(),
-                        m.benchmark_id.clone(),
-                        m.benchmark_release.clone(),
-                        m.title.clone(),
-                    )
-                };
-                let new_key = (
-                    rule.rule_id.clone(),
-                    stig.info.stigid.clone(),
-                    stig.info.releaseinfo.clone(),
-                    rule.rule_title.clone(),
+                let existing_key = (
+                    existing.rule_id.as_str(),
+                    existing.benchmark_id.as_str(),
+                    existing.benchmark_release.as_str(),
+                    existing.title.as_str(),
                 );
-                if new_key > key(existing) {
+                let new_key = (
+                    rule.rule_id.as_str(),
+                    stig.info.stigid.as_str(),
+                    stig.info.releaseinfo.as_str(),
+                    rule.rule_title.as_str(),
+                );
+                if new_key > existing_key {
                     self.rules.insert(id.to_owned(), candidate());
                 }
             }

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 /// Evidence paths (relative to `04_Evidence/`, `/`-separated) grouped by (host, id).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Evidence {
-    by_control: BTreeMap<(String, String), Vec<String>>,
+    /// host -> id -> paths: nested so that a lookup borrows its keys (it runs once per
+    /// control per artifact, a million times for a large fleet).
+    by_control: BTreeMap<String, BTreeMap<String, Vec<String>>>,
     /// Paths not of the `<host>/<id>/<file>` shape (kept, listed, never matched).
     pub other: Vec<String>,
 }
@@ -25,14 +27,16 @@ impl Evidence {
                     if !h.is_empty() && !id.is_empty() && !rest.is_empty() =>
                 {
                     e.by_control
-                        .entry((h.to_owned(), id.to_owned()))
+                        .entry(h.to_owned())
+                        .or_default()
+                        .entry(id.to_owned())
                         .or_default()
                         .push(p.to_owned());
                 }
                 _ => e.other.push(p.to_owned()),
             }
         }
-        for v in e.by_control.values_mut() {
+        for v in e.by_control.values_mut().flat_map(|m| m.values_mut()) {
             v.sort();
         }
         e.other.sort();
@@ -42,11 +46,14 @@ impl Evidence {
     /// Evidence paths of a control on a host, found by its control id or its rule id.
     pub fn for_control(&self, host: &str, control_id: &str, rule_id: &str) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
+        let Some(by_id) = self.by_control.get(host) else {
+            return out;
+        };
         for id in [control_id, rule_id] {
             if id.is_empty() {
                 continue;
             }
-            if let Some(v) = self.by_control.get(&(host.to_owned(), id.to_owned())) {
+            if let Some(v) = by_id.get(id) {
                 out.extend(v.iter().map(String::as_str));
             }
         }
@@ -60,7 +67,12 @@ impl Evidence {
     }
 
     pub fn file_count(&self) -> usize {
-        self.by_control.values().map(Vec::len).sum::<usize>() + self.other.len()
+        self.by_control
+            .values()
+            .flat_map(|m| m.values())
+            .map(Vec::len)
+            .sum::<usize>()
+            + self.other.len()
     }
 }
 

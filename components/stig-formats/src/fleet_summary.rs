@@ -77,8 +77,9 @@ pub fn summarise(fleet: &FleetView, attestations: &AttestationFile) -> FleetSumm
             host: h.name.clone(),
             ..Default::default()
         };
+        let host_att = attestations.host(&h.name);
         for c in &h.controls {
-            let st = effective_status(c.status, attestations.get(&h.name, &c.control_id));
+            let st = effective_status(c.status, host_att.get(&c.control_id));
             s.controls += 1;
             match st {
                 Status::NotAFinding => s.pass += 1,
@@ -171,11 +172,16 @@ pub fn matrix_csv(fleet: &FleetView, attestations: &AttestationFile) -> String {
     header.extend(fleet.hosts.iter().map(|h| h.name.as_str()));
     let mut out = String::new();
     tabular::push_record(&mut out, &header);
+    let host_att: Vec<_> = fleet
+        .hosts
+        .iter()
+        .map(|h| attestations.host(&h.name))
+        .collect();
     for id in ids {
         let mut row: Vec<&str> = vec![id.as_str()];
-        for h in &fleet.hosts {
+        for (h, att) in fleet.hosts.iter().zip(&host_att) {
             row.push(match h.control(id) {
-                Some(c) => cell(effective_status(c.status, attestations.get(&h.name, id))),
+                Some(c) => cell(effective_status(c.status, att.get(id))),
                 None => "",
             });
         }

@@ -6,6 +6,7 @@
 //! and inside the wasm sandbox (the components under `components/guests`).
 
 pub mod model;
+pub mod model_file;
 
 // Proof packaging (eMASS package artifacts): computed from a per-control view of the fleet.
 pub mod attest;

@@ -78,8 +78,9 @@ impl PackageFacts {
         let mut totals = Counts::default();
         for h in &fleet.hosts {
             let mut c = Counts::default();
+            let host_att = attestations.host(&h.name);
             for ctl in &h.controls {
-                let s = effective_status(ctl.status, attestations.get(&h.name, &ctl.control_id));
+                let s = effective_status(ctl.status, host_att.get(&ctl.control_id));
                 c.add(s);
                 totals.add(s);
             }

@@ -158,9 +158,10 @@ pub fn build(
             anyhow::anyhow!("a host may not be called {BENCHMARKS_NAME:?}: the package keeps benchmarks under that name"),
         ));
     }
-    for h in &inputs.hosts {
-        pipeline::copy_tree(&h.path, &dest.join(SCANS).join(&h.name))?;
-    }
+    // Host by host on every core; a bad file is reported as a one-worker copy would.
+    crate::parallel::try_map(&inputs.hosts, crate::parallel::jobs(), |_, h| {
+        pipeline::copy_tree(&h.path, &dest.join(SCANS).join(&h.name))
+    })?;
     fs::create_dir_all(dest.join(SCANS))?;
     for (name, src) in &inputs.benchmarks {
         stig_formats::safe_host_component(name).map_err(|e| {
@@ -330,7 +331,6 @@ pub fn build(
         fs::rename(emass_out.join(&f.path), &to)
             .with_context(|| format!("moving {} into the package", f.path))?;
     }
-    drop(scratch);
 
     // 3. Provenance, inside the hash list.
     fs::create_dir_all(dest.join(MANIFEST_DIR))?;
@@ -377,8 +377,16 @@ pub fn build(
 
     // 4. Hash list and manifest, last.
     let t = crate::timings::step("hash list");
+    let before = sandbox.digests().hashed_bytes();
     let list = hashlist::compute(dest, sandbox.digests())?;
     drop(t);
+    crate::timings::note(
+        "hash list: bytes read (not cached)",
+        sandbox.digests().hashed_bytes() - before,
+    );
+    // Only now: removing the scratch links to the scans changes their inodes' change
+    // time, which would make the hash list read every scan again.
+    drop(scratch);
     let list_text = hashlist::render(&list);
     fs::write(dest.join(hashlist::HASH_LIST), &list_text)?;
     let mut options = BTreeMap::new();

@@ -1,6 +1,8 @@
-//! Reading what a package says, for the manifest (at export) and for `validate` (later):
-//! both derive counts and readiness from the same files with the same code, so the
-//! validator re-derives the manifest's claims instead of trusting them.
+//! Reading what a package says, for `validate`: counts and readiness are derived again,
+//! natively, from the package's own checklists, POA&M, attestations and evidence, with
+//! the same function the `emass` component used for the manifest
+//! ([`stig_formats::package_facts`]), so the manifest's claims are re-derived from what
+//! the files say instead of trusted.
 
 use std::fs;
 use std::path::Path;

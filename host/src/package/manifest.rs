@@ -1,7 +1,8 @@
 //! `00_Manifest/manifest.json`: what the package is, with its hash and readiness.
 //!
-//! Written last, from the hash list and from counts derived from the package's own files
-//! (see [`super::contents`]). Sorted keys at every level, 2-space indent, a trailing
+//! Written last, from the hash list and from the counts and readiness the `emass`
+//! component derived ([`stig_formats::package_facts`]); `validate` derives them again
+//! from the package's own files (see [`super::contents`]) and compares. Sorted keys at every level, 2-space indent, a trailing
 //! newline: the same package always gives the same bytes, so `reproduce` can compare it.
 
 use std::collections::BTreeMap;

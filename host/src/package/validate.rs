@@ -21,7 +21,7 @@ use super::contents::{self, Contents};
 use super::hashlist::{self, HASH_LIST, MANIFEST};
 use super::layout::*;
 use super::manifest;
-use crate::hashing::sha256_file;
+use crate::hashing::DigestCache;
 
 /// One check's outcome.
 #[derive(Debug, Clone, Serialize)]
@@ -313,10 +313,17 @@ pub fn validate(pkg: &Path) -> Result<Report, Unusable> {
             Vec::new()
         }
     };
+    // Every listed file is hashed once, on every core; the provenance check below asks
+    // the same cache again instead of reading the package a second time.
+    let digests = DigestCache::new();
+    let hashed = crate::parallel::try_map(&listed, crate::parallel::jobs(), |_, e| {
+        Ok::<_, std::convert::Infallible>(digests.sha256_file(&pkg.join(&e.path)))
+    })
+    .unwrap_or_else(|never| match never {});
     let mut bad_hash = Vec::new();
     let mut listed_bytes = 0u64;
-    for e in &listed {
-        match sha256_file(&pkg.join(&e.path)) {
+    for (e, hashed) in listed.iter().zip(hashed) {
+        match hashed {
             Ok((h, n)) => {
                 listed_bytes += n;
                 if h != e.sha256 {
@@ -429,7 +436,8 @@ pub fn validate(pkg: &Path) -> Result<Report, Unusable> {
             serde_json::to_value(&derived.readiness).unwrap_or_default(),
         );
         // A layout file in the package is what options.poamLayoutSha256 names.
-        let layout_sha = sha256_file(&pkg.join(paths::POAM_LAYOUT_FILE))
+        let layout_sha = digests
+            .sha256_file(&pkg.join(paths::POAM_LAYOUT_FILE))
             .ok()
             .map(|(h, _)| h);
         if manifest["options"]["poamLayoutSha256"].as_str() != layout_sha.as_deref() {
@@ -450,7 +458,7 @@ pub fn validate(pkg: &Path) -> Result<Report, Unusable> {
             "manifest.json disagrees with the package's contents".into(),
         );
         cross_checks(pkg, c, &derived.readiness, &mut checks);
-        provenance_checks(pkg, &mut checks);
+        provenance_checks(pkg, &digests, &mut checks);
         readiness = Some(derived.readiness);
     }
 
@@ -701,7 +709,7 @@ fn check_poam_csv_ids(pkg: &Path, problems: &mut Problems) -> Result<usize, Stri
     Ok(n)
 }
 
-fn provenance_checks(pkg: &Path, checks: &mut Checks) {
+fn provenance_checks(pkg: &Path, digests: &DigestCache, checks: &mut Checks) {
     let mut problems = Vec::new();
     let prov: Value = match fs::read(pkg.join(PROVENANCE))
         .ok()
@@ -778,7 +786,10 @@ fn provenance_checks(pkg: &Path, checks: &mut Checks) {
         } else {
             continue;
         };
-        let actual = sha256_file(&pkg.join(f)).map(|x| x.0).unwrap_or_default();
+        let actual = digests
+            .sha256_file(&pkg.join(f))
+            .map(|x| x.0)
+            .unwrap_or_default();
         match recorded {
             None => problems.push(format!("{f}: not recorded in {PROVENANCE}")),
             Some(sha) if *sha != actual => problems.push(format!(

@@ -1,6 +1,6 @@
 //! The `checklist` component: the canonical model in, STIG Viewer checklists out.
 //!
-//! Input: `/input/hosts/<host>.json` (the `import` component's output). Output:
+//! Input: `/input/hosts/<host>.model` (the `import` component's output). Output:
 //! `/output/<host>/<benchmark-id>.ckl` and/or `.cklb`, one file per benchmark; with
 //! option `combined=true`, one `<host>/<host>_combined.ckl` holding every benchmark.
 //! The layout itself is `stig_formats::output::checklist_files`, shared with the native
@@ -64,11 +64,11 @@ impl Guest for ChecklistWriter {
         let mut out = Outputs::new();
         let files = walk_input("hosts")
             .map_err(|e| RunError::Internal(format!("listing /input/hosts: {e}")))?;
-        for f in files.iter().filter(|f| f.rel.ends_with(".json")) {
+        for f in files.iter().filter(|f| f.rel.ends_with(stig_formats::model_file::SUFFIX)) {
             let bytes =
                 std::fs::read(&f.path).map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
             let host: HostResults =
-                serde_json::from_slice(&bytes).map_err(|e| invalid(&f.rel, e))?;
+                stig_formats::model_file::decode(&f.rel, &bytes).map_err(|e| invalid(&f.rel, e.kind))?;
             let written =
                 stig_formats::output::checklist_files(&host, formats, combined, TOOL_COMMENT)
                     .map_err(|e| {

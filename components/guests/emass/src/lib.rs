@@ -1,6 +1,6 @@
 //! The `emass` component: the canonical model in, the derived eMASS package files out.
 //!
-//! Input: `/input/hosts/<host>.json` (the `import` component's output),
+//! Input: `/input/hosts/<host>.model` (the `import` component's output),
 //! `/input/evidence.txt` (optional: the package's `04_Evidence/` paths, one per line),
 //! `/input/answers/*.csv` (optional: attestation answers, applied in name order),
 //! `/input/layout/poam_layout.json` (optional: a POA&M layout document, used instead of
@@ -127,11 +127,11 @@ impl Guest for Emass {
         let mut fleet = FleetBuilder::new();
         let files = walk_input("hosts")
             .map_err(|e| RunError::Internal(format!("listing /input/hosts: {e}")))?;
-        for f in files.iter().filter(|f| f.rel.ends_with(".json")) {
+        for f in files.iter().filter(|f| f.rel.ends_with(stig_formats::model_file::SUFFIX)) {
             let bytes =
                 std::fs::read(&f.path).map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
             let mut host: HostResults =
-                serde_json::from_slice(&bytes).map_err(|e| invalid(&f.rel, e))?;
+                stig_formats::model_file::decode(&f.rel, &bytes).map_err(|e| invalid(&f.rel, e.kind))?;
             drop(bytes);
             stig_formats::safe_host_component(&host.host).map_err(|e| invalid(&f.rel, e.kind))?;
             // The import names sources by their path under /input (`scans/<host>/...`);

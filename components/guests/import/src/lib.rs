@@ -2,7 +2,8 @@
 //!
 //! Input layout: `/input/scans/<host>/**` (whatever the scanners wrote) and optionally
 //! `/input/benchmarks/*.xml` (DISA XCCDF benchmarks, for XCCDF results that do not carry
-//! their rules). Output: `/output/hosts/<host>.json` per host and
+//! their rules). Output: `/output/hosts/<host>.model` per host (the canonical model, see
+//! `stig_formats::model_file`) and
 //! `/output/import-report.json` listing every file set aside and why.
 
 use std::collections::BTreeMap;
@@ -94,10 +95,11 @@ impl Guest for Import {
                 }
             }
             let (results, aside) = imp.finish();
-            let json =
-                serde_json::to_vec(&results).map_err(|e| RunError::Internal(e.to_string()))?;
-            out.write(&format!("hosts/{host}.json"), &json)
-                .map_err(|e| RunError::Internal(format!("writing hosts/{host}.json: {e}")))?;
+            let model = stig_formats::model_file::encode(&results)
+                .map_err(|e| RunError::Internal(e.to_string()))?;
+            let path = format!("hosts/{host}.{}", stig_formats::model_file::EXTENSION);
+            out.write(&path, &model)
+                .map_err(|e| RunError::Internal(format!("writing {path}: {e}")))?;
             report.insert(host.clone(), aside);
         }
         let mut report_json =

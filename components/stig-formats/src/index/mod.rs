@@ -67,10 +67,10 @@ pub const SCANS_DIR: &str = "01_Scans";
 /// Where evidence lives in the package.
 pub const EVIDENCE_DIR: &str = "04_Evidence";
 
-fn vuln_id(fleet: &FleetView, c: &ControlResult) -> String {
+fn vuln_id<'a>(fleet: &'a FleetView, c: &ControlResult) -> &'a str {
     fleet
         .rule(&c.control_id)
-        .map(|m| m.vuln_id.clone())
+        .map(|m| m.vuln_id.as_str())
         .unwrap_or_default()
 }
 
@@ -114,8 +114,9 @@ pub fn control_evidence_index(
     let mut out = String::new();
     tabular::push_record(&mut out, &EVIDENCE_INDEX_HEADER);
     for host in &fleet.hosts {
+        let host_att = attestations.host(&host.name);
         for c in &host.controls {
-            let att = attestations.get(&host.name, &c.control_id);
+            let att = host_att.get(&c.control_id);
             let status = effective_status(c.status, att);
             let meta = fleet.rule(&c.control_id);
             let (reason, origin) = if status == Status::NotApplicable {
@@ -135,24 +136,23 @@ pub fn control_evidence_index(
                 .collect();
             scans.sort();
             scans.dedup();
-            let row = [
-                host.name.clone(),
+            let (ev, scans) = (ev.join("\n"), scans.join("\n"));
+            let last_verified = host.last_verified(c);
+            let row: [&str; 14] = [
+                &host.name,
                 vuln_id(fleet, c),
-                c.rule_id.clone(),
-                meta.map(|m| m.title.clone()).unwrap_or_default(),
-                c.effective_severity()
-                    .map(severity_word)
-                    .unwrap_or("")
-                    .to_owned(),
-                ckl_status(status).to_owned(),
-                reason,
-                origin,
-                ev.join("\n"),
-                scans.join("\n"),
-                host.last_verified(c),
-                c.benchmark_id.clone(),
-                ckl_status(c.status).to_owned(),
-                att.map(|a| a.status.as_str()).unwrap_or("").to_owned(),
+                &c.rule_id,
+                meta.map(|m| m.title.as_str()).unwrap_or(""),
+                c.effective_severity().map(severity_word).unwrap_or(""),
+                ckl_status(status),
+                &reason,
+                &origin,
+                &ev,
+                &scans,
+                last_verified,
+                &c.benchmark_id,
+                ckl_status(c.status),
+                att.map(|a| a.status.as_str()).unwrap_or(""),
             ];
             tabular::push_record(&mut out, &row);
         }
@@ -173,7 +173,7 @@ pub fn control_to_scan_source(fleet: &FleetView) -> String {
                     &mut out,
                     &[
                         host.name.as_str(),
-                        &vid,
+                        vid,
                         &c.rule_id,
                         &c.benchmark_id,
                         &format!("{SCANS_DIR}/{}", s.file),
@@ -203,20 +203,17 @@ pub fn na_scope_filter_report(fleet: &FleetView) -> String {
             tabular::push_record(
                 &mut out,
                 &[
-                    host.name.clone(),
+                    host.name.as_str(),
                     vuln_id(fleet, c),
-                    c.rule_id.clone(),
+                    &c.rule_id,
                     fleet
                         .rule(&c.control_id)
-                        .map(|m| m.title.clone())
-                        .unwrap_or_default(),
-                    c.effective_severity()
-                        .map(severity_word)
-                        .unwrap_or("")
-                        .to_owned(),
-                    na_reason(c),
-                    na_origin(host, c),
-                    source,
+                        .map(|m| m.title.as_str())
+                        .unwrap_or(""),
+                    c.effective_severity().map(severity_word).unwrap_or(""),
+                    &na_reason(c),
+                    &na_origin(host, c),
+                    &source,
                 ],
             );
         }
@@ -227,8 +224,9 @@ pub fn na_scope_filter_report(fleet: &FleetView) -> String {
 /// Status counts of one host after attestations: [NotAFinding, Open, NA, NotReviewed].
 pub fn host_counts(host: &HostView, attestations: &AttestationFile) -> [usize; 4] {
     let mut n = [0usize; 4];
+    let host_att = attestations.host(&host.name);
     for c in &host.controls {
-        let s = effective_status(c.status, attestations.get(&host.name, &c.control_id));
+        let s = effective_status(c.status, host_att.get(&c.control_id));
         n[match s {
             Status::NotAFinding => 0,
             Status::Open => 1,

@@ -168,8 +168,9 @@ pub fn build(
     type Key = (u8, (String, u64, String), Option<Severity>);
     let mut groups: BTreeMap<Key, Vec<PoamHost>> = BTreeMap::new();
     for host in &fleet.hosts {
+        let host_att = attestations.map(|f| f.host(&host.name)).unwrap_or_default();
         for c in &host.controls {
-            let attestation = attestations.and_then(|f| f.get(&host.name, &c.control_id));
+            let attestation = host_att.get(&c.control_id);
             let (origin, att_text) = match (c.status, attestation) {
                 (Status::Open, _) => ("scan", String::new()),
                 (Status::NotReviewed, Some(a))
