@@ -142,6 +142,19 @@ fn step(
     })
 }
 
+/// Where the `emass` component's outputs may land in a package: its own folders, but not
+/// the inputs kept beside them (answer files, a layout file), which are the operator's
+/// bytes and must stay byte for byte what was given.
+fn emass_may_write(path: &str) -> bool {
+    let under = |dir: &str| {
+        path.strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)
+    };
+    (path == paths::README || under("03_POAM") || under("05_Attestations") || under("06_Index"))
+        && !under(paths::ANSWERS_DIR)
+        && !under(paths::POAM_LAYOUT_DIR)
+}
+
 /// Builds a complete package in the empty directory `dest`.
 pub fn build(
     sandbox: &Sandbox,
@@ -324,7 +337,26 @@ pub fn build(
     let derived = Derived::from_json(&facts_bytes)
         .with_context(|| format!("component emass: {}", paths::FACTS))?;
     for f in emass.outputs.iter().filter(|f| f.path != paths::FACTS) {
+        if !emass_may_write(&f.path) {
+            return Err(coded(
+                Exit::Sandbox,
+                anyhow::anyhow!(
+                    "component emass wrote {}, outside the package files it produces (03_POAM, 05_Attestations, 06_Index, {}); refusing to place it",
+                    f.path,
+                    paths::README
+                ),
+            ));
+        }
         let to = dest.join(&f.path);
+        if fs::symlink_metadata(&to).is_ok() {
+            return Err(coded(
+                Exit::Sandbox,
+                anyhow::anyhow!(
+                    "component emass wrote {}, which the package already holds; refusing to replace it",
+                    f.path
+                ),
+            ));
+        }
         if let Some(p) = to.parent() {
             fs::create_dir_all(p)?;
         }
@@ -491,4 +523,34 @@ pub fn from_package(pkg: &Path) -> anyhow::Result<(Inputs, Settings)> {
         },
         settings,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emass_outputs_stay_in_their_folders_and_off_the_kept_inputs() {
+        for ok in [
+            "03_POAM/poam.csv",
+            "05_Attestations/attestations.json",
+            "06_Index/index.html",
+            "README_Submission.txt",
+        ] {
+            assert!(emass_may_write(ok), "{ok}");
+        }
+        for bad in [
+            "01_Scans/host1/host1.ckl",
+            "02_Checklists/host1/x.ckl",
+            "00_Manifest/provenance.json",
+            "04_Evidence/host1/V-1/shot.png",
+            "05_Attestations/answers/001-answers.csv",
+            "03_POAM/layout/poam_layout.json",
+            "03_POAM",
+            "03_POAMX/poam.csv",
+            "other.txt",
+        ] {
+            assert!(!emass_may_write(bad), "{bad}");
+        }
+    }
 }
