@@ -172,19 +172,28 @@ pub fn matrix_csv(fleet: &FleetView, attestations: &AttestationFile) -> String {
     header.extend(fleet.hosts.iter().map(|h| h.name.as_str()));
     let mut out = String::new();
     tabular::push_record(&mut out, &header);
-    let host_att: Vec<_> = fleet
-        .hosts
+    // Place every host's cells in one pass over its controls (a row number per control
+    // id, looked up once per control), instead of searching each host for each row.
+    let row_of: std::collections::HashMap<&str, usize> = ids
         .iter()
-        .map(|h| attestations.host(&h.name))
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
         .collect();
-    for id in ids {
-        let mut row: Vec<&str> = vec![id.as_str()];
-        for (h, att) in fleet.hosts.iter().zip(&host_att) {
-            row.push(match h.control(id) {
-                Some(c) => cell(effective_status(c.status, att.get(id))),
-                None => "",
-            });
+    let width = fleet.hosts.len();
+    let mut cells: Vec<&'static str> = vec![""; ids.len() * width];
+    for (col, h) in fleet.hosts.iter().enumerate() {
+        let att = attestations.host(&h.name);
+        for c in &h.controls {
+            if let Some(&row) = row_of.get(c.control_id.as_str()) {
+                cells[row * width + col] = cell(effective_status(c.status, att.get(&c.control_id)));
+            }
         }
+    }
+    let mut row: Vec<&str> = Vec::with_capacity(width + 1);
+    for (i, id) in ids.iter().enumerate() {
+        row.clear();
+        row.push(id.as_str());
+        row.extend_from_slice(&cells[i * width..(i + 1) * width]);
         tabular::push_record(&mut out, &row);
     }
     out

@@ -64,13 +64,14 @@ pub fn compute(
     if fleet.hosts.is_empty() {
         b.all_controls_covered.push("(no hosts)".to_owned());
     }
-    let mut listed: BTreeSet<(String, String)> = BTreeSet::new();
+    // Borrowed pairs: a large fleet has hundreds of thousands of open controls.
+    let mut listed: BTreeSet<(&str, &str)> = BTreeSet::new();
     for item in &poam.items {
         for h in &item.hosts {
-            listed.insert((h.host.clone(), item.control_id.clone()));
+            listed.insert((h.host.as_str(), item.control_id.as_str()));
         }
     }
-    let mut open: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut open: BTreeSet<(&str, &str)> = BTreeSet::new();
     for host in &fleet.hosts {
         if host.controls.is_empty() {
             b.all_controls_covered.push(format!("{}/", host.name));
@@ -108,8 +109,8 @@ pub fn compute(
                 }
             }
             if eff == Status::Open {
-                open.insert((host.name.clone(), c.control_id.clone()));
-                if !listed.contains(&(host.name.clone(), c.control_id.clone())) {
+                open.insert((host.name.as_str(), c.control_id.as_str()));
+                if !listed.contains(&(host.name.as_str(), c.control_id.as_str())) {
                     b.poam_complete.push(label(&host.name, &c.control_id));
                 }
             }

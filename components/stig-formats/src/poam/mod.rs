@@ -296,26 +296,28 @@ impl PoamItem {
 
     /// "Evaluate-STIG 1.2507 scan of 2025-01-05 (3 hosts); ..." over all hosts.
     pub fn scan_summary(&self) -> String {
-        let mut scans: BTreeMap<(String, String), usize> = BTreeMap::new();
+        // Borrowed keys: this runs for every host of every item, twice per item.
+        let mut scans: BTreeMap<(&str, &str), usize> = BTreeMap::new();
         let mut attested = 0usize;
+        let mut seen = std::collections::BTreeSet::new();
         for h in &self.hosts {
             if h.origin == "attestation" {
                 attested += 1;
                 continue;
             }
-            let mut seen = std::collections::BTreeSet::new();
+            seen.clear();
             for s in &h.sources {
                 let tool = if s.tool.trim().is_empty() {
-                    "an unnamed scanner".to_owned()
+                    "an unnamed scanner"
                 } else {
-                    s.tool.clone()
+                    s.tool.as_str()
                 };
                 let at = if s.scanned_at.trim().is_empty() {
-                    "an unstated date".to_owned()
+                    "an unstated date"
                 } else {
-                    s.scanned_at.clone()
+                    s.scanned_at.as_str()
                 };
-                if seen.insert((tool.clone(), at.clone())) {
+                if seen.insert((tool, at)) {
                     *scans.entry((tool, at)).or_default() += 1;
                 }
             }
