@@ -12,14 +12,14 @@ fn enabled() -> bool {
 /// Prints the elapsed time of a step when dropped (if timings are on).
 #[derive(Debug)]
 pub struct Step {
-    name: &'static str,
+    name: std::borrow::Cow<'static, str>,
     start: Instant,
 }
 
 /// Starts timing `name`.
-pub fn step(name: &'static str) -> Step {
+pub fn step(name: impl Into<std::borrow::Cow<'static, str>>) -> Step {
     Step {
-        name,
+        name: name.into(),
         start: Instant::now(),
     }
 }

@@ -15,6 +15,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Deserialize, Serialize};
+
 use crate::model::{HostResults, Rule, ScanSource, Severity, Status};
 
 /// Why a fleet cannot be viewed.
@@ -75,7 +77,7 @@ pub fn severity_word(severity: Severity) -> &'static str {
 }
 
 /// What the benchmark says about a control, kept once for the whole fleet.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleMeta {
     pub vuln_id: String,
     pub rule_id: String,
@@ -94,7 +96,7 @@ pub struct RuleMeta {
 }
 
 /// One source's answer for a control on a host.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceHit {
     /// Index into [`HostView::sources`].
     pub source: usize,
@@ -102,7 +104,7 @@ pub struct SourceHit {
 }
 
 /// One control on one host after the precedence rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ControlResult {
     pub control_id: String,
     pub rule_id: String,
@@ -129,7 +131,7 @@ impl ControlResult {
 }
 
 /// One host: its controls sorted by id, and the scan files they came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostView {
     pub name: String,
     pub sources: Vec<ScanSource>,
@@ -156,7 +158,7 @@ impl HostView {
 }
 
 /// The whole fleet, hosts sorted by name (byte order).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FleetView {
     pub hosts: Vec<HostView>,
     pub rules: BTreeMap<String, RuleMeta>,
@@ -180,6 +182,16 @@ impl FleetView {
     }
 }
 
+/// The order in which revisions of one rule are preferred (greatest wins).
+fn revision_key(m: &RuleMeta) -> (&str, &str, &str, &str) {
+    (
+        m.rule_id.as_str(),
+        m.benchmark_id.as_str(),
+        m.benchmark_release.as_str(),
+        m.title.as_str(),
+    )
+}
+
 /// Builds a [`FleetView`] one host at a time; the result does not depend on the order in
 /// which hosts or their checklists are added.
 #[derive(Debug, Default)]
@@ -197,18 +209,7 @@ impl FleetBuilder {
     /// Folds one host's results into the view. Rejects a second host of the same name or
     /// of a name that differs only in letter case.
     pub fn add_host(&mut self, host: &HostResults) -> Result<(), ViewError> {
-        if self.hosts.contains_key(&host.host) {
-            return Err(ViewError::DuplicateHost(host.host.clone()));
-        }
-        let folded = host.host.to_lowercase();
-        if let Some(other) = self.folded.get(&folded) {
-            let (a, b) = if other.as_str() < host.host.as_str() {
-                (other.clone(), host.host.clone())
-            } else {
-                (host.host.clone(), other.clone())
-            };
-            return Err(ViewError::CaseCollision(a, b));
-        }
+        let folded = self.admit(&host.host)?;
 
         // Sources in file order so "first deciding source" is independent of input order.
         let mut order: Vec<usize> = (0..host.checklists.len()).collect();
@@ -295,6 +296,47 @@ impl FleetBuilder {
         Ok(())
     }
 
+    /// Checks that `name` is new, also ignoring letter case; returns its folded form.
+    fn admit(&self, name: &str) -> Result<String, ViewError> {
+        if self.hosts.contains_key(name) {
+            return Err(ViewError::DuplicateHost(name.to_owned()));
+        }
+        let folded = name.to_lowercase();
+        if let Some(other) = self.folded.get(&folded) {
+            let (a, b) = if other.as_str() < name {
+                (other.clone(), name.to_owned())
+            } else {
+                (name.to_owned(), other.clone())
+            };
+            return Err(ViewError::CaseCollision(a, b));
+        }
+        Ok(folded)
+    }
+
+    /// Folds in a view built elsewhere: the `import` component folds each batch of hosts
+    /// and `emass` merges the batches, so the fleet-wide run starts from compact views
+    /// instead of every full checklist. Merging batch views in host order gives the
+    /// same view as folding every host here: the same duplicate and letter-case checks,
+    /// and each rule keeps the greatest (rule id, benchmark, release, title), the first
+    /// seen on a tie.
+    pub fn add_view(&mut self, view: FleetView) -> Result<(), ViewError> {
+        for h in view.hosts {
+            let folded = self.admit(&h.name)?;
+            self.folded.insert(folded, h.name.clone());
+            self.hosts.insert(h.name.clone(), h);
+        }
+        for (id, meta) in view.rules {
+            let replace = match self.rules.get(&id) {
+                None => true,
+                Some(existing) => revision_key(&meta) > revision_key(existing),
+            };
+            if replace {
+                self.rules.insert(id, meta);
+            }
+        }
+        Ok(())
+    }
+
     fn note_rule(&mut self, id: &str, rule: &Rule, stig: &crate::model::StigChecklist) {
         let candidate = || RuleMeta {
             vuln_id: rule.vuln_num.clone(),
@@ -319,12 +361,7 @@ impl FleetBuilder {
             Some(existing) => {
                 // Hosts may carry different revisions of a rule: keep the greatest
                 // (rule id, benchmark, release, title) so the choice is order-independent.
-                let existing_key = (
-                    existing.rule_id.as_str(),
-                    existing.benchmark_id.as_str(),
-                    existing.benchmark_release.as_str(),
-                    existing.title.as_str(),
-                );
+                let existing_key = revision_key(existing);
                 let new_key = (
                     rule.rule_id.as_str(),
                     stig.info.stigid.as_str(),
@@ -439,6 +476,61 @@ mod tests {
     use super::*;
     use crate::model::Severity::*;
     use crate::model::Status::*;
+
+    #[test]
+    fn merging_batch_views_equals_folding_every_host() {
+        // Rule V-1 appears in three revisions across hosts in different batches, two of
+        // them tied on the revision key but different otherwise (the first must win).
+        let mut hosts = Vec::new();
+        for i in 0..7 {
+            let mut r = rr(
+                "V-1",
+                High,
+                if i % 2 == 0 { Open } else { NotAFinding },
+                "d",
+            );
+            r.rule.rule_title = match i {
+                0 | 1 => "Old title".into(),
+                _ => "Title of V-1".into(),
+            };
+            r.rule.fix_text = format!("fix as seen on h{i}");
+            let mut other = rr(&format!("V-{}", 10 + i), Low, NotReviewed, "");
+            other.rule.ccis = vec![format!("CCI-{i}")];
+            hosts.push(host(
+                &format!("h{i}"),
+                vec![checklist(
+                    &format!("h{i}/a.ckl"),
+                    "t",
+                    "2025-01-01",
+                    vec![r, other],
+                )],
+            ));
+        }
+        let whole = view(&hosts).unwrap();
+        let mut merged = FleetBuilder::new();
+        for batch in hosts.chunks(3) {
+            merged.add_view(view(batch).unwrap()).unwrap();
+        }
+        let merged = merged.finish();
+        assert_eq!(merged, whole);
+        assert_eq!(whole.rule("V-1").unwrap().fix_text, "fix as seen on h2");
+
+        // A host repeated across batches, or differing only in case, is refused.
+        let mut b = FleetBuilder::new();
+        b.add_view(view(&hosts[..2]).unwrap()).unwrap();
+        assert_eq!(
+            b.add_view(view(&hosts[1..3]).unwrap()).unwrap_err(),
+            ViewError::DuplicateHost("h1".into())
+        );
+        let mut upper = hosts[0].clone();
+        upper.host = "H0".into();
+        let mut b = FleetBuilder::new();
+        b.add_view(view(&hosts[..1]).unwrap()).unwrap();
+        assert!(matches!(
+            b.add_view(view(&[upper]).unwrap()).unwrap_err(),
+            ViewError::CaseCollision(..)
+        ));
+    }
 
     #[test]
     fn precedence_open_beats_not_reviewed_beats_na_beats_pass() {

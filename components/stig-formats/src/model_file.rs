@@ -11,6 +11,10 @@
 //! another version (or a JSON model from an older stigpack) fails with an error naming
 //! the file instead of misreading it.
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::control_view::FleetView;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::HostResults;
 
@@ -22,12 +26,40 @@ pub const SUFFIX: &str = ".model";
 /// The first bytes of every model file (16 bytes, version in the last byte).
 pub const MAGIC: &[u8; 16] = b"stigpack-model\x00\x01";
 
+/// File name of a batch's folded view, written by `import` beside the model files:
+/// the per-control view of its hosts (sources named by their path under `01_Scans`),
+/// which `emass` merges instead of reading every full model.
+pub const VIEW_FILE: &str = "fleet.view";
+/// [`VIEW_FILE`]'s extension with its dot, for matching file names.
+pub const VIEW_SUFFIX: &str = ".view";
+/// The first bytes of every view file.
+pub const VIEW_MAGIC: &[u8; 16] = b"stigpack-view\x00\x00\x01";
+
 /// Encodes one host's results. (postcard cannot fail on the model's types: strings,
 /// integers, options and sequences; the error path is for completeness.)
 pub fn encode(host: &HostResults) -> Result<Vec<u8>> {
-    postcard::to_extend(host, MAGIC.to_vec()).map_err(|e| {
+    encode_with(MAGIC, &host.host, host)
+}
+
+/// Decodes one host's results; `file` names the file in errors.
+pub fn decode(file: &str, bytes: &[u8]) -> Result<HostResults> {
+    decode_with(MAGIC, "stigpack model file", file, bytes)
+}
+
+/// Encodes a batch's view (see [`VIEW_FILE`]).
+pub fn encode_view(view: &FleetView) -> Result<Vec<u8>> {
+    encode_with(VIEW_MAGIC, VIEW_FILE, view)
+}
+
+/// Decodes a batch's view; `file` names the file in errors.
+pub fn decode_view(file: &str, bytes: &[u8]) -> Result<FleetView> {
+    decode_with(VIEW_MAGIC, "stigpack view file", file, bytes)
+}
+
+fn encode_with<T: Serialize>(magic: &[u8; 16], name: &str, value: &T) -> Result<Vec<u8>> {
+    postcard::to_extend(value, magic.to_vec()).map_err(|e| {
         Error::new(
-            &host.host,
+            name,
             ErrorKind::InvalidValue {
                 field: "model".into(),
                 value: String::new(),
@@ -37,32 +69,29 @@ pub fn encode(host: &HostResults) -> Result<Vec<u8>> {
     })
 }
 
-/// Decodes one host's results; `file` names the file in errors.
-pub fn decode(file: &str, bytes: &[u8]) -> Result<HostResults> {
+fn decode_with<T: DeserializeOwned>(
+    magic: &[u8; 16],
+    expected: &'static str,
+    file: &str,
+    bytes: &[u8],
+) -> Result<T> {
     crate::xml::check_size(file, bytes.len())?;
-    let wrong = |detail: String| {
-        Error::new(
-            file,
-            ErrorKind::WrongDocument {
-                expected: "stigpack model file",
-                detail,
-            },
-        )
-    };
-    let Some(body) = bytes.strip_prefix(&MAGIC[..]) else {
-        return Err(wrong(if bytes.starts_with(&MAGIC[..15]) {
+    let wrong = |detail: String| Error::new(file, ErrorKind::WrongDocument { expected, detail });
+    let Some(body) = bytes.strip_prefix(&magic[..]) else {
+        return Err(wrong(if bytes.starts_with(&magic[..15]) {
             format!(
-                "model format version {} (this build reads version {})",
+                "format version {} (this build reads version {})",
                 bytes.get(15).copied().unwrap_or(0),
-                MAGIC[15]
+                magic[15]
             )
         } else {
-            "no stigpack-model header".into()
+            let name = magic.split(|&b| b == 0).next().unwrap_or_default();
+            format!("no {} header", String::from_utf8_lossy(name))
         }));
     };
-    match postcard::take_from_bytes::<HostResults>(body) {
-        Ok((host, [])) => Ok(host),
-        Ok((_, rest)) => Err(wrong(format!("{} bytes after the model", rest.len()))),
+    match postcard::take_from_bytes::<T>(body) {
+        Ok((value, [])) => Ok(value),
+        Ok((_, rest)) => Err(wrong(format!("{} bytes after the data", rest.len()))),
         Err(e) => Err(wrong(format!("undecodable: {e}"))),
     }
 }
@@ -91,13 +120,32 @@ mod tests {
 
         let mut v2 = good.clone();
         v2[15] = 2;
-        assert!(err(&v2).contains("model format version 2"), "{}", err(&v2));
+        assert!(err(&v2).contains("format version 2"), "{}", err(&v2));
         let json = serde_json::to_vec(&host).unwrap();
-        assert!(err(&json).contains("no stigpack-model header"));
+        assert!(
+            err(&json).contains("no stigpack-model header"),
+            "{}",
+            err(&json)
+        );
         assert!(err(&good[..good.len() - 5]).contains("undecodable"));
         let mut long = good.clone();
         long.extend_from_slice(b"xx");
-        assert!(err(&long).contains("2 bytes after the model"));
+        assert!(err(&long).contains("2 bytes after the data"));
         assert!(err(&v2).starts_with("hosts/H.model"), "{}", err(&v2));
+    }
+
+    #[test]
+    fn views_round_trip_and_are_not_taken_for_models() {
+        let hosts: Vec<_> = (0..3)
+            .map(|i| crate::synth::synthetic_host(&format!("H{i}"), 20, i))
+            .collect();
+        let view = crate::control_view::view(&hosts).unwrap();
+        let bytes = encode_view(&view).unwrap();
+        assert_eq!(decode_view("views/00000.view", &bytes).unwrap(), view);
+        let e = decode("views/00000.view", &bytes).unwrap_err().to_string();
+        assert!(e.contains("no stigpack-model header"), "{e}");
+        let m = encode(&hosts[0]).unwrap();
+        let e = decode_view("hosts/H0.model", &m).unwrap_err().to_string();
+        assert!(e.contains("stigpack view file"), "{e}");
     }
 }

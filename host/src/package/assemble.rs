@@ -21,6 +21,7 @@ use crate::exit::{coded, Exit};
 use crate::pipeline::{self, HostDir};
 use crate::sandbox::{Limits, LoadedComponent, RunRecord, RunRequest, Sandbox};
 use contents::Derived;
+use stig_formats::model_file;
 use stig_formats::package_artifacts::paths;
 
 pub const PROVENANCE_SCHEMA: &str = "stigpack.provenance/2";
@@ -266,20 +267,26 @@ pub fn build(
         fs::create_dir_all(ckl_out(b))?;
     }
     let jobs = crate::parallel::jobs();
-    let no_options = BTreeMap::new();
+    let mut import_opts = BTreeMap::new();
+    import_opts.insert("view".to_owned(), "true".to_owned());
     let t = crate::timings::step("components: import");
     let imports = crate::parallel::try_map(&batches, jobs, |b, _| {
-        run(&import_c, &import_in(b), &model(b), &no_options)
+        run(&import_c, &import_in(b), &model(b), &import_opts)
     })?;
     drop(t);
 
     // The model to checklists (per batch) and to the package files (one fleet-wide run),
     // side by side: the emass run is the longest, so it starts first.
     let emass_in = s.join("emass-in");
+    fs::create_dir_all(emass_in.join("views"))?;
     for b in 0..batches.len() {
-        mirror(&model(b).join("hosts"), &emass_in.join("hosts"))?;
+        link_or_copy(
+            &model(b).join(model_file::VIEW_FILE),
+            &emass_in
+                .join("views")
+                .join(format!("{b:05}{}", model_file::VIEW_SUFFIX)),
+        )?;
     }
-    fs::create_dir_all(emass_in.join("hosts"))?;
     let mut listing = contents::evidence_paths(dest)?.join("\n");
     if !listing.is_empty() {
         listing.push('\n');
@@ -374,7 +381,7 @@ pub fn build(
             hosts,
             record,
             json!({ "scans/": format!("{SCANS}/"), "benchmarks/": format!("{BENCHMARKS}/") }),
-            json!({ "": "(intermediate: the canonical model, input of checklist and emass)" }),
+            json!({ "": format!("(intermediate: the canonical model, input of checklist; {}, input of emass)", model_file::VIEW_FILE) }),
         ));
     }
     for (record, hosts) in checklists_runs.iter().zip(&batches) {
@@ -390,7 +397,7 @@ pub fn build(
         "emass",
         &inputs.hosts,
         &emass,
-        json!({ "hosts/": "(the outputs hosts/ of every import step)",
+        json!({ "views/": format!("(the {} of every import step, numbered in step order)", model_file::VIEW_FILE),
                 "evidence.txt": format!("(the list of files under {EVIDENCE}/)"),
                 "answers/": format!("{}/", paths::ANSWERS_DIR),
                 "layout/": format!("{}/", paths::POAM_LAYOUT_DIR) }),

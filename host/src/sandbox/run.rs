@@ -150,7 +150,7 @@ impl Sandbox {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         };
-        let t = crate::timings::step("sandbox: guest");
+        let t = crate::timings::step(format!("sandbox: guest {name}"));
         let outcome = component
             .pre
             .instantiate(&mut store)

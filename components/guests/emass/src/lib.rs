@@ -1,6 +1,7 @@
 //! The `emass` component: the canonical model in, the derived eMASS package files out.
 //!
-//! Input: `/input/hosts/<host>.model` (the `import` component's output),
+//! Input: `/input/views/<batch>.view` (the `import` runs' folded views, merged in name
+//! order),
 //! `/input/evidence.txt` (optional: the package's `04_Evidence/` paths, one per line),
 //! `/input/answers/*.csv` (optional: attestation answers, applied in name order),
 //! `/input/layout/poam_layout.json` (optional: a POA&M layout document, used instead of
@@ -12,13 +13,12 @@
 //! `emass_joint`), `days` (`30,90,180`: days to completion for CAT I,II,III), `office`,
 //! `resources` (POA&M Office/Org and Resources Required cells).
 //!
-//! Hosts are folded into the per-control view one at a time, so memory holds one host's
-//! full checklists at most, not the fleet's.
+//! The import runs fold their hosts into compact per-control views; this component only
+//! merges them, so it never holds or decodes a full checklist.
 
 use guest_kit::{walk_input, Options, Outputs, INPUT};
 use stig_formats::control_view::FleetBuilder;
 use stig_formats::evidence::Evidence;
-use stig_formats::model::HostResults;
 use stig_formats::package_artifacts::{self, ArtifactOptions, LAYOUT_INPUT};
 use stig_formats::poam::layout::{Layout, DEFAULT_LAYOUT};
 use stig_formats::poam::PoamOptions;
@@ -124,24 +124,24 @@ impl Guest for Emass {
             },
         };
 
+        // The import runs folded their hosts already; merging the batch views (in name
+        // order, which is host order) gives the view of the whole fleet.
         let mut fleet = FleetBuilder::new();
-        let files = walk_input("hosts")
-            .map_err(|e| RunError::Internal(format!("listing /input/hosts: {e}")))?;
-        for f in files.iter().filter(|f| f.rel.ends_with(stig_formats::model_file::SUFFIX)) {
+        let files = walk_input("views")
+            .map_err(|e| RunError::Internal(format!("listing /input/views: {e}")))?;
+        for f in files
+            .iter()
+            .filter(|f| f.rel.ends_with(stig_formats::model_file::VIEW_SUFFIX))
+        {
             let bytes =
                 std::fs::read(&f.path).map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
-            let mut host: HostResults =
-                stig_formats::model_file::decode(&f.rel, &bytes).map_err(|e| invalid(&f.rel, e.kind))?;
+            let view = stig_formats::model_file::decode_view(&f.rel, &bytes)
+                .map_err(|e| invalid(&f.rel, e.kind))?;
             drop(bytes);
-            stig_formats::safe_host_component(&host.host).map_err(|e| invalid(&f.rel, e.kind))?;
-            // The import names sources by their path under /input (`scans/<host>/...`);
-            // the package keeps them under 01_Scans/<host>/...
-            for c in &mut host.checklists {
-                if let Some(rest) = c.source.file.strip_prefix("scans/") {
-                    c.source.file = rest.to_owned();
-                }
+            for h in &view.hosts {
+                stig_formats::safe_host_component(&h.name).map_err(|e| invalid(&f.rel, e.kind))?;
             }
-            fleet.add_host(&host).map_err(|e| invalid(&f.rel, e))?;
+            fleet.add_view(view).map_err(|e| invalid(&f.rel, e))?;
         }
         let fleet = fleet.finish();
 

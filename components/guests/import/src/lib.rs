@@ -4,11 +4,14 @@
 //! `/input/benchmarks/*.xml` (DISA XCCDF benchmarks, for XCCDF results that do not carry
 //! their rules). Output: `/output/hosts/<host>.model` per host (the canonical model, see
 //! `stig_formats::model_file`) and
-//! `/output/import-report.json` listing every file set aside and why.
+//! `/output/import-report.json` listing every file set aside and why. With option
+//! `view=true`, also `/output/fleet.view`: these hosts folded into the per-control view
+//! (`stig_formats::control_view`), which the `emass` component merges across batches.
 
 use std::collections::BTreeMap;
 
 use guest_kit::{subdirs, walk_input, Outputs};
+use stig_formats::control_view::FleetBuilder;
 use stig_formats::import::{classify, HostImport, InputKind, SetAside};
 use stig_formats::model::StigChecklist;
 
@@ -44,7 +47,17 @@ impl Guest for Import {
         }
     }
 
-    fn run(_ctx: RunContext) -> Result<Vec<String>, RunError> {
+    fn run(ctx: RunContext) -> Result<Vec<String>, RunError> {
+        let opts = guest_kit::Options(ctx.options.clone());
+        let mut view = match opts.get("view").unwrap_or("false") {
+            "true" => Some(FleetBuilder::new()),
+            "false" => None,
+            other => {
+                return Err(RunError::Unsupported(format!(
+                    "view {other:?}: use true or false"
+                )))
+            }
+        };
         let mut out = Outputs::new();
         let benchmarks = read_benchmarks()?;
         let hosts = subdirs("scans")
@@ -100,7 +113,29 @@ impl Guest for Import {
             let path = format!("hosts/{host}.{}", stig_formats::model_file::EXTENSION);
             out.write(&path, &model)
                 .map_err(|e| RunError::Internal(format!("writing {path}: {e}")))?;
+            drop(model);
+            if let Some(view) = view.as_mut() {
+                // Sources are named as the package keeps them: under 01_Scans/, without
+                // this component's `scans/` prefix.
+                let mut results = results;
+                for c in &mut results.checklists {
+                    if let Some(rest) = c.source.file.strip_prefix("scans/") {
+                        c.source.file = rest.to_owned();
+                    }
+                }
+                view.add_host(&results).map_err(|e| invalid(&dir, e))?;
+            }
             report.insert(host.clone(), aside);
+        }
+        if let Some(view) = view {
+            let bytes = stig_formats::model_file::encode_view(&view.finish())
+                .map_err(|e| RunError::Internal(e.to_string()))?;
+            out.write(stig_formats::model_file::VIEW_FILE, &bytes).map_err(|e| {
+                RunError::Internal(format!(
+                    "writing {}: {e}",
+                    stig_formats::model_file::VIEW_FILE
+                ))
+            })?;
         }
         let mut report_json =
             serde_json::to_vec_pretty(&report).map_err(|e| RunError::Internal(e.to_string()))?;
