@@ -347,3 +347,30 @@ fn results_pick_the_matching_benchmark() {
         "{msg}"
     );
 }
+
+/// Evaluate-STIG style: the TestResult wrapped in a `Benchmark` that carries no rules.
+/// It is bare results: matched with a given benchmark by id, and without one the error
+/// names the benchmark to pass, instead of "the benchmark holds no rules".
+#[test]
+fn results_in_an_empty_benchmark_wrapper_match_a_given_benchmark() {
+    let (_, b) = load("U_MS_Windows_10_STIG_V2R2_Manual-xccdf.xml");
+    let bare = results_doc(&b, &["pass", "fail"]);
+    let wrapped = bare.replacen(
+        "<TestResult ",
+        &format!(
+            "<Benchmark xmlns=\"http://checklists.nist.gov/xccdf/1.2\" id=\"xccdf_mil.disa.stig_benchmark_{}\"><status>accepted</status><title>t</title><version>2</version>\n<TestResult ",
+            b.info.stigid
+        ),
+        1,
+    ) + "</Benchmark>";
+    let c =
+        xccdf::results::read_matching(wrapped.as_bytes(), "WS01/es.xml", std::slice::from_ref(&b))
+            .unwrap();
+    assert_eq!(c.stigs[0].rules.len(), b.rules.len());
+    assert_eq!(c.stigs[0].rules[1].review.status, Status::Open);
+    let e = xccdf::results::read_matching(wrapped.as_bytes(), "WS01/es.xml", &[]).unwrap_err();
+    assert!(
+        e.to_string().starts_with("WS01/es.xml: ") && e.to_string().contains(&b.info.stigid),
+        "{e}"
+    );
+}

@@ -36,7 +36,7 @@ struct TestResult {
 /// Reads a results file and applies it to `benchmark`. With `None`, the benchmark is
 /// read from the same document (SCC writes results inside a copy of the `Benchmark`).
 pub fn read(bytes: &[u8], file: &str, benchmark: Option<&StigChecklist>) -> Result<Checklist> {
-    let (x, root_is_benchmark, tr) = scan(bytes, file)?;
+    let (x, root_is_benchmark, _, tr) = scan(bytes, file)?;
     match benchmark {
         Some(b) => apply(&x, tr, b, file),
         None => {
@@ -57,10 +57,12 @@ pub fn read(bytes: &[u8], file: &str, benchmark: Option<&StigChecklist>) -> Resu
 /// As [`read`], choosing the benchmark: the one embedded in the document if it holds
 /// one, else the one in `benchmarks` whose id the `TestResult` names, else (no id) the
 /// one holding the first reported rule. No match is an error naming the file and the
-/// benchmark id, never a guess.
+/// benchmark id, never a guess. A `Benchmark` root without any `Group` or `Rule` (a
+/// results file wrapped in an empty benchmark, as Evaluate-STIG writes them) counts as
+/// bare results.
 pub fn read_matching(bytes: &[u8], file: &str, benchmarks: &[StigChecklist]) -> Result<Checklist> {
-    let (x, root_is_benchmark, tr) = scan(bytes, file)?;
-    if root_is_benchmark {
+    let (x, root_is_benchmark, carries_rules, tr) = scan(bytes, file)?;
+    if root_is_benchmark && carries_rules {
         let embedded = super::benchmark::read(bytes, file)?;
         return apply(&x, tr, &embedded, file);
     }
@@ -96,12 +98,13 @@ pub fn read_matching(bytes: &[u8], file: &str, benchmarks: &[StigChecklist]) -> 
     apply(&x, tr, bench, file)
 }
 
-/// One pass over the document: whether its root is a `Benchmark`, and its one
-/// `TestResult`.
-fn scan<'a>(bytes: &'a [u8], file: &'a str) -> Result<(XmlReader<'a>, bool, TestResult)> {
+/// One pass over the document: whether its root is a `Benchmark`, whether it carries
+/// rules (any `Group` or `Rule`), and its one `TestResult`.
+fn scan<'a>(bytes: &'a [u8], file: &'a str) -> Result<(XmlReader<'a>, bool, bool, TestResult)> {
     let mut x = XmlReader::new(file, bytes)?;
     let mut found: Option<TestResult> = None;
     let mut root: Option<bool> = None;
+    let mut carries_rules = false;
     loop {
         match x.next()? {
             Ev::Start(s) if local(&s) == b"TestResult" => {
@@ -117,8 +120,12 @@ fn scan<'a>(bytes: &'a [u8], file: &'a str) -> Result<(XmlReader<'a>, bool, Test
                 found = Some(tr);
             }
             // Benchmark content is read by the benchmark reader; skip it here.
-            Ev::Start(s) if matches!(local(&s), b"Group" | b"Profile" | b"Value") => x.skip()?,
+            Ev::Start(s) if matches!(local(&s), b"Group" | b"Profile" | b"Value") => {
+                carries_rules |= local(&s) == b"Group";
+                x.skip()?
+            }
             Ev::Start(s) | Ev::Empty(s) => {
+                carries_rules |= local(&s) == b"Rule";
                 root.get_or_insert(local(&s) == b"Benchmark");
             }
             Ev::Eof => break,
@@ -130,7 +137,7 @@ fn scan<'a>(bytes: &'a [u8], file: &'a str) -> Result<(XmlReader<'a>, bool, Test
             element: "TestResult".into(),
         })
     })?;
-    Ok((x, root.unwrap_or(false), tr))
+    Ok((x, root.unwrap_or(false), carries_rules, tr))
 }
 
 fn read_test_result(x: &mut XmlReader<'_>, start: &BytesStart<'_>) -> Result<TestResult> {
