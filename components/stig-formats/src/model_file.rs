@@ -18,9 +18,7 @@ use crate::control_view::FleetView;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::HostResults;
 
-/// File name extension of a model file: `hosts/<host>.model`.
-pub const EXTENSION: &str = "model";
-/// [`EXTENSION`] with its dot, for matching file names.
+/// File name suffix of a model file: `hosts/<host>.model`.
 pub const SUFFIX: &str = ".model";
 
 /// The first bytes of every model file (16 bytes, version in the last byte).

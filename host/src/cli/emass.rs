@@ -111,8 +111,13 @@ pub struct GenFleetArgs {
 /// The audit log's origin line in checkpoints embedded in packages.
 const AUDIT_ORIGIN: &str = "stigpack audit log";
 
-fn audit_log(g: &Globals) -> anyhow::Result<stigpack_audit::AuditLog> {
-    g.open_audit_log()
+/// The audit log's current checkpoint, as the package records it.
+fn audit_checkpoint(log: &stigpack_audit::AuditLog) -> anyhow::Result<Option<String>> {
+    Ok(Some(
+        log.checkpoint(AUDIT_ORIGIN)
+            .context("audit log checkpoint")?
+            .to_text(),
+    ))
 }
 
 /// Records the outcome of a packaging command; the package hash goes into the entry.
@@ -220,6 +225,7 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         answers,
         poam_layout: args.poam_layout_file.clone(),
     };
+    let log = g.open_audit_log()?;
     let settings = assemble::Settings {
         system: args.system.clone(),
         exported_at,
@@ -227,16 +233,7 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         days: args.poam_days.clone(),
         office: args.office.clone(),
         resources: args.resources.clone(),
-        audit_checkpoint: None,
-    };
-    let log = audit_log(g)?;
-    let settings = assemble::Settings {
-        audit_checkpoint: Some(
-            log.checkpoint(AUDIT_ORIGIN)
-                .context("audit log checkpoint")?
-                .to_text(),
-        ),
-        ..settings
+        audit_checkpoint: audit_checkpoint(&log)?,
     };
     let target = args.out.join(layout::folder_name(
         &args.system,
@@ -350,13 +347,9 @@ pub fn import_attestations(args: ImportAttestationsArgs, g: &Globals) -> anyhow:
     inputs
         .answers
         .push((answer_name(next, &args.file), args.file.clone()));
-    let log = audit_log(g)?;
+    let log = g.open_audit_log()?;
     let settings = assemble::Settings {
-        audit_checkpoint: Some(
-            log.checkpoint(AUDIT_ORIGIN)
-                .context("audit log checkpoint")?
-                .to_text(),
-        ),
+        audit_checkpoint: audit_checkpoint(&log)?,
         ..settings
     };
     let staged = Staged::new(&args.package, true)?;

@@ -110,7 +110,7 @@ impl Guest for Import {
             let (results, aside) = imp.finish();
             let model = stig_formats::model_file::encode(&results)
                 .map_err(|e| RunError::Internal(e.to_string()))?;
-            let path = format!("hosts/{host}.{}", stig_formats::model_file::EXTENSION);
+            let path = format!("hosts/{host}{}", stig_formats::model_file::SUFFIX);
             out.write(&path, &model)
                 .map_err(|e| RunError::Internal(format!("writing {path}: {e}")))?;
             drop(model);
