@@ -22,8 +22,9 @@ if ! rustup run 1.95.0 rustc --version >/dev/null 2>&1; then
   fi
 fi
 # 2. The wasm target for the guest components (rustup first, the saved copy offline).
-if [ -x ../shared/toolchain/install-wasm-target.sh ] || [ -f ../shared/toolchain/install-wasm-target.sh ]; then
-  bash ../shared/toolchain/install-wasm-target.sh
+shared=$(bash scripts/shared-dir.sh)
+if [ -n "$shared" ] && [ -f "$shared/toolchain/install-wasm-target.sh" ]; then
+  bash "$shared/toolchain/install-wasm-target.sh"
 else
   rustup target add wasm32-wasip2
 fi

@@ -6,4 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export STIGPACK_PYTHON="$PWD/.venv/bin/python"
+# The tests read real samples from shared/ (see scripts/shared-dir.sh for where it is
+# looked for); in CI a missing one fails the tests that need it.
+shared=$(bash scripts/shared-dir.sh)
+if [ -n "$shared" ]; then
+  export STIGPACK_SHARED_DIR="$shared"
+fi
 cargo test --workspace --locked

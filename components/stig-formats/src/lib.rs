@@ -37,3 +37,12 @@ mod xml;
 pub use error::{Error, ErrorKind, Result};
 pub use host::safe_host_component;
 pub use xml::MAX_INPUT_BYTES;
+
+/// The project's `shared/` directory (samples, reference material) for tests:
+/// `$STIGPACK_SHARED_DIR` when set (scripts/test.sh sets it), else beside the checkout.
+#[cfg(test)]
+pub(crate) fn shared_dir() -> std::path::PathBuf {
+    std::env::var_os("STIGPACK_SHARED_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+}

@@ -15,9 +15,13 @@ pub fn repo() -> PathBuf {
         .to_path_buf()
 }
 
-/// `../shared/samples` beside the checkout.
+/// `shared/samples`: under `$STIGPACK_SHARED_DIR` when set (scripts/test.sh sets it),
+/// else `../shared/samples` beside the checkout.
 pub fn samples() -> PathBuf {
-    repo().join("..").join("shared").join("samples")
+    std::env::var_os("STIGPACK_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("..").join("shared"))
+        .join("samples")
 }
 
 /// A `stigpack` command with an isolated audit log and component cache.

@@ -310,7 +310,7 @@ fn layouts_are_validated_as_data() {
 // ---- the layouts against the real templates ----------------------------------------
 
 fn samples() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples/poam")
+    crate::shared_dir().join("samples/poam")
 }
 
 fn unzip(file: &std::path::Path, member: &str) -> Option<String> {

@@ -6,13 +6,16 @@
 
 use std::path::PathBuf;
 
-/// `shared/samples` sits beside the repository checkout (`<repo>/../shared/samples`).
+/// `shared/samples`: under `$STIGPACK_SHARED_DIR` when set (scripts/test.sh sets it),
+/// else beside the repository checkout (`<repo>/../shared/samples`).
 pub fn samples_dir() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = manifest.join("../../../shared/samples");
+    let shared = std::env::var_os("STIGPACK_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let dir = shared.join("samples");
     assert!(
         dir.is_dir(),
-        "shared samples not found at {} (CI must check out shared/ beside the repo)",
+        "shared samples not found at {} (set STIGPACK_SHARED_DIR, or check out shared/ beside the repo)",
         dir.display()
     );
     dir

@@ -207,11 +207,8 @@ mod tests {
     use super::*;
 
     fn sample(name: &str) -> String {
-        let p = format!(
-            "{}/../../../shared/samples/winrm/pywinrm/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read_to_string(p).unwrap()
+        std::fs::read_to_string(crate::shared_dir().join("samples/winrm/pywinrm").join(name))
+            .unwrap()
     }
 
     #[test]

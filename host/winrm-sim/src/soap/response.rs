@@ -274,10 +274,9 @@ mod tests {
             .unwrap();
         assert_eq!(sub.text, "w:TimedOut");
         // Same action and fault detail as the real host recorded by pywinrm.
-        let real = std::fs::read_to_string(format!(
-            "{}/../../../shared/samples/winrm/pywinrm/fault_wsman_fault_known_fault.xml",
-            env!("CARGO_MANIFEST_DIR")
-        ))
+        let real = std::fs::read_to_string(
+            crate::shared_dir().join("samples/winrm/pywinrm/fault_wsman_fault_known_fault.xml"),
+        )
         .unwrap();
         let real = xml::parse(&real).unwrap();
         assert_eq!(

@@ -143,10 +143,9 @@ mod tests {
     /// concatenated), from a real Windows host running `Write-Error "Error"`.
     fn recorded() -> String {
         use base64::Engine as _;
-        let xml = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/samples/winrm/pywinrm/get_ps_output_response.xml"
-        ))
+        let xml = std::fs::read_to_string(
+            crate::shared_dir().join("samples/winrm/pywinrm/get_ps_output_response.xml"),
+        )
         .unwrap();
         let mut s = String::new();
         for piece in xml.split("<rsp:Stream ").skip(1) {

@@ -150,10 +150,9 @@ mod tests {
     fn encode_matches_pywinrm_recorded_request() {
         // pywinrm's run_ps_request.xml carries `powershell -encodedcommand <b64>` of
         // `Write-Error "Error"`: our encoder must produce the same base64.
-        let xml = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/samples/winrm/pywinrm/run_ps_request.xml"
-        ))
+        let xml = std::fs::read_to_string(
+            crate::shared_dir().join("samples/winrm/pywinrm/run_ps_request.xml"),
+        )
         .unwrap();
         let start = xml.find("-encodedcommand ").unwrap() + "-encodedcommand ".len();
         let end = start + xml[start..].find('<').unwrap();

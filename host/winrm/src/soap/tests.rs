@@ -5,11 +5,8 @@ use super::xml::{parse, Element};
 use super::*;
 
 fn sample(rel: &str) -> Vec<u8> {
-    let p = format!(
-        "{}/../../../shared/samples/winrm/{rel}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
+    let p = crate::shared_dir().join("samples/winrm").join(rel);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 /// pywinrm's fixtures use `%s` placeholders in some ids (filled in by its tests).
