@@ -115,22 +115,33 @@ pub(crate) enum Ev<'a> {
     Eof,
 }
 
+/// The checks every XML input passes before any parser sees it (size, UTF-8, the declared
+/// encoding), returning the text without a BOM.
+pub(crate) fn checked_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str> {
+    let src = decode_utf8(file, bytes)?;
+    check_declared_encoding(file, src)?;
+    Ok(src)
+}
+
 impl<'a> XmlReader<'a> {
     pub(crate) fn new(file: &'a str, bytes: &'a [u8]) -> Result<Self> {
-        let src = decode_utf8(file, bytes)?;
-        check_declared_encoding(file, src)?;
+        Ok(Self::from_checked(file, checked_text(file, bytes)?))
+    }
+
+    /// A reader over text that has passed [`checked_text`].
+    pub(crate) fn from_checked(file: &'a str, src: &'a str) -> Self {
         let mut reader = Reader::from_str(src);
         let cfg = reader.config_mut();
         cfg.check_end_names = true;
         cfg.expand_empty_elements = false;
         cfg.trim_text(false);
-        Ok(XmlReader {
+        XmlReader {
             reader,
             src,
             file,
             depth: 0,
             seen_root: false,
-        })
+        }
     }
 
     pub(crate) fn file(&self) -> &'a str {

@@ -15,8 +15,22 @@ use crate::xml::{local, Ev, XmlReader};
 /// Parses one CKL file. `file` names the input in error messages and becomes
 /// `ScanSource.file`; the first comment before the root (`DISA STIG Viewer :: 2.17`,
 /// `STIG Manager 1.5.2`) becomes `ScanSource.tool`.
+///
+/// Files in the plain layout every checklist tool writes go through the fast scanner in
+/// [`super::fast`]; anything it does not recognise (and every error) is read by the full
+/// XML reader below, which is the reference: both give the same model for every file the
+/// scanner accepts (tested on every sample and on generated variants).
 pub fn read(bytes: &[u8], file: &str) -> Result<Checklist> {
-    let mut x = XmlReader::new(file, bytes)?;
+    let src = crate::xml::checked_text(file, bytes)?;
+    if let Some(c) = super::fast::read(src, file) {
+        return Ok(c);
+    }
+    read_full(src, file)
+}
+
+/// The reference reader: every CKL the project accepts, and every error it reports.
+pub(crate) fn read_full(src: &str, file: &str) -> Result<Checklist> {
+    let mut x = XmlReader::from_checked(file, src);
     let mut tool: Option<String> = None;
     loop {
         match x.next()? {
@@ -76,7 +90,16 @@ pub fn read(bytes: &[u8], file: &str) -> Result<Checklist> {
             element: "CHECKLIST/STIGS".into(),
         }));
     }
-    Ok(Checklist {
+    Ok(checklist(asset, stigs, file, tool))
+}
+
+pub(super) fn checklist(
+    asset: Asset,
+    stigs: Vec<StigChecklist>,
+    file: &str,
+    tool: Option<String>,
+) -> Checklist {
+    Checklist {
         asset,
         stigs,
         source: ScanSource {
@@ -85,7 +108,7 @@ pub fn read(bytes: &[u8], file: &str) -> Result<Checklist> {
             scanned_at: String::new(),
         },
         cklb: Default::default(),
-    })
+    }
 }
 
 /// The next child element of the current element, `None` at its end tag.
@@ -126,39 +149,49 @@ fn read_asset(x: &mut XmlReader<'_>) -> Result<Asset> {
     let mut a = Asset::default();
     while let Some((s, empty)) = child(x)? {
         let v = leaf(x, empty)?;
-        match local(&s) {
-            b"ROLE" => a.role = v,
-            b"ASSET_TYPE" => a.asset_type = v,
-            b"MARKING" => a.marking = v,
-            b"HOST_NAME" => a.host_name = v,
-            b"HOST_IP" => a.host_ip = v,
-            b"HOST_MAC" => a.host_mac = v,
-            b"HOST_FQDN" => a.host_fqdn = v,
-            b"TARGET_COMMENT" => a.target_comment = v,
-            b"TECH_AREA" => a.tech_area = v,
-            b"TARGET_KEY" => a.target_key = v,
-            b"WEB_OR_DATABASE" => {
-                let t = v.trim();
-                a.web_or_database = if t.eq_ignore_ascii_case("true") {
-                    true
-                } else if t.is_empty() || t.eq_ignore_ascii_case("false") {
-                    false
-                } else {
-                    return Err(x.err(ErrorKind::InvalidValue {
-                        field: "ASSET/WEB_OR_DATABASE".into(),
-                        value: v,
-                        reason: "expected true or false".into(),
-                    }));
-                }
-            }
-            b"WEB_DB_SITE" => a.web_db_site = v,
-            b"WEB_DB_INSTANCE" => a.web_db_instance = v,
-            other => a
-                .extra
-                .push((String::from_utf8_lossy(other).into_owned(), v)),
-        }
+        set_asset_field(&mut a, local(&s), v).map_err(|k| x.err(k))?;
     }
     Ok(a)
+}
+
+/// Stores one `ASSET` child by its element name; unknown names are kept in `extra`.
+pub(super) fn set_asset_field(
+    a: &mut Asset,
+    name: &[u8],
+    v: String,
+) -> std::result::Result<(), ErrorKind> {
+    match name {
+        b"ROLE" => a.role = v,
+        b"ASSET_TYPE" => a.asset_type = v,
+        b"MARKING" => a.marking = v,
+        b"HOST_NAME" => a.host_name = v,
+        b"HOST_IP" => a.host_ip = v,
+        b"HOST_MAC" => a.host_mac = v,
+        b"HOST_FQDN" => a.host_fqdn = v,
+        b"TARGET_COMMENT" => a.target_comment = v,
+        b"TECH_AREA" => a.tech_area = v,
+        b"TARGET_KEY" => a.target_key = v,
+        b"WEB_OR_DATABASE" => {
+            let t = v.trim();
+            a.web_or_database = if t.eq_ignore_ascii_case("true") {
+                true
+            } else if t.is_empty() || t.eq_ignore_ascii_case("false") {
+                false
+            } else {
+                return Err(ErrorKind::InvalidValue {
+                    field: "ASSET/WEB_OR_DATABASE".into(),
+                    value: v,
+                    reason: "expected true or false".into(),
+                });
+            }
+        }
+        b"WEB_DB_SITE" => a.web_db_site = v,
+        b"WEB_DB_INSTANCE" => a.web_db_instance = v,
+        other => a
+            .extra
+            .push((String::from_utf8_lossy(other).into_owned(), v)),
+    }
+    Ok(())
 }
 
 fn read_stigs(x: &mut XmlReader<'_>, out: &mut Vec<StigChecklist>) -> Result<()> {
@@ -205,23 +238,29 @@ fn read_info(x: &mut XmlReader<'_>, info: &mut BenchmarkInfo) -> Result<()> {
                 _ => {}
             }
         }
-        let slot = match name.trim() {
-            "version" => &mut info.version,
-            "classification" => &mut info.classification,
-            "customname" => &mut info.customname,
-            "stigid" => &mut info.stigid,
-            "description" => &mut info.description,
-            "filename" => &mut info.filename,
-            "releaseinfo" => &mut info.releaseinfo,
-            "title" => &mut info.title,
-            "uuid" => &mut info.uuid,
-            "notice" => &mut info.notice,
-            "source" => &mut info.source,
-            _ => continue,
-        };
-        *slot = data;
+        if let Some(slot) = info_slot(info, &name) {
+            *slot = data;
+        }
     }
     Ok(())
+}
+
+/// The `STIG_INFO` field a `SID_NAME` names; `None` for names STIG Viewer does not know.
+pub(super) fn info_slot<'i>(info: &'i mut BenchmarkInfo, sid_name: &str) -> Option<&'i mut String> {
+    Some(match sid_name.trim() {
+        "version" => &mut info.version,
+        "classification" => &mut info.classification,
+        "customname" => &mut info.customname,
+        "stigid" => &mut info.stigid,
+        "description" => &mut info.description,
+        "filename" => &mut info.filename,
+        "releaseinfo" => &mut info.releaseinfo,
+        "title" => &mut info.title,
+        "uuid" => &mut info.uuid,
+        "notice" => &mut info.notice,
+        "source" => &mut info.source,
+        _ => return None,
+    })
 }
 
 fn read_vuln(x: &mut XmlReader<'_>, index: usize) -> Result<RuleResult> {
@@ -258,67 +297,135 @@ fn read_vuln(x: &mut XmlReader<'_>, index: usize) -> Result<RuleResult> {
             _ => {}
         }
     }
-    let which = if rule.vuln_num.is_empty() {
+    let Some(status) = status else {
+        return Err(x.err(ErrorKind::MissingElement {
+            element: format!("STATUS in {}", vuln_name(&rule, index)),
+        }));
+    };
+    let review = Review {
+        status,
+        finding_details: details,
+        comments,
+        severity_override: None,
+        severity_justification: justification,
+    };
+    finish_vuln(rule, &severity, &override_, review, file, index)
+}
+
+/// How errors name a VULN: its Vuln_Num, or its position when it has none.
+fn vuln_name(rule: &Rule, index: usize) -> String {
+    if rule.vuln_num.is_empty() {
         format!("VULN #{}", index + 1)
     } else {
         rule.vuln_num.clone()
-    };
-    rule.severity = status::severity_from_str(&severity, file, &format!("Severity of {which}"))?;
-    let status = status.ok_or_else(|| {
-        x.err(ErrorKind::MissingElement {
-            element: format!("STATUS in {which}"),
-        })
-    })?;
-    let severity_override =
-        status::severity_from_str(&override_, file, &format!("SEVERITY_OVERRIDE of {which}"))?;
-    Ok(RuleResult {
-        rule,
-        review: Review {
-            status,
-            finding_details: details,
-            comments,
-            severity_override,
-            severity_justification: justification,
-        },
-    })
+    }
 }
 
-fn apply_attribute(rule: &mut Rule, severity: &mut String, name: &str, data: String) {
-    let slot = match name {
-        "Vuln_Num" => &mut rule.vuln_num,
-        "Severity" => severity,
-        "Group_Title" => &mut rule.group_title,
-        "Rule_ID" => &mut rule.rule_id,
-        "Rule_Ver" => &mut rule.rule_ver,
-        "Rule_Title" => &mut rule.rule_title,
-        "Vuln_Discuss" => &mut rule.vuln_discuss,
-        "IA_Controls" => &mut rule.ia_controls,
-        "Check_Content" => &mut rule.check_content,
-        "Fix_Text" => &mut rule.fix_text,
-        "False_Positives" => &mut rule.false_positives,
-        "False_Negatives" => &mut rule.false_negatives,
-        "Documentable" => &mut rule.documentable,
-        "Mitigations" => &mut rule.mitigations,
-        "Potential_Impact" => &mut rule.potential_impact,
-        "Third_Party_Tools" => &mut rule.third_party_tools,
-        "Mitigation_Control" => &mut rule.mitigation_control,
-        "Responsibility" => &mut rule.responsibility,
-        "Security_Override_Guidance" => &mut rule.security_override_guidance,
-        "Check_Content_Ref" => &mut rule.check_content_ref,
-        "Weight" => &mut rule.weight,
-        "Class" => &mut rule.class,
-        "STIGRef" => &mut rule.stig_ref,
-        "TargetKey" => &mut rule.target_key,
-        "STIG_UUID" => &mut rule.stig_uuid,
-        "LEGACY_ID" => {
+/// Checks the `Severity` attribute and `SEVERITY_OVERRIDE` spellings and joins the rule
+/// with its review. (The context naming the VULN is only built for an error.)
+pub(super) fn finish_vuln(
+    mut rule: Rule,
+    severity: &str,
+    severity_override: &str,
+    mut review: Review,
+    file: &str,
+    index: usize,
+) -> Result<RuleResult> {
+    let parse = |value: &str, what: &str, rule: &Rule| {
+        status::severity_from_str(value, file, "").or_else(|_| {
+            status::severity_from_str(
+                value,
+                file,
+                &format!("{what} of {}", vuln_name(rule, index)),
+            )
+        })
+    };
+    rule.severity = parse(severity, "Severity", &rule)?;
+    review.severity_override = parse(severity_override, "SEVERITY_OVERRIDE", &rule)?;
+    Ok(RuleResult { rule, review })
+}
+
+/// The `VULN_ATTRIBUTE` names the model holds, in the order STIG Viewer writes them (and
+/// [`super::write`] does): a reader that expects the next one in this order finds it with
+/// one comparison.
+pub(super) const ATTRIBUTES: [&str; 27] = [
+    "Vuln_Num",
+    "Severity",
+    "Group_Title",
+    "Rule_ID",
+    "Rule_Ver",
+    "Rule_Title",
+    "Vuln_Discuss",
+    "IA_Controls",
+    "Check_Content",
+    "Fix_Text",
+    "False_Positives",
+    "False_Negatives",
+    "Documentable",
+    "Mitigations",
+    "Potential_Impact",
+    "Third_Party_Tools",
+    "Mitigation_Control",
+    "Responsibility",
+    "Security_Override_Guidance",
+    "Check_Content_Ref",
+    "Weight",
+    "Class",
+    "STIGRef",
+    "TargetKey",
+    "STIG_UUID",
+    "LEGACY_ID",
+    "CCI_REF",
+];
+
+/// The position of `name` in [`ATTRIBUTES`]; `None` for attributes STIG Viewer does not
+/// know, which carry nothing the model can hold.
+pub(super) fn attribute_index(name: &str) -> Option<usize> {
+    ATTRIBUTES.iter().position(|a| *a == name)
+}
+
+pub(super) fn apply_attribute(rule: &mut Rule, severity: &mut String, name: &str, data: String) {
+    if let Some(i) = attribute_index(name) {
+        set_attribute(rule, severity, i, data);
+    }
+}
+
+/// Stores the attribute at position `index` of [`ATTRIBUTES`].
+pub(super) fn set_attribute(rule: &mut Rule, severity: &mut String, index: usize, data: String) {
+    let slot = match index {
+        0 => &mut rule.vuln_num,
+        1 => severity,
+        2 => &mut rule.group_title,
+        3 => &mut rule.rule_id,
+        4 => &mut rule.rule_ver,
+        5 => &mut rule.rule_title,
+        6 => &mut rule.vuln_discuss,
+        7 => &mut rule.ia_controls,
+        8 => &mut rule.check_content,
+        9 => &mut rule.fix_text,
+        10 => &mut rule.false_positives,
+        11 => &mut rule.false_negatives,
+        12 => &mut rule.documentable,
+        13 => &mut rule.mitigations,
+        14 => &mut rule.potential_impact,
+        15 => &mut rule.third_party_tools,
+        16 => &mut rule.mitigation_control,
+        17 => &mut rule.responsibility,
+        18 => &mut rule.security_override_guidance,
+        19 => &mut rule.check_content_ref,
+        20 => &mut rule.weight,
+        21 => &mut rule.class,
+        22 => &mut rule.stig_ref,
+        23 => &mut rule.target_key,
+        24 => &mut rule.stig_uuid,
+        25 => {
             rule.legacy_ids.push(data);
             return;
         }
-        "CCI_REF" => {
+        26 => {
             rule.ccis.push(data);
             return;
         }
-        // Attributes STIG Viewer does not know carry nothing the model can hold.
         _ => return,
     };
     *slot = data;
