@@ -264,12 +264,7 @@ fn utf16_input_is_refused_with_the_encoding_named() {
 #[test]
 fn a_truncated_checklist_is_refused() {
     let work = tempfile::tempdir().unwrap();
-    let good = fs::read(
-        repo()
-            .join("..")
-            .join("shared/samples/ckl/saf_small_ckl_overrides.ckl"),
-    )
-    .unwrap();
+    let good = fs::read(samples().join("ckl/saf_small_ckl_overrides.ckl")).unwrap();
     let r = one_file_fleet(work.path(), "WS01", "cut.ckl", &good[..good.len() / 2]);
     let o = export(work.path(), &r, "out", &[]);
     assert_bad_input(&o, work.path(), "cut.ckl");
@@ -294,12 +289,7 @@ fn a_500_mb_file_is_refused_by_the_documented_cap_without_reading_it() {
 fn unsafe_host_directory_names_are_refused() {
     for bad in ["bad\u{1}name", "CON", "..."] {
         let work = tempfile::tempdir().unwrap();
-        let good = fs::read(
-            repo()
-                .join("..")
-                .join("shared/samples/ckl/saf_small_ckl_overrides.ckl"),
-        )
-        .unwrap();
+        let good = fs::read(samples().join("ckl/saf_small_ckl_overrides.ckl")).unwrap();
         let r = one_file_fleet(work.path(), bad, "a.ckl", &good);
         let o = export(work.path(), &r, "out", &[]);
         assert_eq!(o.status.code(), Some(3), "{bad:?}: {}", stderr(&o));
@@ -310,12 +300,7 @@ fn unsafe_host_directory_names_are_refused() {
 #[test]
 fn hosts_differing_only_in_case_are_refused() {
     let work = tempfile::tempdir().unwrap();
-    let good = fs::read(
-        repo()
-            .join("..")
-            .join("shared/samples/ckl/saf_small_ckl_overrides.ckl"),
-    )
-    .unwrap();
+    let good = fs::read(samples().join("ckl/saf_small_ckl_overrides.ckl")).unwrap();
     let r = one_file_fleet(work.path(), "ws01", "a.ckl", &good);
     fs::create_dir_all(r.join("WS01")).unwrap();
     fs::write(r.join("WS01/a.ckl"), &good).unwrap();
