@@ -64,11 +64,14 @@ impl Guest for ChecklistWriter {
         let mut out = Outputs::new();
         let files = walk_input("hosts")
             .map_err(|e| RunError::Internal(format!("listing /input/hosts: {e}")))?;
-        for f in files.iter().filter(|f| f.rel.ends_with(stig_formats::model_file::SUFFIX)) {
+        for f in files
+            .iter()
+            .filter(|f| f.rel.ends_with(stig_formats::model_file::SUFFIX))
+        {
             let bytes =
                 std::fs::read(&f.path).map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
-            let host: HostResults =
-                stig_formats::model_file::decode(&f.rel, &bytes).map_err(|e| invalid(&f.rel, e.kind))?;
+            let host: HostResults = stig_formats::model_file::decode(&f.rel, &bytes)
+                .map_err(|e| invalid(&f.rel, e.kind))?;
             let written =
                 stig_formats::output::checklist_files(&host, formats, combined, TOOL_COMMENT)
                     .map_err(|e| {

@@ -185,10 +185,7 @@ impl Guest for Emass {
         }
         out.write(package_artifacts::paths::FACTS, facts.to_json().as_bytes())
             .map_err(|e| {
-                RunError::Internal(format!(
-                    "writing {}: {e}",
-                    package_artifacts::paths::FACTS
-                ))
+                RunError::Internal(format!("writing {}: {e}", package_artifacts::paths::FACTS))
             })?;
         Ok(out.finish())
     }

@@ -43,7 +43,11 @@ impl Guest for Import {
             version: env!("CARGO_PKG_VERSION").into(),
             summary: "reads CKL, CKLB and XCCDF scan results per host into the canonical model"
                 .into(),
-            produces: vec!["hosts/<host>.json".into(), "import-report.json".into()],
+            produces: vec![
+                "hosts/<host>.model".into(),
+                "fleet.view".into(),
+                "import-report.json".into(),
+            ],
         }
     }
 
@@ -130,12 +134,13 @@ impl Guest for Import {
         if let Some(view) = view {
             let bytes = stig_formats::model_file::encode_view(&view.finish())
                 .map_err(|e| RunError::Internal(e.to_string()))?;
-            out.write(stig_formats::model_file::VIEW_FILE, &bytes).map_err(|e| {
-                RunError::Internal(format!(
-                    "writing {}: {e}",
-                    stig_formats::model_file::VIEW_FILE
-                ))
-            })?;
+            out.write(stig_formats::model_file::VIEW_FILE, &bytes)
+                .map_err(|e| {
+                    RunError::Internal(format!(
+                        "writing {}: {e}",
+                        stig_formats::model_file::VIEW_FILE
+                    ))
+                })?;
         }
         let mut report_json =
             serde_json::to_vec_pretty(&report).map_err(|e| RunError::Internal(e.to_string()))?;
