@@ -12,9 +12,15 @@ use crate::model::{
     Status, StigChecklist,
 };
 
-struct Rng(u64);
+/// SplitMix64: a tiny, fixed, well-spread generator, so synthetic data (and the seeded
+/// mutations tests derive from it) are the same on every machine and every run.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
 
 impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -22,7 +28,8 @@ impl Rng {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: u64) -> u64 {
+    /// A number below `n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }

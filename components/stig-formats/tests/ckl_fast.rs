@@ -11,6 +11,7 @@
 mod common;
 
 use stig_formats::ckl;
+use stig_formats::synth::Rng;
 
 /// `read` and the reference reader agree: the same model, or the same error.
 fn agree(bytes: &[u8], what: &str) {
@@ -211,19 +212,9 @@ fn variants_of_each_construct_agree() {
     }
 }
 
-/// A tiny deterministic generator (SplitMix64): the same mutations on every run.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
+/// A number below `n` from the crate's seeded generator: the same mutations every run.
+fn below(rng: &mut Rng, n: usize) -> usize {
+    rng.below(n as u64) as usize
 }
 
 #[test]
@@ -247,28 +238,28 @@ fn seeded_random_mutations_never_make_the_readers_disagree() {
         b"<X/>",
         b"&#x41;",
     ];
-    let mut rng = Rng(0x5717_9ACC);
+    let mut rng = Rng::new(0x5717_9ACC);
     let (mut scanned, mut total) = (0, 0);
     for _ in 0..4000 {
         let mut doc = good.to_vec();
-        for _ in 0..1 + rng.below(3) {
-            let at = rng.below(doc.len());
-            match rng.below(4) {
+        for _ in 0..1 + below(&mut rng, 3) {
+            let at = below(&mut rng, doc.len());
+            match below(&mut rng, 4) {
                 0 => {
                     doc.remove(at);
                 }
                 1 => {
-                    let p = pieces[rng.below(pieces.len())];
+                    let p = pieces[below(&mut rng, pieces.len())];
                     doc.splice(at..at, p.iter().copied());
                 }
                 2 => {
-                    let end = (at + 1 + rng.below(40)).min(doc.len());
+                    let end = (at + 1 + below(&mut rng, 40)).min(doc.len());
                     doc.drain(at..end);
                 }
                 _ => {
-                    let end = (at + 1 + rng.below(60)).min(doc.len());
+                    let end = (at + 1 + below(&mut rng, 60)).min(doc.len());
                     let copy = doc[at..end].to_vec();
-                    let to = rng.below(doc.len());
+                    let to = below(&mut rng, doc.len());
                     doc.splice(to..to, copy);
                 }
             }
@@ -310,9 +301,9 @@ fn seeded_random_mutations_never_make_the_readers_disagree() {
         .collect();
     for _ in 0..2000 {
         let mut doc = good.to_vec();
-        for _ in 0..1 + rng.below(3) {
-            let at = inside_word[rng.below(inside_word.len())].min(doc.len());
-            let p = text_pieces[rng.below(text_pieces.len())];
+        for _ in 0..1 + below(&mut rng, 3) {
+            let at = inside_word[below(&mut rng, inside_word.len())].min(doc.len());
+            let p = text_pieces[below(&mut rng, text_pieces.len())];
             doc.splice(at..at, p.iter().copied());
         }
         total += 1;

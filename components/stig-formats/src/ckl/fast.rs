@@ -122,7 +122,7 @@ impl<'a> Scan<'a> {
     /// Consumes `<name>` (`Some(false)`) or `<name/>` (`Some(true)`).
     fn open(&mut self, name: &[u8]) -> Option<bool> {
         let (found, empty) = self.start_tag()?;
-        (found == name).then_some(empty)
+        same(found, name).then_some(empty)
     }
 
     /// Consumes a start tag with a plain name and no attributes.
@@ -330,15 +330,7 @@ fn read_info(x: &mut Scan<'_>, info: &mut BenchmarkInfo) -> Option<()> {
             (b"SI_DATA", false) => {}
             _ => return None,
         }
-        let (mut sid_name, mut data) = (Cow::Borrowed(""), String::new());
-        while let Some((name, empty)) = x.child(b"SI_DATA")? {
-            match name {
-                b"SID_NAME" => sid_name = x.text(name, empty)?,
-                b"SID_DATA" => data = x.text_owned(name, empty)?,
-                _ if empty => {}
-                _ => return None,
-            }
-        }
+        let (sid_name, data) = name_and_data(x, b"SI_DATA", b"SID_NAME", b"SID_DATA")?;
         if let Some(slot) = info_slot(info, &sid_name) {
             *slot = data;
         }
@@ -423,19 +415,33 @@ fn stig_data_in_order(x: &mut Scan<'_>, next: usize) -> Option<(usize, String)> 
 
 /// After `<STIG_DATA>`, any order of its children (the reference reader's rules).
 fn read_stig_data(x: &mut Scan<'_>, rule: &mut Rule, severity: &mut String) -> Option<()> {
-    let (mut attribute, mut data) = (Cow::Borrowed(""), String::new());
-    while let Some((name, empty)) = x.child(b"STIG_DATA")? {
-        match name {
-            b"VULN_ATTRIBUTE" => attribute = x.text(name, empty)?,
-            b"ATTRIBUTE_DATA" => data = x.text_owned(name, empty)?,
-            _ if empty => {}
-            _ => return None,
-        }
-    }
+    let (attribute, data) = name_and_data(x, b"STIG_DATA", b"VULN_ATTRIBUTE", b"ATTRIBUTE_DATA")?;
     if let Some(i) = attribute_index(attribute.trim()) {
         set_attribute(rule, severity, i, data);
     }
     Some(())
+}
+
+/// The children of a `<parent>` naming pair (`SI_DATA`, `STIG_DATA`), in any order, up to
+/// `</parent>`: the last `key` and `value` texts (empty when absent), other empty elements
+/// ignored as the reference reader ignores them.
+fn name_and_data<'a>(
+    x: &mut Scan<'a>,
+    parent: &[u8],
+    key: &[u8],
+    value: &[u8],
+) -> Option<(Cow<'a, str>, String)> {
+    let (mut name, mut data) = (Cow::Borrowed(""), String::new());
+    while let Some((tag, empty)) = x.child(parent)? {
+        if same(tag, key) {
+            name = x.text(tag, empty)?;
+        } else if same(tag, value) {
+            data = x.text_owned(tag, empty)?;
+        } else if !empty {
+            return None;
+        }
+    }
+    Some((name, data))
 }
 
 #[cfg(test)]

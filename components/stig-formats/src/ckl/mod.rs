@@ -7,6 +7,7 @@ mod read;
 mod write;
 
 pub use read::read;
+pub use write::{stig_ref, write, write_checklist, write_into};
 
 /// The reference reader alone, without the fast scanner in front: for the tests and the
 /// benchmark that hold the two against each other.
@@ -21,4 +22,3 @@ pub fn read_reference(bytes: &[u8], file: &str) -> crate::Result<crate::model::C
 pub fn read_fast_only(bytes: &[u8], file: &str) -> Option<crate::model::Checklist> {
     fast::read(crate::xml::checked_text(file, bytes).ok()?, file)
 }
-pub use write::{stig_ref, write, write_checklist, write_into};
