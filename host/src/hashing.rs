@@ -127,6 +127,71 @@ impl DigestCache {
         }
     }
 
+    /// The digest this cache holds for `path` as it is now, without reading it.
+    pub fn known(&self, path: &Path) -> io::Result<Option<String>> {
+        #[cfg(unix)]
+        {
+            let (key, len, mtime, ctime) = stamp(&std::fs::metadata(path)?);
+            Ok(self
+                .lookup(key)
+                .filter(|s| s.len == len && s.mtime == mtime && s.ctime == ctime)
+                .map(|s| s.sha256))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = path;
+            Ok(None)
+        }
+    }
+
+    /// Copies `src` to the new file `dst`, hashing the bytes as they are written, and
+    /// remembers the digest for `dst`: the digest of a package's copy is that of the
+    /// bytes put in it, not of what the source holds when someone looks again.
+    pub fn copy_file(&self, src: &Path, dst: &Path) -> io::Result<(String, u64)> {
+        use std::io::Write;
+        let mut from = File::open(src)?;
+        let mut to = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(dst)?;
+        let mut hasher = Sha256::new();
+        // One buffer per copy, reused for every chunk (not a fresh allocation each).
+        let mut buf = vec![0u8; 1 << 20];
+        let mut total = 0u64;
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            hasher.update(&buf[..n]);
+            to.write_all(&buf[..n])?;
+            total += n as u64;
+        }
+        let sha256 = hex::encode(hasher.finalize());
+        self.hashed_bytes
+            .fetch_add(total, std::sync::atomic::Ordering::Relaxed);
+        #[cfg(unix)]
+        {
+            let (key, len, mtime, ctime) = stamp(&to.metadata()?);
+            if len == total {
+                if let Ok(mut map) = self.seen.lock() {
+                    map.insert(
+                        key,
+                        Seen {
+                            len,
+                            mtime,
+                            ctime,
+                            sha256: sha256.clone(),
+                        },
+                    );
+                }
+            }
+        }
+        Ok((sha256, total))
+    }
+
     /// Bytes read from disk and hashed so far (what the cache did not save).
     pub fn hashed_bytes(&self) -> u64 {
         self.hashed_bytes.load(std::sync::atomic::Ordering::Relaxed)
@@ -173,5 +238,32 @@ mod tests {
         assert_ne!(d2, d1);
         assert_eq!(d2, sha256_file(&a).unwrap().0);
         assert_eq!(cache.hashed_bytes(), 42);
+    }
+
+    #[test]
+    fn a_copy_is_remembered_with_the_digest_of_the_bytes_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        // More than one chunk, not a whole number of them.
+        let bytes: Vec<u8> = (0..(3 << 20) + 17).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(&src, &bytes).unwrap();
+        let cache = DigestCache::new();
+        assert_eq!(cache.known(&src).unwrap(), None);
+        let dst = dir.path().join("dst");
+        let (sha, n) = cache.copy_file(&src, &dst).unwrap();
+        assert_eq!(std::fs::read(&dst).unwrap(), bytes);
+        assert_eq!((sha.clone(), n), sha256_file(&src).unwrap());
+        // The copy is answered from memory; the source was never hashed by the cache.
+        assert_eq!(cache.known(&dst).unwrap(), Some(sha.clone()));
+        assert_eq!(cache.known(&src).unwrap(), None);
+        let before = cache.hashed_bytes();
+        assert_eq!(cache.sha256_file(&dst).unwrap().0, sha);
+        assert_eq!(cache.hashed_bytes(), before);
+        // An existing destination is never overwritten.
+        assert!(cache.copy_file(&src, &dst).is_err());
+        // Rewritten later: no longer known.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::fs::write(&dst, b"changed").unwrap();
+        assert_eq!(cache.known(&dst).unwrap(), None);
     }
 }

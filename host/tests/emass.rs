@@ -1071,13 +1071,16 @@ fn batched_parallel_export_is_the_same_on_any_number_of_cores() {
     let per_run = prov["hostsPerRun"].as_u64().unwrap() as usize;
     let imports = of("import");
     assert_eq!(imports.len(), 19usize.div_ceil(per_run));
-    assert_eq!(of("checklist"), imports);
+    // Checklists come from the import runs: no separate checklist step, no model files.
+    assert!(of("checklist").is_empty());
     let all: Vec<String> = imports.concat();
     assert_eq!(all.len(), 19);
     assert!(all.windows(2).all(|w| w[0] < w[1]), "batches in host order");
     assert_eq!(of("emass"), vec![all]);
-    // Each checklist run wrote exactly its own hosts' checklists.
-    for s in steps.iter().filter(|s| s["step"] == "checklist") {
+    // Each import run wrote exactly its own hosts' checklists, and every package
+    // checklist came from one of them.
+    let mut written = Vec::new();
+    for s in steps.iter().filter(|s| s["step"] == "import") {
         let hosts: Vec<&str> = s["hosts"]
             .as_array()
             .unwrap()
@@ -1085,10 +1088,36 @@ fn batched_parallel_export_is_the_same_on_any_number_of_cores() {
             .map(|h| h.as_str().unwrap())
             .collect();
         for f in s["run"]["outputs"].as_array().unwrap() {
-            let host = f["path"].as_str().unwrap().split('/').next().unwrap();
-            assert!(hosts.contains(&host), "{host} outside its batch {hosts:?}");
+            let path = f["path"].as_str().unwrap();
+            assert!(
+                !path.ends_with(".model"),
+                "{path}: a model file was written"
+            );
+            if let Some(rest) = path.strip_prefix("checklists/") {
+                let host = rest.split('/').next().unwrap();
+                assert!(hosts.contains(&host), "{host} outside its batch {hosts:?}");
+                written.push(format!("02_Checklists/{rest}"));
+            }
         }
     }
+    written.sort();
+    let mut in_package: Vec<String> = tree(&packages[0].join("02_Checklists"))
+        .into_iter()
+        .map(|(p, _)| format!("02_Checklists/{p}"))
+        .collect();
+    in_package.sort();
+    assert!(!written.is_empty());
+    assert_eq!(written, in_package);
+    // The bytes are those of the `checklist` component (which export-ckl runs on the
+    // model): one writer, whichever component calls it.
+    let ckl = w.path().join("ckl");
+    let o = run(sp(w.path())
+        .args(["export-ckl", "--exported-at", T1, "--results"])
+        .arg(&results)
+        .arg("--out")
+        .arg(&ckl));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(tree(&ckl), tree(&packages[0].join("02_Checklists")));
 
     let (code, _) = validate(w.path(), &packages[0]);
     assert_eq!(code, 4, "valid, not ready (Not_Reviewed controls)");

@@ -11,6 +11,14 @@ use crate::host::safe_host_component;
 use crate::model::{Asset, CklbMeta, HostResults, StigChecklist};
 use crate::{ckl, cklb};
 
+/// The CKL comment line stigpack's own components write (the `checklist` component, and
+/// `import` when asked for checklists): one constant, so both write the same bytes.
+pub const CHECKLIST_TOOL: &str = concat!("stigpack checklist ", env!("CARGO_PKG_VERSION"));
+
+/// Where `import` puts checklists in its output when its option `checklists` asks for
+/// them (the `checklist` component writes the same layout at its output's root).
+pub const CHECKLISTS_DIR: &str = "checklists";
+
 /// Which formats to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Formats {

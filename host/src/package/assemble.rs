@@ -24,9 +24,9 @@ use contents::Derived;
 use stig_formats::model_file;
 use stig_formats::package_artifacts::paths;
 
-pub const PROVENANCE_SCHEMA: &str = "stigpack.provenance/2";
+pub const PROVENANCE_SCHEMA: &str = "stigpack.provenance/3";
 
-/// Hosts per `import` and `checklist` run. Runs are the unit of parallel work and of
+/// Hosts per `import` run. Runs are the unit of parallel work and of
 /// provenance; fixing their size, not their number, keeps the package the same whatever
 /// the number of cores. Eight hosts keep a run's memory small and its start-up cost
 /// (about a millisecond) negligible.
@@ -164,18 +164,20 @@ pub fn build(
     settings: &Settings,
     dest: &Path,
 ) -> anyhow::Result<Built> {
-    // 1. Raw inputs, byte for byte.
-    let t = crate::timings::step("copy inputs");
+    // 1. Raw inputs. Every scan tree is checked now; the scans are copied into the package
+    // later, beside the emass run (step 2), from the very files the import runs read.
+    let t = crate::timings::step("check and copy inputs");
     if inputs.hosts.iter().any(|h| h.name == BENCHMARKS_NAME) {
         return Err(coded(
             Exit::BadInput,
             anyhow::anyhow!("a host may not be called {BENCHMARKS_NAME:?}: the package keeps benchmarks under that name"),
         ));
     }
-    // Host by host on every core; a bad file is reported as a one-worker copy would.
-    crate::parallel::try_map(&inputs.hosts, crate::parallel::jobs(), |_, h| {
-        pipeline::copy_tree(&h.path, &dest.join(SCANS).join(&h.name))
-    })?;
+    let scan_files: Vec<Vec<String>> = inputs
+        .hosts
+        .iter()
+        .map(|h| pipeline::checked_files(&h.path))
+        .collect::<anyhow::Result<_>>()?;
     fs::create_dir_all(dest.join(SCANS))?;
     for (name, src) in &inputs.benchmarks {
         stig_formats::safe_host_component(name).map_err(|e| {
@@ -226,7 +228,6 @@ pub fn build(
         .with_context(|| format!("creating a scratch directory in {}", parent.display()))?;
     let s = scratch.path();
     let import_c = pipeline::builtin(sandbox, "import")?;
-    let checklist_c = pipeline::builtin(sandbox, "checklist")?;
     let emass_c = pipeline::builtin(sandbox, "emass")?;
     let run = |component: &LoadedComponent,
                input: &Path,
@@ -250,38 +251,48 @@ pub fn build(
     // Scans to the canonical model, a fixed number of hosts per run, on every core.
     let batches: Vec<&[HostDir]> = inputs.hosts.chunks(HOSTS_PER_RUN).collect();
     let import_in = |b: usize| s.join(format!("import-{b:05}"));
-    let model = |b: usize| s.join(format!("model-{b:05}"));
-    let ckl_out = |b: usize| s.join(format!("checklist-{b:05}"));
-    for (b, hosts) in batches.iter().enumerate() {
-        for h in hosts.iter() {
-            mirror(
-                &dest.join(SCANS).join(&h.name),
-                &import_in(b).join("scans").join(&h.name),
-            )?;
+    let import_out = |b: usize| s.join(format!("import-out-{b:05}"));
+    let scans_in = |i: usize| {
+        import_in(i / HOSTS_PER_RUN)
+            .join("scans")
+            .join(&inputs.hosts[i].name)
+    };
+    // The operator's scans, by hard link where the file system allows (copied otherwise):
+    // what a run reads cannot change under it, and is what the package will hold.
+    for (i, (h, files)) in inputs.hosts.iter().zip(&scan_files).enumerate() {
+        fs::create_dir_all(scans_in(i))?;
+        for rel in files {
+            link_or_copy(&h.path.join(rel), &scans_in(i).join(rel))?;
         }
+    }
+    for b in 0..batches.len() {
         if dest.join(BENCHMARKS).exists() {
             mirror(&dest.join(BENCHMARKS), &import_in(b).join("benchmarks"))?;
         }
         fs::create_dir_all(import_in(b))?;
-        fs::create_dir_all(model(b))?;
-        fs::create_dir_all(ckl_out(b))?;
+        fs::create_dir_all(import_out(b))?;
     }
     let jobs = crate::parallel::jobs();
+    // Each run writes its hosts' checklists straight from the model it has just read (the
+    // `checklist` component's writer and bytes), so no model is written, hashed, read
+    // back and decoded between two runs: 0.7 MB per host, a fifth of all the export's
+    // CPU at 1,000 hosts (docs/performance.md).
     let mut import_opts = BTreeMap::new();
     import_opts.insert("view".to_owned(), "true".to_owned());
+    import_opts.insert("checklists".to_owned(), "ckl".to_owned());
+    import_opts.insert("model".to_owned(), "false".to_owned());
     let t = crate::timings::step("components: import");
     let imports = crate::parallel::try_map(&batches, jobs, |b, _| {
-        run(&import_c, &import_in(b), &model(b), &import_opts)
+        run(&import_c, &import_in(b), &import_out(b), &import_opts)
     })?;
     drop(t);
 
-    // The model to checklists (per batch) and to the package files (one fleet-wide run),
-    // side by side: the emass run is the longest, so it starts first.
+    // The batches' views to the package files, in one fleet-wide run.
     let emass_in = s.join("emass-in");
     fs::create_dir_all(emass_in.join("views"))?;
     for b in 0..batches.len() {
         link_or_copy(
-            &model(b).join(model_file::VIEW_FILE),
+            &import_out(b).join(model_file::VIEW_FILE),
             &emass_in
                 .join("views")
                 .join(format!("{b:05}{}", model_file::VIEW_SUFFIX)),
@@ -311,25 +322,66 @@ pub fn build(
     emass_opts.insert("days".to_owned(), settings.days.clone());
     emass_opts.insert("office".to_owned(), settings.office.clone());
     emass_opts.insert("resources".to_owned(), settings.resources.clone());
-    let mut ckl_opts = BTreeMap::new();
-    ckl_opts.insert("format".to_owned(), "ckl".to_owned());
-    ckl_opts.insert("combined".to_owned(), "false".to_owned());
-    let tasks: Vec<Option<usize>> = std::iter::once(None)
-        .chain((0..batches.len()).map(Some))
+    // The emass run is one guest on one core; the scans are copied into the package on
+    // the others meanwhile. Each copy is hashed as it is written and must match the
+    // digest its import run recorded, so the package holds exactly the bytes that were
+    // read, even if the operator's file changed since.
+    let recorded: BTreeMap<String, &str> = imports
+        .iter()
+        .enumerate()
+        .flat_map(|(b, r)| {
+            r.inputs
+                .iter()
+                .map(move |f| (format!("{b:05}/{}", f.path), f.sha256.as_str()))
+        })
         .collect();
-    let t = crate::timings::step("components: checklist + emass");
-    let mut records = crate::parallel::try_map(&tasks, jobs, |_, task| match task {
-        None => run(&emass_c, &emass_in, &emass_out, &emass_opts),
-        Some(b) => run(&checklist_c, &model(*b), &ckl_out(*b), &ckl_opts),
+    let tasks: Vec<Option<usize>> = std::iter::once(None)
+        .chain((0..inputs.hosts.len()).map(Some))
+        .collect();
+    let t = crate::timings::step("components: emass + copy scans");
+    let mut done = crate::parallel::try_map(&tasks, jobs, |_, task| match task {
+        None => run(&emass_c, &emass_in, &emass_out, &emass_opts).map(Some),
+        Some(i) => {
+            let h = &inputs.hosts[*i];
+            fs::create_dir_all(dest.join(SCANS).join(&h.name))?;
+            for rel in &scan_files[*i] {
+                let (from, to) = (
+                    scans_in(*i).join(rel),
+                    dest.join(SCANS).join(&h.name).join(rel),
+                );
+                if let Some(p) = to.parent() {
+                    fs::create_dir_all(p)?;
+                }
+                let (sha, _) = sandbox.digests().copy_file(&from, &to).with_context(|| {
+                    format!("copying {} to {}", h.path.join(rel).display(), to.display())
+                })?;
+                let key = format!("{:05}/scans/{}/{rel}", *i / HOSTS_PER_RUN, h.name);
+                if recorded.get(&key) != Some(&sha.as_str()) {
+                    return Err(coded(
+                        Exit::BadInput,
+                        anyhow::anyhow!(
+                            "{}: changed while the package was being built (the copy differs from what the import run read); export again",
+                            h.path.join(rel).display()
+                        ),
+                    ));
+                }
+            }
+            Ok(None)
+        }
     })?;
     drop(t);
-    let emass = records.remove(0);
-    let checklists_runs = records;
+    let emass = done
+        .swap_remove(0)
+        .ok_or_else(|| anyhow::anyhow!("the emass run left no record"))?;
 
     let checklists = dest.join(CHECKLISTS);
     fs::create_dir_all(&checklists)?;
     for b in 0..batches.len() {
-        for e in fs::read_dir(ckl_out(b))? {
+        let written = import_out(b).join(stig_formats::output::CHECKLISTS_DIR);
+        if !written.exists() {
+            continue;
+        }
+        for e in fs::read_dir(&written)? {
             let e = e?;
             fs::rename(e.path(), checklists.join(e.file_name())).with_context(|| {
                 format!(
@@ -381,16 +433,8 @@ pub fn build(
             hosts,
             record,
             json!({ "scans/": format!("{SCANS}/"), "benchmarks/": format!("{BENCHMARKS}/") }),
-            json!({ "": format!("(intermediate: the canonical model, input of checklist; {}, input of emass)", model_file::VIEW_FILE) }),
-        ));
-    }
-    for (record, hosts) in checklists_runs.iter().zip(&batches) {
-        steps.push(step(
-            "checklist",
-            hosts,
-            record,
-            json!({ "": "(the outputs of the import step for the same hosts)" }),
-            json!({ "": format!("{CHECKLISTS}/") }),
+            json!({ format!("{}/", stig_formats::output::CHECKLISTS_DIR): format!("{CHECKLISTS}/"),
+                    "": format!("(intermediate: {}, input of emass; import-report.json)", model_file::VIEW_FILE) }),
         ));
     }
     steps.push(step(
@@ -423,8 +467,8 @@ pub fn build(
         "hash list: bytes read (not cached)",
         sandbox.digests().hashed_bytes() - before,
     );
-    // Only now: removing the scratch links to the scans changes their inodes' change
-    // time, which would make the hash list read every scan again.
+    // Only now: removing the scratch's links to the package's benchmarks changes their
+    // inodes' change time, which would make the hash list read them again.
     drop(scratch);
     let list_text = hashlist::render(&list);
     fs::write(dest.join(hashlist::HASH_LIST), &list_text)?;

@@ -21,7 +21,7 @@ use crate::exit::{coded, Exit};
 use crate::sandbox::{ComponentSource, Limits, Sandbox};
 
 /// The steps a package build runs, in order (each may be several runs).
-pub const STEPS: [&str; 3] = ["import", "checklist", "emass"];
+pub const STEPS: [&str; 2] = ["import", "emass"];
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]

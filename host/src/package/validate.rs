@@ -737,8 +737,11 @@ fn provenance_checks(pkg: &Path, digests: &DigestCache, checks: &mut Checks) {
             let p = f["path"].as_str().unwrap_or("");
             let sha = f["sha256"].as_str().unwrap_or("").to_owned();
             match name {
-                "checklist" => {
-                    outputs.insert(format!("{CHECKLISTS}/{p}"), sha);
+                "import" => {
+                    let dir = format!("{}/", stig_formats::output::CHECKLISTS_DIR);
+                    if let Some(rest) = p.strip_prefix(&dir) {
+                        outputs.insert(format!("{CHECKLISTS}/{rest}"), sha);
+                    }
                 }
                 "emass" if p != paths::FACTS => {
                     outputs.insert(p.to_owned(), sha);

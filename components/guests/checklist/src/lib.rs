@@ -19,7 +19,7 @@ use stigpack::component::types::InputProblem;
 
 struct ChecklistWriter;
 
-const TOOL_COMMENT: &str = concat!("stigpack checklist ", env!("CARGO_PKG_VERSION"));
+const TOOL_COMMENT: &str = stig_formats::output::CHECKLIST_TOOL;
 
 fn invalid(file: &str, reason: impl ToString) -> RunError {
     RunError::InvalidInput(InputProblem {

@@ -7,6 +7,12 @@
 //! `/output/import-report.json` listing every file set aside and why. With option
 //! `view=true`, also `/output/fleet.view`: these hosts folded into the per-control view
 //! (`stig_formats::control_view`), which the `emass` component merges across batches.
+//! With option `checklists` = `ckl` | `cklb` | `both` (default `none`), also
+//! `/output/checklists/<host>/<benchmark-id>.ckl|.cklb`: the `checklist` component's files,
+//! written from the model just read, byte for byte what that component writes from the
+//! `.model` file. Option `model=false` leaves the `.model` files out (`export-emass` runs
+//! with `view=true checklists=ckl model=false`: nothing between two runs is encoded,
+//! written, hashed, read back and decoded).
 
 use std::collections::BTreeMap;
 
@@ -14,6 +20,7 @@ use guest_kit::{subdirs, walk_input, Outputs};
 use stig_formats::control_view::FleetBuilder;
 use stig_formats::import::{classify, HostImport, InputKind, SetAside};
 use stig_formats::model::StigChecklist;
+use stig_formats::output::{checklist_files, Formats, CHECKLISTS_DIR, CHECKLIST_TOOL};
 
 wit_bindgen::generate!({
     world: "transform",
@@ -46,6 +53,7 @@ impl Guest for Import {
             produces: vec![
                 "hosts/<host>.model".into(),
                 "fleet.view".into(),
+                "checklists/<host>/<benchmark>.ckl".into(),
                 "import-report.json".into(),
             ],
         }
@@ -59,6 +67,35 @@ impl Guest for Import {
             other => {
                 return Err(RunError::Unsupported(format!(
                     "view {other:?}: use true or false"
+                )))
+            }
+        };
+        let formats = match opts.get("checklists").unwrap_or("none") {
+            "none" => None,
+            "ckl" => Some(Formats {
+                ckl: true,
+                cklb: false,
+            }),
+            "cklb" => Some(Formats {
+                ckl: false,
+                cklb: true,
+            }),
+            "both" => Some(Formats {
+                ckl: true,
+                cklb: true,
+            }),
+            other => {
+                return Err(RunError::Unsupported(format!(
+                    "checklists {other:?}: use none, ckl, cklb or both"
+                )))
+            }
+        };
+        let write_model = match opts.get("model").unwrap_or("true") {
+            "true" => true,
+            "false" => false,
+            other => {
+                return Err(RunError::Unsupported(format!(
+                    "model {other:?}: use true or false"
                 )))
             }
         };
@@ -112,12 +149,31 @@ impl Guest for Import {
                 }
             }
             let (results, aside) = imp.finish();
-            let model = stig_formats::model_file::encode(&results)
-                .map_err(|e| RunError::Internal(e.to_string()))?;
-            let path = format!("hosts/{host}{}", stig_formats::model_file::SUFFIX);
-            out.write(&path, &model)
-                .map_err(|e| RunError::Internal(format!("writing {path}: {e}")))?;
-            drop(model);
+            if write_model {
+                let model = stig_formats::model_file::encode(&results)
+                    .map_err(|e| RunError::Internal(e.to_string()))?;
+                let path = format!("hosts/{host}{}", stig_formats::model_file::SUFFIX);
+                out.write(&path, &model)
+                    .map_err(|e| RunError::Internal(format!("writing {path}: {e}")))?;
+            }
+            if let Some(formats) = formats {
+                // The same writer, layout and tool comment as the `checklist` component:
+                // the bytes are those it would write from this host's model.
+                let written =
+                    checklist_files(&results, formats, false, CHECKLIST_TOOL).map_err(|e| {
+                        let file = if e.file.is_empty() {
+                            dir.clone()
+                        } else {
+                            e.file.clone()
+                        };
+                        invalid(&file, e.kind)
+                    })?;
+                for file in written {
+                    let path = format!("{CHECKLISTS_DIR}/{}", file.path);
+                    out.write(&path, &file.bytes)
+                        .map_err(|e| RunError::Internal(format!("writing {path}: {e}")))?;
+                }
+            }
             if let Some(view) = view.as_mut() {
                 // Sources are named as the package keeps them: under 01_Scans/, without
                 // this component's `scans/` prefix.
