@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Function names of a component's main core module, by index, for reading `perf` output.
 
-wasmtime's compiled code names guest functions `wasm[0]::function[N]`. Build the guest
-again with its names kept (same code, same indices):
+wasmtime's compiled code names guest functions `wasm[0]::function[N]`. Profile a stigpack
+whose embedded guests keep their name section (the guest build in build.rs inherits the
+profile setting; a separate target dir keeps the usual build untouched):
 
-    cd components/guests && CARGO_PROFILE_RELEASE_STRIP=false \
-      CARGO_ENCODED_RUSTFLAGS=-Ctarget-feature=+simd128 \
-      cargo build --release --locked --target wasm32-wasip2 -p import --target-dir /tmp/names
+    CARGO_PROFILE_RELEASE_STRIP=false CARGO_TARGET_DIR=/tmp/named \
+      cargo build --release -p stigpack
 
-then `scripts/wasm-names.py /tmp/names/wasm32-wasip2/release/import.wasm` prints
-`N name` lines (mangled; pipe through rustfilt if installed).
+then `scripts/wasm-names.py /tmp/named/release/build/stigpack-*/out/guests-target/\
+wasm32-wasip2/release/import.wasm` prints `N name` lines (mangled; pipe through rustfilt
+if installed). A guest built by hand has other path remaps, hence another function
+order: its names would not match the profiled code.
 """
 import sys
 

@@ -156,6 +156,30 @@ fn emass_may_write(path: &str) -> bool {
         && !under(paths::POAM_LAYOUT_DIR)
 }
 
+/// Copies one scan into the package (`from`: what the import run read; `shown`: the
+/// operator's path, for messages), refusing a copy whose SHA-256 is not `read_sha256`.
+fn copy_as_read(
+    digests: &crate::hashing::DigestCache,
+    from: &Path,
+    to: &Path,
+    shown: &Path,
+    read_sha256: Option<&str>,
+) -> anyhow::Result<()> {
+    let (sha, _) = digests
+        .copy_file(from, to)
+        .with_context(|| format!("copying {} to {}", shown.display(), to.display()))?;
+    if read_sha256 != Some(sha.as_str()) {
+        return Err(coded(
+            Exit::BadInput,
+            anyhow::anyhow!(
+                "{}: changed while the package was being built (the copy differs from what the import run read); export again",
+                shown.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Builds a complete package in the empty directory `dest`.
 pub fn build(
     sandbox: &Sandbox,
@@ -352,19 +376,14 @@ pub fn build(
                 if let Some(p) = to.parent() {
                     fs::create_dir_all(p)?;
                 }
-                let (sha, _) = sandbox.digests().copy_file(&from, &to).with_context(|| {
-                    format!("copying {} to {}", h.path.join(rel).display(), to.display())
-                })?;
                 let key = format!("{:05}/scans/{}/{rel}", *i / HOSTS_PER_RUN, h.name);
-                if recorded.get(&key) != Some(&sha.as_str()) {
-                    return Err(coded(
-                        Exit::BadInput,
-                        anyhow::anyhow!(
-                            "{}: changed while the package was being built (the copy differs from what the import run read); export again",
-                            h.path.join(rel).display()
-                        ),
-                    ));
-                }
+                copy_as_read(
+                    sandbox.digests(),
+                    &from,
+                    &to,
+                    &h.path.join(rel),
+                    recorded.get(&key).copied(),
+                )?;
             }
             Ok(None)
         }
@@ -579,6 +598,37 @@ pub fn from_package(pkg: &Path) -> anyhow::Result<(Inputs, Settings)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scan_is_kept_only_as_the_import_run_read_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let from = dir.path().join("scan.ckl");
+        fs::write(&from, b"<CHECKLIST/>").unwrap();
+        let read = crate::hashing::sha256_file(&from).unwrap().0;
+        let digests = crate::hashing::DigestCache::new();
+        let shown = Path::new("/results/host1/scan.ckl");
+        let kept = dir.path().join("kept.ckl");
+        copy_as_read(&digests, &from, &kept, shown, Some(&read)).unwrap();
+        assert_eq!(fs::read(&kept).unwrap(), b"<CHECKLIST/>");
+        // The operator's file changed after the import run read it.
+        fs::write(&from, b"<CHECKLIST>edited</CHECKLIST>").unwrap();
+        let e = copy_as_read(
+            &digests,
+            &from,
+            &dir.path().join("late.ckl"),
+            shown,
+            Some(&read),
+        )
+        .unwrap_err();
+        assert_eq!(crate::exit::code_for(&e), Exit::BadInput);
+        let msg = format!("{e:#}");
+        assert!(
+            msg.contains("/results/host1/scan.ckl") && msg.contains("changed"),
+            "{msg}"
+        );
+        // A file the run never recorded is refused too.
+        assert!(copy_as_read(&digests, &from, &dir.path().join("x.ckl"), shown, None).is_err());
+    }
 
     #[test]
     fn emass_outputs_stay_in_their_folders_and_off_the_kept_inputs() {
