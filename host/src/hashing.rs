@@ -104,17 +104,7 @@ impl DigestCache {
             self.hashed_bytes
                 .fetch_add(read, std::sync::atomic::Ordering::Relaxed);
             if stamp(&f.metadata()?) == before && read == len {
-                if let Ok(mut map) = self.seen.lock() {
-                    map.insert(
-                        key,
-                        Seen {
-                            len,
-                            mtime,
-                            ctime,
-                            sha256: sha256.clone(),
-                        },
-                    );
-                }
+                self.remember(before, &sha256);
             }
             Ok((sha256, read))
         }
@@ -124,23 +114,6 @@ impl DigestCache {
             self.hashed_bytes
                 .fetch_add(read, std::sync::atomic::Ordering::Relaxed);
             Ok((sha256, read))
-        }
-    }
-
-    /// The digest this cache holds for `path` as it is now, without reading it.
-    pub fn known(&self, path: &Path) -> io::Result<Option<String>> {
-        #[cfg(unix)]
-        {
-            let (key, len, mtime, ctime) = stamp(&std::fs::metadata(path)?);
-            Ok(self
-                .lookup(key)
-                .filter(|s| s.len == len && s.mtime == mtime && s.ctime == ctime)
-                .map(|s| s.sha256))
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = path;
-            Ok(None)
         }
     }
 
@@ -174,19 +147,9 @@ impl DigestCache {
             .fetch_add(total, std::sync::atomic::Ordering::Relaxed);
         #[cfg(unix)]
         {
-            let (key, len, mtime, ctime) = stamp(&to.metadata()?);
-            if len == total {
-                if let Ok(mut map) = self.seen.lock() {
-                    map.insert(
-                        key,
-                        Seen {
-                            len,
-                            mtime,
-                            ctime,
-                            sha256: sha256.clone(),
-                        },
-                    );
-                }
+            let written = stamp(&to.metadata()?);
+            if written.1 == total {
+                self.remember(written, &sha256);
             }
         }
         Ok((sha256, total))
@@ -195,6 +158,21 @@ impl DigestCache {
     /// Bytes read from disk and hashed so far (what the cache did not save).
     pub fn hashed_bytes(&self) -> u64 {
         self.hashed_bytes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    #[cfg(unix)]
+    fn remember(&self, (key, len, mtime, ctime): Stamp, sha256: &str) {
+        if let Ok(mut map) = self.seen.lock() {
+            map.insert(
+                key,
+                Seen {
+                    len,
+                    mtime,
+                    ctime,
+                    sha256: sha256.to_owned(),
+                },
+            );
+        }
     }
 
     #[cfg(unix)]
@@ -248,22 +226,21 @@ mod tests {
         let bytes: Vec<u8> = (0..(3 << 20) + 17).map(|i| (i * 7 % 251) as u8).collect();
         std::fs::write(&src, &bytes).unwrap();
         let cache = DigestCache::new();
-        assert_eq!(cache.known(&src).unwrap(), None);
         let dst = dir.path().join("dst");
         let (sha, n) = cache.copy_file(&src, &dst).unwrap();
         assert_eq!(std::fs::read(&dst).unwrap(), bytes);
         assert_eq!((sha.clone(), n), sha256_file(&src).unwrap());
-        // The copy is answered from memory; the source was never hashed by the cache.
-        assert_eq!(cache.known(&dst).unwrap(), Some(sha.clone()));
-        assert_eq!(cache.known(&src).unwrap(), None);
+        // The copy is answered from memory (nothing more is read).
         let before = cache.hashed_bytes();
         assert_eq!(cache.sha256_file(&dst).unwrap().0, sha);
         assert_eq!(cache.hashed_bytes(), before);
         // An existing destination is never overwritten.
         assert!(cache.copy_file(&src, &dst).is_err());
-        // Rewritten later: no longer known.
+        // Rewritten later: read and hashed again, the new digest returned.
         std::thread::sleep(std::time::Duration::from_millis(50));
         std::fs::write(&dst, b"changed").unwrap();
-        assert_eq!(cache.known(&dst).unwrap(), None);
+        let (changed, _) = cache.sha256_file(&dst).unwrap();
+        assert_eq!(changed, sha256_hex(b"changed"));
+        assert_eq!(cache.hashed_bytes(), before + 7);
     }
 }
