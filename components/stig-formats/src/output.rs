@@ -26,6 +26,27 @@ pub struct Formats {
     pub cklb: bool,
 }
 
+impl Formats {
+    /// `ckl`, `cklb` or `both`, as components' options name them.
+    pub fn named(name: &str) -> Option<Formats> {
+        match name {
+            "ckl" => Some(Formats {
+                ckl: true,
+                cklb: false,
+            }),
+            "cklb" => Some(Formats {
+                ckl: false,
+                cklb: true,
+            }),
+            "both" => Some(Formats {
+                ckl: true,
+                cklb: true,
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// One file to write, relative to the output root, `/` separated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputFile {
@@ -141,6 +162,28 @@ mod tests {
         ckl: true,
         cklb: true,
     };
+
+    #[test]
+    fn formats_by_option_name() {
+        assert_eq!(Formats::named("both"), Some(BOTH));
+        assert_eq!(
+            Formats::named("ckl"),
+            Some(Formats {
+                ckl: true,
+                cklb: false
+            })
+        );
+        assert_eq!(
+            Formats::named("cklb"),
+            Some(Formats {
+                ckl: false,
+                cklb: true
+            })
+        );
+        for bad in ["", "CKL", "xml", "none"] {
+            assert_eq!(Formats::named(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn one_file_per_benchmark_or_combined() {

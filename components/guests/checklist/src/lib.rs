@@ -41,26 +41,13 @@ impl Guest for ChecklistWriter {
 
     fn run(ctx: RunContext) -> Result<Vec<String>, RunError> {
         let opts = Options(ctx.options.clone());
-        let (ckl, cklb) = match opts.get("format").unwrap_or("ckl") {
-            "ckl" => (true, false),
-            "cklb" => (false, true),
-            "both" => (true, true),
-            other => {
-                return Err(RunError::Unsupported(format!(
-                    "format {other:?}: use ckl, cklb or both"
-                )))
-            }
-        };
-        let combined = match opts.get("combined").unwrap_or("false") {
-            "true" => true,
-            "false" => false,
-            other => {
-                return Err(RunError::Unsupported(format!(
-                    "combined {other:?}: use true or false"
-                )))
-            }
-        };
-        let formats = stig_formats::output::Formats { ckl, cklb };
+        let format = opts.get("format").unwrap_or("ckl");
+        let formats = stig_formats::output::Formats::named(format).ok_or_else(|| {
+            RunError::Unsupported(format!("format {format:?}: use ckl, cklb or both"))
+        })?;
+        let combined = opts
+            .flag("combined", false)
+            .map_err(RunError::Unsupported)?;
         let mut out = Outputs::new();
         let files = walk_input("hosts")
             .map_err(|e| RunError::Internal(format!("listing /input/hosts: {e}")))?;

@@ -184,4 +184,14 @@ impl Options {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
+
+    /// A `true`/`false` option; anything else is the message for `RunError::Unsupported`.
+    pub fn flag(&self, name: &str, default: bool) -> Result<bool, String> {
+        match self.get(name) {
+            None => Ok(default),
+            Some("true") => Ok(true),
+            Some("false") => Ok(false),
+            Some(other) => Err(format!("{name} {other:?}: use true or false")),
+        }
+    }
 }

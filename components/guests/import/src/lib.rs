@@ -61,44 +61,17 @@ impl Guest for Import {
 
     fn run(ctx: RunContext) -> Result<Vec<String>, RunError> {
         let opts = guest_kit::Options(ctx.options.clone());
-        let mut view = match opts.get("view").unwrap_or("false") {
-            "true" => Some(FleetBuilder::new()),
-            "false" => None,
-            other => {
-                return Err(RunError::Unsupported(format!(
-                    "view {other:?}: use true or false"
-                )))
-            }
-        };
+        let mut view = opts
+            .flag("view", false)
+            .map_err(RunError::Unsupported)?
+            .then(FleetBuilder::new);
         let formats = match opts.get("checklists").unwrap_or("none") {
             "none" => None,
-            "ckl" => Some(Formats {
-                ckl: true,
-                cklb: false,
-            }),
-            "cklb" => Some(Formats {
-                ckl: false,
-                cklb: true,
-            }),
-            "both" => Some(Formats {
-                ckl: true,
-                cklb: true,
-            }),
-            other => {
-                return Err(RunError::Unsupported(format!(
-                    "checklists {other:?}: use none, ckl, cklb or both"
-                )))
-            }
+            name => Some(Formats::named(name).ok_or_else(|| {
+                RunError::Unsupported(format!("checklists {name:?}: use none, ckl, cklb or both"))
+            })?),
         };
-        let write_model = match opts.get("model").unwrap_or("true") {
-            "true" => true,
-            "false" => false,
-            other => {
-                return Err(RunError::Unsupported(format!(
-                    "model {other:?}: use true or false"
-                )))
-            }
-        };
+        let write_model = opts.flag("model", true).map_err(RunError::Unsupported)?;
         let mut out = Outputs::new();
         let benchmarks = read_benchmarks()?;
         let hosts = subdirs("scans")
