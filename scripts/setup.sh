@@ -2,7 +2,8 @@
 # Installs everything stigpack needs to build and to run its tests on a fresh machine:
 # the pinned Rust toolchain's wasm32-wasip2 target, the independent checkers the tests run
 # (xmllint with the XCCDF 1.1 schema, openssl, sha256sum), and a Python venv (.venv) with
-# pywinrm/pyspnego (an independent WinRM client) and securesystemslib (DSSE).
+# pywinrm/pyspnego (an independent WinRM client), securesystemslib (DSSE) and openpyxl
+# (workbooks), and STIG Manager's parsers from npm (scripts/checkers).
 # Safe to run again: each step checks before it installs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,11 +30,15 @@ else
   rustup target add wasm32-wasip2
 fi
 
-# 3. Independent checkers from Debian: xmllint, the XCCDF schema (openscap-common), openssl.
+# 3. Independent checkers from Debian: xmllint, the XCCDF schema (openscap-common), openssl,
+#    the age CLI, Node.js and npm (for STIG Manager's own parsers).
 need_apt=()
 command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
 [ -f /usr/share/openscap/schemas/xccdf/1.1/xccdf-schema.xsd ] || need_apt+=(openscap-common)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+command -v age >/dev/null 2>&1 || need_apt+=(age)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
@@ -46,8 +51,15 @@ if [ ! -x .venv/bin/python ]; then
   say "creating .venv"
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c 'import winrm, spnego, requests_ntlm, securesystemslib' >/dev/null 2>&1; then
+if ! .venv/bin/python -c 'import winrm, spnego, requests_ntlm, securesystemslib, openpyxl' >/dev/null 2>&1; then
   say "installing Python checkers into .venv"
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-checkers.txt
+fi
+
+# 5. STIG Manager's own checklist parsers (npm @nuwcdivnpt/stig-manager-client-modules),
+#    pinned by scripts/checkers/package-lock.json.
+if [ ! -f scripts/checkers/node_modules/@nuwcdivnpt/stig-manager-client-modules/package.json ]; then
+  say "installing STIG Manager's parsers (npm ci in scripts/checkers)"
+  (cd scripts/checkers && npm ci --no-audit --no-fund --silent)
 fi
 say "ready"
