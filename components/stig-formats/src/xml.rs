@@ -66,13 +66,18 @@ pub(crate) fn decode_utf8<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str> {
 /// bytes that are valid UTF-8 is only harmless when the text is pure ASCII; otherwise the
 /// same bytes mean different characters to us and to the tool that wrote them.
 fn check_declared_encoding(file: &str, src: &str) -> Result<()> {
-    let head = &src[..src.len().min(256)];
-    let Some(decl) = head
-        .strip_prefix("<?xml")
-        .and_then(|d| d.split("?>").next())
-    else {
+    // The declaration must end within the first 256 bytes. Searched as bytes: cutting
+    // the text at byte 256 could split a multi-byte character (a host name, a marking)
+    // and panic; `?>` is ASCII, so where it is found is a character boundary.
+    let window = &src.as_bytes()[..src.len().min(256)];
+    let Some(after) = window.strip_prefix(b"<?xml") else {
         return Ok(());
     };
+    let mut end = 5 + memchr::memmem::find(after, b"?>").unwrap_or(after.len());
+    while !src.is_char_boundary(end) {
+        end -= 1;
+    }
+    let decl = &src[5..end];
     let Some(at) = decl.find("encoding") else {
         return Ok(());
     };
@@ -513,6 +518,28 @@ pub(crate) fn comment_safe(text: &str) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_multibyte_character_at_any_offset_near_byte_256_is_not_a_panic() {
+        // Regression: the declaration check cut the text at byte 256 without looking for
+        // a character boundary. Put a 2-, 3- and 4-byte character at every offset from
+        // 250 to 260, inside and after a long declaration.
+        for ch in ["ü", "€", "𝄞"] {
+            for at in 250..=260 {
+                let decl = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+                let pad = at - decl.len() - "<r>".len();
+                let doc = format!("{decl}<r>{}{ch}</r>", "a".repeat(pad));
+                assert!(
+                    check_declared_encoding("f.ckl", &doc).is_ok(),
+                    "{ch} at {at}"
+                );
+                let long = format!("<?xml version=\"1.0\"{}{ch} ?><r/>", " ".repeat(at - 19));
+                let _ = check_declared_encoding("f.ckl", &long);
+            }
+        }
+        let utf16 = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><r>é</r>";
+        assert!(check_declared_encoding("f.ckl", utf16).is_err());
+    }
 
     #[test]
     fn escaper_escapes_markup_and_keeps_cr() {

@@ -219,6 +219,17 @@ fn strip_header_line(b: &[u8]) -> Option<&[u8]> {
     }
 }
 
+/// `s` without `prefix` (ASCII, any case), if it starts with it.
+fn strip_prefix_ignore_ascii_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.as_bytes().get(..prefix.len())?;
+    if head.eq_ignore_ascii_case(prefix.as_bytes()) {
+        // `prefix` is ASCII, so its length is a character boundary of `s`.
+        s.get(prefix.len()..)
+    } else {
+        None
+    }
+}
+
 fn parse_original_content(block: &[u8]) -> Result<(String, usize), FramingError> {
     let text = std::str::from_utf8(block)
         .map_err(|_| FramingError::BadOriginalContent("not UTF-8".into()))?;
@@ -236,8 +247,10 @@ fn parse_original_content(block: &[u8]) -> Result<(String, usize), FramingError>
             let item = item.trim();
             if let Some(t) = item.strip_prefix("type=") {
                 content_type.push(t.to_string());
-            } else if item.len() > 7 && item[..7].eq_ignore_ascii_case("Length=") {
-                let n = item[7..].trim().parse::<usize>().map_err(|_| {
+            } else if let Some(n) = strip_prefix_ignore_ascii_case(item, "Length=") {
+                // Compared as bytes: a header item is attacker-chosen text, and slicing
+                // it at a byte offset inside a multi-byte character would panic.
+                let n = n.trim().parse::<usize>().map_err(|_| {
                     FramingError::BadOriginalContent(format!("Length is not a number: {item}"))
                 })?;
                 length = Some(n);
@@ -258,6 +271,29 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn original_content_with_multibyte_text_at_every_offset_is_an_error_not_a_panic() {
+        // A non-ASCII character straddling byte 7 of a header item once panicked the
+        // parser before the signature was checked (anyone on the path could send it).
+        for pad in 0..10 {
+            for item in [
+                format!("{}ü=1", "L".repeat(pad)),
+                format!("Length{}ü", "x".repeat(pad)),
+                format!("{}€€€€", "a".repeat(pad)),
+            ] {
+                let block = format!("Content-Type: x\r\nOriginalContent: type=a;{item}\r\n");
+                let r = parse_original_content(block.as_bytes());
+                assert!(
+                    matches!(r, Err(FramingError::MissingOriginalContent)),
+                    "{item}: {r:?}"
+                );
+            }
+        }
+        let ok = parse_original_content(b"OriginalContent: type=a;lEnGtH=12\r\n").unwrap();
+        assert_eq!(ok.1, 12);
+        assert!(strip_prefix_ignore_ascii_case("Lengthü", "Length=").is_none());
+    }
 
     /// The exact bytes pywinrm 0.5 `Encryption._encrypt_message` + `prepare_encrypted_request`
     /// produce for a 3-byte message with signature `SIGSIGSIGSIGSIG!` and sealed `abc`.

@@ -63,7 +63,17 @@ pub fn parse(doc: &str) -> Result<Element, String> {
                 let _ = e;
                 return Err("content after the root element".into());
             }
-            Event::Start(e) => stack.push(start_element(&e)?),
+            Event::Start(e) => {
+                // Requests come from any client on the network: cap nesting as the
+                // client caps responses, so the tree and its drop stay shallow.
+                if stack.len() >= stigpack_winrm::soap::MAX_DEPTH {
+                    return Err(format!(
+                        "XML nests deeper than {} elements",
+                        stigpack_winrm::soap::MAX_DEPTH
+                    ));
+                }
+                stack.push(start_element(&e)?)
+            }
             Event::Empty(e) => {
                 let el = start_element(&e)?;
                 close(&mut stack, &mut root, el);

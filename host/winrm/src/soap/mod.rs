@@ -14,6 +14,8 @@ pub use response::{
     parse_command_id, parse_fault, parse_receive, parse_shell_id, CommandState, ReceiveOutput,
     SoapError, WsmanFault,
 };
+/// The deepest element nesting the client (and the simulator) accepts.
+pub use xml::MAX_DEPTH;
 
 /// SOAP 1.2 envelope namespace.
 pub const NS_SOAP: &str = "http://www.w3.org/2003/05/soap-envelope";

@@ -2,6 +2,10 @@
 //! by MaxEnvelopeSize, so a tree is cheap, and navigating it keeps the parsers readable.
 //! Prefixes are ignored on purpose: Windows, pywinrm and the simulator use different
 //! ones for the same namespaces. Document type declarations are refused (never expanded).
+//!
+//! Responses come from hosts we do not trust, so nesting is capped at [`MAX_DEPTH`]
+//! while parsing and every walk of the tree is iterative: a hostile host cannot overflow
+//! a worker's stack (and abort the whole fleet run) with deeply nested elements.
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -30,15 +34,15 @@ impl Element {
         self.children.iter().filter(move |c| c.name == local)
     }
 
-    /// First descendant (depth first, self excluded) with this local name.
+    /// First descendant (depth first, document order, self excluded) with this local
+    /// name. Iterative: the walk's depth never touches the call stack.
     pub fn find(&self, local: &str) -> Option<&Element> {
-        for c in &self.children {
-            if c.name == local {
-                return Some(c);
+        let mut todo: Vec<&Element> = self.children.iter().rev().collect();
+        while let Some(e) = todo.pop() {
+            if e.name == local {
+                return Some(e);
             }
-            if let Some(f) = c.find(local) {
-                return Some(f);
-            }
+            todo.extend(e.children.iter().rev());
         }
         None
     }
@@ -48,15 +52,23 @@ impl Element {
         names.iter().try_fold(self, |e, n| e.child(n))
     }
 
-    /// All text of this element and its descendants, concatenated.
+    /// All text of this element and its descendants, concatenated in document order
+    /// (each element's own text before its children's). Iterative, like [`Self::find`].
     pub fn deep_text(&self) -> String {
-        let mut s = self.text.clone();
-        for c in &self.children {
-            s.push_str(&c.deep_text());
+        let mut s = String::new();
+        let mut todo: Vec<&Element> = vec![self];
+        while let Some(e) = todo.pop() {
+            s.push_str(&e.text);
+            todo.extend(e.children.iter().rev());
         }
         s
     }
 }
+
+/// Deepest element nesting accepted. Real WS-Management responses nest about ten deep
+/// (Envelope, Body, ReceiveResponse, Stream); 256 leaves room for any real provider fault
+/// detail while bounding the tree's recursive drop to a few kilobytes of stack.
+pub const MAX_DEPTH: usize = 256;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum XmlError {
@@ -66,6 +78,8 @@ pub enum XmlError {
     Malformed(String),
     #[error("XML document has no root element")]
     Empty,
+    #[error("XML nests deeper than {limit} elements (at byte {at})")]
+    TooDeep { limit: usize, at: u64 },
 }
 
 fn local(name: &[u8]) -> String {
@@ -131,7 +145,15 @@ pub(crate) fn parse(xml: &[u8]) -> Result<Element, XmlError> {
             .map_err(|e| XmlError::Malformed(e.to_string()))?;
         match ev {
             Event::DocType(_) => return Err(XmlError::Dtd),
-            Event::Start(e) => stack.push(start(&e)?),
+            Event::Start(e) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(XmlError::TooDeep {
+                        limit: MAX_DEPTH,
+                        at: reader.buffer_position(),
+                    });
+                }
+                stack.push(start(&e)?)
+            }
             Event::Empty(e) => {
                 let el = start(&e)?;
                 match stack.last_mut() {
@@ -207,6 +229,51 @@ mod tests {
         assert_eq!(c.attr("k"), Some("v&w"));
         assert_eq!(c.text, "1 < 2 A");
         assert!(e.child("D").is_some());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_on_a_small_stack() {
+        // 10^5 nested elements (700 KB, far under the response cap) on a 2 MiB stack,
+        // the size of a tokio worker's: refused with the limit, no overflow.
+        let n = 100_000;
+        let doc = format!("{}{}", "<a>".repeat(n), "</a>".repeat(n));
+        let out = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || parse(doc.as_bytes()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(
+            matches!(
+                out,
+                Err(XmlError::TooDeep {
+                    limit: MAX_DEPTH,
+                    ..
+                })
+            ),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn nesting_at_the_limit_is_read_and_walked_in_order() {
+        let doc = format!(
+            "<r>{}x<t>y</t>{}<t>z</t></r>",
+            "<a>".repeat(MAX_DEPTH - 2),
+            "</a>".repeat(MAX_DEPTH - 2)
+        );
+        let e = parse(doc.as_bytes()).unwrap();
+        assert_eq!(e.deep_text(), "xyz");
+        assert_eq!(e.find("t").map(|t| t.text.as_str()), Some("y"));
+        let over = format!(
+            "<r>{}{}</r>",
+            "<a>".repeat(MAX_DEPTH),
+            "</a>".repeat(MAX_DEPTH)
+        );
+        assert!(matches!(
+            parse(over.as_bytes()),
+            Err(XmlError::TooDeep { .. })
+        ));
     }
 
     #[test]
