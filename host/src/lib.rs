@@ -10,5 +10,6 @@ pub mod parallel;
 pub mod pipeline;
 pub mod sandbox;
 pub mod staging;
+pub mod stale;
 pub mod time_arg;
 pub mod timings;

@@ -15,6 +15,8 @@ use crate::exit::{coded, Exit};
 #[derive(Debug)]
 pub struct Staged {
     dir: Option<tempfile::TempDir>,
+    /// Marks the directory as alive until this run ends (see [`crate::stale`]).
+    _claim: crate::stale::Claim,
     target: PathBuf,
     force: bool,
 }
@@ -41,12 +43,14 @@ impl Staged {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "out".into());
-        let dir = tempfile::Builder::new()
-            .prefix(&format!(".{name}.stigpack-tmp-"))
-            .tempdir_in(&parent)
-            .with_context(|| format!("creating a staging directory in {}", parent.display()))?;
+        // Directories that an interrupted earlier run left here go first.
+        crate::stale::sweep_and_report(&parent);
+        let (dir, claim) =
+            crate::stale::temp_dir_in(&parent, &format!(".{name}{}", crate::stale::STAGING_MARK))
+                .with_context(|| format!("creating a staging directory in {}", parent.display()))?;
         Ok(Staged {
             dir: Some(dir),
+            _claim: claim,
             target: target.to_path_buf(),
             force,
         })

@@ -246,9 +246,7 @@ pub fn build(
     drop(t);
     // 2. Components, in a scratch directory on the same file system (hard links).
     let parent = dest.parent().unwrap_or(Path::new("."));
-    let scratch = tempfile::Builder::new()
-        .prefix(".stigpack-scratch-")
-        .tempdir_in(parent)
+    let (scratch, _scratch_claim) = crate::stale::temp_dir_in(parent, crate::stale::SCRATCH_PREFIX)
         .with_context(|| format!("creating a scratch directory in {}", parent.display()))?;
     let s = scratch.path();
     let import_c = pipeline::builtin(sandbox, "import")?;
