@@ -435,6 +435,7 @@ pub(crate) mod testkit {
                 comments: String::new(),
                 severity_override: None,
                 severity_justification: String::new(),
+                keep: Default::default(),
             },
         }
     }

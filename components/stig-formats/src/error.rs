@@ -52,6 +52,14 @@ pub enum ErrorKind {
         column: usize,
         message: String,
     },
+    #[error("wrong JSON type at {pointer}: expected {expected}, found {found}")]
+    WrongJsonType {
+        /// RFC 6901 JSON pointer of the value, e.g. `/stigs/0/rules/3/group_tree`.
+        pointer: String,
+        expected: &'static str,
+        /// The start of the value's JSON text.
+        found: String,
+    },
     #[error("DTD/entity declarations are refused (line {line}); a scan file never needs one and expanding them is an attack vector")]
     DtdRefused { line: u64 },
     #[error("undefined entity reference `&{name};` at line {line} (only the five XML entities and character references are accepted)")]

@@ -238,6 +238,7 @@ mod tests {
                     comments: String::new(),
                     severity_override: None,
                     severity_justification: String::new(),
+                    keep: Default::default(),
                 },
             }],
         }

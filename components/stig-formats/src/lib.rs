@@ -24,6 +24,7 @@ pub mod tabular;
 pub mod ckl;
 pub mod cklb;
 pub mod error;
+pub mod eval_record;
 pub mod evaluate_stig;
 pub mod host;
 pub mod ids;

@@ -64,6 +64,13 @@ pub struct BenchmarkInfo {
     /// CKLB/XCCDF `reference_identifier` (the DPMS target id, e.g. `2907`).
     #[serde(default)]
     pub reference_identifier: String,
+    /// Evaluate-STIG's record of this benchmark's scan (time, module): the CKL comment
+    /// at the top of the iSTIG, or the CKLB STIG's `evaluate-stig` object.
+    #[serde(default)]
+    pub evaluate_stig: Option<EvalStigRecord>,
+    /// CKLB STIG keys this crate does not model, in file order, values as raw JSON.
+    #[serde(default)]
+    pub cklb_unknown: Vec<(String, String)>,
 }
 
 /// One node of a CKLB rule's `group_tree` (STIG Viewer 3 keeps the XCCDF group chain).
@@ -127,6 +134,46 @@ pub struct Review {
     pub comments: String,
     pub severity_override: Option<Severity>,
     pub severity_justification: String,
+    /// What other tools wrote about this review beyond STIG Viewer 2's fields: markings,
+    /// Evaluate-STIG's record, unknown CKLB keys. Carried so no writer drops them.
+    #[serde(default)]
+    pub keep: ReviewExtras,
+}
+
+/// Per-review fields with no STIG Viewer 2 element, kept for lossless round trips.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewExtras {
+    /// CKLB `comments_classification` (STIG Viewer 3's field-level marking); `None` when
+    /// the file has no such key, so a writer adds nothing the source did not have.
+    pub comments_classification: Option<String>,
+    /// CKLB `finding_details_classification`.
+    pub finding_details_classification: Option<String>,
+    /// Evaluate-STIG's record of this rule (answer file, old/new status): the CKL
+    /// `<!--<Evaluate-STIG>...-->` comment inside the VULN, or the CKLB rule's
+    /// `evaluate-stig` object.
+    pub evaluate_stig: Option<EvalStigRecord>,
+    /// CKLB rule keys this crate does not model, in file order, each value as its raw
+    /// JSON text (written back unchanged by the CKLB writer; a CKL has no place for them).
+    pub cklb_unknown: Vec<(String, String)>,
+}
+
+/// One Evaluate-STIG record, format-neutral: the children of `<Evaluate-STIG>` in a CKL
+/// comment, or the members of an `evaluate-stig` object in a CKLB, in the source's order.
+/// Both formats map onto it one to one, so each writer can emit what the other read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvalStigRecord(pub Vec<(String, EvalStigValue)>);
+
+/// A value in an [`EvalStigRecord`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EvalStigValue {
+    /// Text: an element's text in a CKL, a JSON string in a CKLB.
+    Text(String),
+    /// A JSON number, boolean or null, as its JSON text (a CKL writes the same text).
+    Scalar(String),
+    /// Nested elements or a nested object.
+    Record(EvalStigRecord),
+    /// A JSON array (a CKL writes one element per item, under the same name).
+    List(Vec<EvalStigValue>),
 }
 
 /// One rule with its review, a CKL `VULN`.
@@ -177,6 +224,18 @@ pub struct CklbMeta {
     pub active: Option<bool>,
     pub mode: Option<i64>,
     pub has_path: Option<bool>,
+    /// Evaluate-STIG's document record (its version; older releases also the scan time,
+    /// module and STIG list): the CKL comment before `<CHECKLIST>`, or the CKLB
+    /// top-level `evaluate-stig` object. Kept here because [`Checklist`] literals
+    /// elsewhere default this struct.
+    #[serde(default)]
+    pub evaluate_stig: Option<EvalStigRecord>,
+    /// Top-level and `target_data` CKLB keys this crate does not model, in file order,
+    /// values as raw JSON.
+    #[serde(default)]
+    pub unknown: Vec<(String, String)>,
+    #[serde(default)]
+    pub target_unknown: Vec<(String, String)>,
 }
 
 /// Everything known about one host after import: the unit the host hands to writers.

@@ -22,7 +22,7 @@ use crate::model::HostResults;
 pub const SUFFIX: &str = ".model";
 
 /// The first bytes of every model file (16 bytes, version in the last byte).
-pub const MAGIC: &[u8; 16] = b"stigpack-model\x00\x01";
+pub const MAGIC: &[u8; 16] = b"stigpack-model\x00\x02";
 
 /// File name of a batch's folded view, written by `import` beside the model files:
 /// the per-control view of its hosts (sources named by their path under `01_Scans`),
@@ -117,8 +117,8 @@ mod tests {
         let err = |b: &[u8]| decode("hosts/H.model", b).unwrap_err().to_string();
 
         let mut v2 = good.clone();
-        v2[15] = 2;
-        assert!(err(&v2).contains("format version 2"), "{}", err(&v2));
+        v2[15] = 1;
+        assert!(err(&v2).contains("format version 1"), "{}", err(&v2));
         let json = serde_json::to_vec(&host).unwrap();
         assert!(
             err(&json).contains("no stigpack-model header"),

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::host::safe_host_component;
-use crate::model::{Asset, CklbMeta, HostResults, StigChecklist};
+use crate::model::{Asset, Checklist, CklbMeta, HostResults, StigChecklist};
 use crate::{ckl, cklb};
 
 /// The CKL comment line stigpack's own components write (the `checklist` component, and
@@ -80,9 +80,8 @@ pub fn checklist_files(
     tool_comment: &str,
 ) -> Result<Vec<OutputFile>> {
     checked("host", &host.host)?;
-    // benchmark id -> (asset, benchmark, the CKLB meta of a one-benchmark input file)
-    let mut by_id: BTreeMap<&str, (&Asset, &StigChecklist, Option<&CklbMeta>, &str)> =
-        BTreeMap::new();
+    // benchmark id -> (input checklist, benchmark)
+    let mut by_id: BTreeMap<&str, (&Checklist, &StigChecklist)> = BTreeMap::new();
     for c in &host.checklists {
         for s in &c.stigs {
             let id = s.info.stigid.as_str();
@@ -95,16 +94,15 @@ pub fn checklist_files(
                 ));
             }
             checked("benchmark id", id)?;
-            let meta = (c.stigs.len() == 1).then_some(&c.cklb);
-            if let Some((_, _, _, first)) = by_id.insert(id, (&c.asset, s, meta, &c.source.file)) {
+            if let Some((first, _)) = by_id.insert(id, (c, s)) {
                 return Err(Error::new(
                     &c.source.file,
                     ErrorKind::InvalidValue {
                         field: "benchmark".into(),
                         value: id.into(),
                         reason: format!(
-                            "host {} already has results for this benchmark from {first}",
-                            host.host
+                            "host {} already has results for this benchmark from {}",
+                            host.host, first.source.file
                         ),
                     },
                 ));
@@ -113,43 +111,104 @@ pub fn checklist_files(
     }
     let mut out = Vec::new();
     if combined {
-        let Some((asset, ..)) = by_id.values().next() else {
+        let Some((first, _)) = by_id.values().next() else {
             return Ok(out);
         };
-        let stigs: Vec<StigChecklist> = by_id.values().map(|(_, s, ..)| (*s).clone()).collect();
+        let asset = asset_for(host, &first.asset);
+        let stigs: Vec<StigChecklist> = by_id.values().map(|(_, s)| (*s).clone()).collect();
+        // A document's id, title and keys belong to one input file; the combined file
+        // gets its own, and the Evaluate-STIG document record when every input shares it.
+        let shared = by_id
+            .values()
+            .all(|(c, _)| c.cklb.evaluate_stig == first.cklb.evaluate_stig);
+        let meta = CklbMeta {
+            evaluate_stig: first.cklb.evaluate_stig.clone().filter(|_| shared),
+            ..Default::default()
+        };
         let stem = format!("{}/{}_combined", host.host, host.host);
-        if formats.ckl {
-            out.push(OutputFile {
-                path: format!("{stem}.ckl"),
-                bytes: ckl::write(asset, &stigs, tool_comment).into_bytes(),
-            });
-        }
-        if formats.cklb {
-            out.push(OutputFile {
-                path: format!("{stem}.cklb"),
-                bytes: cklb::write(asset, &stigs, &CklbMeta::default()).into_bytes(),
-            });
-        }
+        write_pair(
+            &mut out,
+            &stem,
+            formats,
+            &asset,
+            &stigs,
+            &meta,
+            tool_comment,
+        );
     } else {
-        let default_meta = CklbMeta::default();
-        for (id, (asset, stig, meta, _)) in &by_id {
-            let one = std::slice::from_ref(*stig);
-            if formats.ckl {
-                out.push(OutputFile {
-                    path: format!("{}/{id}.ckl", host.host),
-                    bytes: ckl::write(asset, one, tool_comment).into_bytes(),
-                });
-            }
-            if formats.cklb {
-                out.push(OutputFile {
-                    path: format!("{}/{id}.cklb", host.host),
-                    bytes: cklb::write(asset, one, meta.unwrap_or(&default_meta)).into_bytes(),
-                });
-            }
+        for (id, (c, stig)) in &by_id {
+            let asset = asset_for(host, &c.asset);
+            // A one-benchmark input keeps its document id and title; one benchmark of a
+            // combined input keeps only what is not an identity (the record, unknown keys).
+            let meta = if c.stigs.len() == 1 {
+                c.cklb.clone()
+            } else {
+                kept_meta(&c.cklb)
+            };
+            let stem = format!("{}/{}", host.host, file_stem(&asset, &stig.info, id));
+            write_pair(
+                &mut out,
+                &stem,
+                formats,
+                &asset,
+                std::slice::from_ref(*stig),
+                &meta,
+                tool_comment,
+            );
         }
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
+}
+
+/// The document fields an output file may inherit from an input that held other
+/// benchmarks too: everything but the document's identity (`id`, `title`).
+fn kept_meta(m: &CklbMeta) -> CklbMeta {
+    CklbMeta {
+        id: String::new(),
+        title: String::new(),
+        ..m.clone()
+    }
+}
+
+/// The asset as written. An empty `HOST_NAME` (STIG Viewer and Heimdall leave it empty
+/// for a blank checklist) is filled from the host's results directory, which is the
+/// host's name by the results layout; STIG Manager refuses a checklist without one.
+fn asset_for(host: &HostResults, a: &Asset) -> Asset {
+    let mut a = a.clone();
+    if a.host_name.trim().is_empty() {
+        a.host_name = host.host.clone();
+    }
+    a
+}
+
+/// The file name, without extension, of one benchmark's checklist (see [`file_stem`]).
+fn file_stem(_asset: &Asset, _info: &crate::model::BenchmarkInfo, id: &str) -> String {
+    id.to_owned()
+}
+
+fn write_pair(
+    out: &mut Vec<OutputFile>,
+    stem: &str,
+    formats: Formats,
+    asset: &Asset,
+    stigs: &[StigChecklist],
+    meta: &CklbMeta,
+    tool_comment: &str,
+) {
+    if formats.ckl {
+        out.push(OutputFile {
+            path: format!("{stem}.ckl"),
+            bytes: ckl::write_with_record(asset, stigs, tool_comment, meta.evaluate_stig.as_ref())
+                .into_bytes(),
+        });
+    }
+    if formats.cklb {
+        out.push(OutputFile {
+            path: format!("{stem}.cklb"),
+            bytes: cklb::write(asset, stigs, meta).into_bytes(),
+        });
+    }
 }
 
 #[cfg(test)]

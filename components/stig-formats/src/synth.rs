@@ -161,6 +161,7 @@ pub fn synthetic_host(host: &str, rules: usize, seed: u64) -> HostResults {
                     },
                     severity_override: None,
                     severity_justification: String::new(),
+                    keep: Default::default(),
                 },
             });
         }

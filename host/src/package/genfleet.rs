@@ -95,6 +95,7 @@ pub fn generate(out: &Path, hosts: usize, rule_count: usize) -> anyhow::Result<(
                         comments: String::new(),
                         severity_override: None,
                         severity_justification: String::new(),
+                        keep: Default::default(),
                     },
                 }
             })

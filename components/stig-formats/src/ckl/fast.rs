@@ -18,7 +18,9 @@
 
 use std::borrow::Cow;
 
-use crate::model::{Asset, BenchmarkInfo, Checklist, Review, Rule, RuleResult, StigChecklist};
+use crate::model::{
+    Asset, BenchmarkInfo, Checklist, EvalStigRecord, Review, Rule, RuleResult, StigChecklist,
+};
 use crate::status;
 
 use super::read::{
@@ -28,20 +30,21 @@ use super::read::{
 /// Reads `src` (already size-, encoding- and declaration-checked) if it is in the plain
 /// layout; `None` hands it to the reference reader.
 pub(super) fn read(src: &str, file: &str) -> Option<Checklist> {
-    let mut x = Scan { s: src, pos: 0 };
+    let mut x = Scan {
+        s: src,
+        pos: 0,
+        record: None,
+    };
     if src.starts_with("<?xml") {
         x.pos = find(x.b(), b"?>", 5)? + 2;
     }
-    let mut tool = None;
+    let mut head_comments = Vec::new();
     loop {
         x.ws();
         if !x.rest().starts_with(b"<!--") {
             break;
         }
-        let c = x.comment()?;
-        if tool.is_none() {
-            tool = Some(c.trim().to_owned());
-        }
+        head_comments.push(x.comment()?);
     }
     if x.open(b"CHECKLIST")? {
         return None;
@@ -65,7 +68,7 @@ pub(super) fn read(src: &str, file: &str) -> Option<Checklist> {
     if x.pos != src.len() || !saw_stigs {
         return None;
     }
-    Some(checklist(asset?, stigs, file, tool))
+    Some(checklist(asset?, stigs, file, &head_comments))
 }
 
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
@@ -76,6 +79,9 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 struct Scan<'a> {
     s: &'a str,
     pos: usize,
+    /// The first Evaluate-STIG record among the comments skipped since it was last taken
+    /// (the reference reader's `child_noting`).
+    record: Option<EvalStigRecord>,
 }
 
 impl<'a> Scan<'a> {
@@ -115,7 +121,10 @@ impl<'a> Scan<'a> {
             if !self.rest().starts_with(b"<!--") {
                 return Some(());
             }
-            self.comment()?;
+            let c = self.comment()?;
+            if self.record.is_none() {
+                self.record = crate::eval_record::from_ckl_comment(c);
+            }
         }
     }
 
@@ -140,6 +149,10 @@ impl<'a> Scan<'a> {
             i += 1;
         }
         let name = &b[start..i];
+        // `<MARKING />`: Evaluate-STIG (and .NET's XmlWriter) put a space before `/>`.
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(i) {
+            i += 1;
+        }
         match b.get(i..i + 2) {
             Some([b'>', _]) => {
                 self.pos = i + 1;
@@ -310,14 +323,25 @@ fn read_stigs(x: &mut Scan<'_>, out: &mut Vec<StigChecklist>) -> Option<()> {
         }
         let mut info = BenchmarkInfo::default();
         let mut rules = Vec::new();
+        x.record = None;
+        let mut record = None;
         while let Some((name, empty)) = x.child(b"iSTIG")? {
+            if record.is_none() {
+                record = x.record.take();
+            }
             match (name, empty) {
                 (_, true) => {}
                 (b"STIG_INFO", false) => read_info(x, &mut info)?,
                 (b"VULN", false) => rules.push(read_vuln(x, rules.len())?),
                 _ => return None,
             }
+            // Comments nested deeper belong to no record (as in the reference reader).
+            x.record = None;
         }
+        if record.is_none() {
+            record = x.record.take();
+        }
+        info.evaluate_stig = record;
         out.push(StigChecklist { info, rules });
     }
     Some(())
@@ -349,11 +373,18 @@ fn read_vuln(x: &mut Scan<'_>, index: usize) -> Option<RuleResult> {
         comments: String::new(),
         severity_override: None,
         severity_justification: String::new(),
+        keep: Default::default(),
     };
     // Where the next attribute is expected in STIG Viewer's order.
     let mut next = 0;
+    // Only comments directly inside the VULN can be its Evaluate-STIG record.
+    x.record = None;
+    let mut record = None;
     loop {
         x.misc()?;
+        if record.is_none() {
+            record = x.record.take();
+        }
         if x.take(b"<STIG_DATA>") {
             if let Some((i, data)) = stig_data_in_order(x, next) {
                 set_attribute(&mut rule, &mut severity, i, data);
@@ -361,13 +392,21 @@ fn read_vuln(x: &mut Scan<'_>, index: usize) -> Option<RuleResult> {
             } else {
                 read_stig_data(x, &mut rule, &mut severity)?;
             }
+            x.record = None;
             continue;
         }
-        let Some((name, empty)) = x.child(b"VULN")? else {
+        let next_child = x.child(b"VULN")?;
+        if record.is_none() {
+            record = x.record.take();
+        }
+        let Some((name, empty)) = next_child else {
             break;
         };
         match name {
-            b"STIG_DATA" if !empty => read_stig_data(x, &mut rule, &mut severity)?,
+            b"STIG_DATA" if !empty => {
+                read_stig_data(x, &mut rule, &mut severity)?;
+                x.record = None;
+            }
             b"STATUS" => status = Some(status::from_ckl(&x.text(name, empty)?, "").ok()?),
             b"FINDING_DETAILS" => review.finding_details = x.text_owned(name, empty)?,
             b"COMMENTS" => review.comments = x.text_owned(name, empty)?,
@@ -380,6 +419,7 @@ fn read_vuln(x: &mut Scan<'_>, index: usize) -> Option<RuleResult> {
         }
     }
     review.status = status?;
+    review.keep.evaluate_stig = record;
     finish_vuln(rule, &severity, &override_, review, "", index).ok()
 }
 

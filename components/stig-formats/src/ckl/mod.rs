@@ -7,7 +7,7 @@ mod read;
 mod write;
 
 pub use read::read;
-pub use write::{stig_ref, write, write_checklist, write_into};
+pub use write::{stig_ref, write, write_checklist, write_into, write_with_record};
 
 /// The reference reader alone, without the fast scanner in front: for the tests and the
 /// benchmark that hold the two against each other.

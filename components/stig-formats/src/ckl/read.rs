@@ -6,8 +6,10 @@ use std::borrow::Cow;
 use quick_xml::events::BytesStart;
 
 use crate::error::{ErrorKind, Result};
+use crate::eval_record;
 use crate::model::{
-    Asset, BenchmarkInfo, Checklist, Review, Rule, RuleResult, ScanSource, Status, StigChecklist,
+    Asset, BenchmarkInfo, Checklist, EvalStigRecord, Review, ReviewExtras, Rule, RuleResult,
+    ScanSource, Status, StigChecklist,
 };
 use crate::status;
 use crate::xml::{local, Ev, XmlReader};
@@ -31,14 +33,10 @@ pub fn read(bytes: &[u8], file: &str) -> Result<Checklist> {
 /// The reference reader: every CKL the project accepts, and every error it reports.
 pub(crate) fn read_full(src: &str, file: &str) -> Result<Checklist> {
     let mut x = XmlReader::from_checked(file, src);
-    let mut tool: Option<String> = None;
+    let mut head_comments: Vec<String> = Vec::new();
     loop {
         match x.next()? {
-            Ev::Comment(c) => {
-                if tool.is_none() {
-                    tool = Some(c.trim().to_owned());
-                }
-            }
+            Ev::Comment(c) => head_comments.push(c),
             Ev::Start(s) if local(&s) == b"CHECKLIST" => break,
             Ev::Start(s) | Ev::Empty(s) => {
                 return Err(x.err(ErrorKind::WrongDocument {
@@ -90,35 +88,83 @@ pub(crate) fn read_full(src: &str, file: &str) -> Result<Checklist> {
             element: "CHECKLIST/STIGS".into(),
         }));
     }
-    Ok(checklist(asset, stigs, file, tool))
+    Ok(checklist(asset, stigs, file, &head_comments))
 }
 
-pub(super) fn checklist(
+/// Joins the parts of a read checklist. Of the comments before `<CHECKLIST>`, the first
+/// Evaluate-STIG record is the document's record; the first other comment names the tool
+/// (`DISA STIG Viewer :: 2.17`), else the record does (`Evaluate-STIG 1.2310.1`). The
+/// scan time is the record's, else the first benchmark record's.
+pub(super) fn checklist<S: AsRef<str>>(
     asset: Asset,
     stigs: Vec<StigChecklist>,
     file: &str,
-    tool: Option<String>,
+    head_comments: &[S],
 ) -> Checklist {
+    let mut record = None;
+    let mut tool = None;
+    for c in head_comments {
+        match eval_record::from_ckl_comment(c.as_ref()) {
+            Some(r) if record.is_none() => record = Some(r),
+            Some(_) => {}
+            None if tool.is_none() => tool = Some(c.as_ref().trim().to_owned()),
+            None => {}
+        }
+    }
+    let tool = tool
+        .or_else(|| record.as_ref().and_then(eval_record::tool_name))
+        .unwrap_or_default();
+    let scanned_at = record
+        .as_ref()
+        .and_then(eval_record::scan_time)
+        .or_else(|| {
+            stigs.iter().find_map(|s| {
+                s.info
+                    .evaluate_stig
+                    .as_ref()
+                    .and_then(eval_record::scan_time)
+            })
+        })
+        .unwrap_or_default()
+        .to_owned();
     Checklist {
         asset,
         stigs,
         source: ScanSource {
             file: file.to_owned(),
-            tool: tool.unwrap_or_default(),
-            scanned_at: String::new(),
+            tool,
+            scanned_at,
         },
-        cklb: Default::default(),
+        cklb: crate::model::CklbMeta {
+            evaluate_stig: record,
+            ..Default::default()
+        },
+    }
+}
+
+/// Keeps the first Evaluate-STIG record among the comments of one element.
+fn note(slot: &mut Option<EvalStigRecord>, comment: &str) {
+    if slot.is_none() {
+        *slot = eval_record::from_ckl_comment(comment);
     }
 }
 
 /// The next child element of the current element, `None` at its end tag.
 fn child<'a>(x: &mut XmlReader<'a>) -> Result<Option<(BytesStart<'a>, bool)>> {
+    child_noting(x, &mut None)
+}
+
+/// As [`child`], keeping an Evaluate-STIG record met among the comments in `record`.
+fn child_noting<'a>(
+    x: &mut XmlReader<'a>,
+    record: &mut Option<EvalStigRecord>,
+) -> Result<Option<(BytesStart<'a>, bool)>> {
     loop {
         match x.next()? {
             Ev::Start(s) => return Ok(Some((s, false))),
             Ev::Empty(s) => return Ok(Some((s, true))),
             Ev::End => return Ok(None),
-            Ev::Comment(_) => {}
+            Ev::Comment(c) => note(record, &c),
             Ev::Eof => {
                 return Err(x.err(ErrorKind::Truncated {
                     detail: "the input ends inside <CHECKLIST>".into(),
@@ -205,7 +251,8 @@ fn read_stigs(x: &mut XmlReader<'_>, out: &mut Vec<StigChecklist>) -> Result<()>
         }
         let mut info = BenchmarkInfo::default();
         let mut rules = Vec::new();
-        while let Some((s, empty)) = child(x)? {
+        let mut record = None;
+        while let Some((s, empty)) = child_noting(x, &mut record)? {
             if empty {
                 continue;
             }
@@ -215,6 +262,7 @@ fn read_stigs(x: &mut XmlReader<'_>, out: &mut Vec<StigChecklist>) -> Result<()>
                 _ => x.skip()?,
             }
         }
+        info.evaluate_stig = record;
         out.push(StigChecklist { info, rules });
     }
     Ok(())
@@ -270,8 +318,9 @@ fn read_vuln(x: &mut XmlReader<'_>, index: usize) -> Result<RuleResult> {
     let (mut details, mut comments, mut override_, mut justification) =
         (String::new(), String::new(), String::new(), String::new());
     let mut severity = String::new();
+    let mut record = None;
     // (Severity is copied: it is short and read once per rule.)
-    while let Some((s, empty)) = child(x)? {
+    while let Some((s, empty)) = child_noting(x, &mut record)? {
         match local(&s) {
             b"STIG_DATA" if !empty => {
                 let (mut name, mut data) = (Cow::Borrowed(""), String::new());
@@ -308,6 +357,10 @@ fn read_vuln(x: &mut XmlReader<'_>, index: usize) -> Result<RuleResult> {
         comments,
         severity_override: None,
         severity_justification: justification,
+        keep: ReviewExtras {
+            evaluate_stig: record,
+            ..Default::default()
+        },
     };
     finish_vuln(rule, &severity, &override_, review, file, index)
 }

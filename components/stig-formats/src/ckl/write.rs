@@ -8,12 +8,15 @@
 //! Speed matters (1,000 hosts x 800 rules): everything is appended to one pre-sized
 //! `String` through a slice-copying escaper; nothing is allocated per field.
 
-use crate::model::{Asset, BenchmarkInfo, Checklist, RuleResult, StigChecklist};
+use crate::eval_record::to_ckl_comment;
+use crate::model::{Asset, BenchmarkInfo, Checklist, EvalStigRecord, RuleResult, StigChecklist};
 use crate::status;
 use crate::xml::{comment_safe, escape_into};
 
 /// `STIGRef` as STIG Viewer builds it: `<title> :: Version N, Release: R Benchmark Date: D`.
-/// Built from the benchmark, never from the tool that wrote the input.
+/// Used only for rules that carry no reference of their own (from XCCDF, or a CKLB that
+/// says `null`): a reference the source wrote is kept as written, because STIG Manager and
+/// hand-edited checklists write their own and a reader must see the same text.
 pub fn stig_ref(info: &BenchmarkInfo) -> String {
     let mut s = String::with_capacity(info.title.len() + info.releaseinfo.len() + 16);
     s.push_str(&info.title);
@@ -33,7 +36,27 @@ pub fn stig_ref(info: &BenchmarkInfo) -> String {
 
 /// Writes a whole checklist (every benchmark it holds) as one combined CKL.
 pub fn write_checklist(checklist: &Checklist, tool_comment: &str) -> String {
-    write(&checklist.asset, &checklist.stigs, tool_comment)
+    write_with_record(
+        &checklist.asset,
+        &checklist.stigs,
+        tool_comment,
+        checklist.cklb.evaluate_stig.as_ref(),
+    )
+}
+
+/// As [`write`], with the document's Evaluate-STIG record (if any) written as the
+/// `<!--<Evaluate-STIG>...-->` comment before `<CHECKLIST>`, where Evaluate-STIG and
+/// STIG Manager look for it. (Benchmark and rule records travel in the model.)
+pub fn write_with_record(
+    asset: &Asset,
+    stigs: &[StigChecklist],
+    tool_comment: &str,
+    record: Option<&EvalStigRecord>,
+) -> String {
+    let mut out = String::with_capacity(estimate(stigs));
+    write_head(&mut out, tool_comment, record);
+    write_body(&mut out, asset, stigs);
+    out
 }
 
 /// Writes one CKL holding `stigs` for `asset`. For STIG Viewer's one-file-per-benchmark
@@ -76,9 +99,23 @@ fn text_len(r: &RuleResult) -> usize {
 
 /// As [`write`], appending to `out` (lets a caller reuse one buffer across hosts).
 pub fn write_into(out: &mut String, asset: &Asset, stigs: &[StigChecklist], tool_comment: &str) {
+    write_head(out, tool_comment, None);
+    write_body(out, asset, stigs);
+}
+
+fn write_head(out: &mut String, tool_comment: &str, record: Option<&EvalStigRecord>) {
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!--");
     out.push_str(&comment_safe(tool_comment));
-    out.push_str("-->\n<CHECKLIST>\n\t<ASSET>\n");
+    out.push_str("-->\n");
+    if let Some(r) = record {
+        out.push_str("<!--");
+        out.push_str(&to_ckl_comment(r));
+        out.push_str("-->\n");
+    }
+}
+
+fn write_body(out: &mut String, asset: &Asset, stigs: &[StigChecklist]) {
+    out.push_str("<CHECKLIST>\n\t<ASSET>\n");
     // STIG Viewer rejects a file without a ROLE / ASSET_TYPE value, so empty ones get its
     // defaults.
     elem(
@@ -141,7 +178,13 @@ pub fn write_into(out: &mut String, asset: &Asset, stigs: &[StigChecklist], tool
 
 fn write_stig(out: &mut String, stig: &StigChecklist) {
     let i = &stig.info;
-    out.push_str("\t\t<iSTIG>\n\t\t\t<STIG_INFO>\n");
+    out.push_str("\t\t<iSTIG>\n");
+    if let Some(r) = &i.evaluate_stig {
+        out.push_str("\t\t\t<!--");
+        out.push_str(&to_ckl_comment(r));
+        out.push_str("-->\n");
+    }
+    out.push_str("\t\t\t<STIG_INFO>\n");
     for (name, value) in [
         ("version", &i.version),
         ("classification", &i.classification),
@@ -202,7 +245,16 @@ fn write_vuln(out: &mut String, r: &RuleResult, reference: &str) {
     attr(out, "Check_Content_Ref", &u.check_content_ref);
     attr(out, "Weight", &u.weight);
     attr(out, "Class", &u.class);
-    attr(out, "STIGRef", reference);
+    attr(
+        out,
+        "STIGRef",
+        // Evaluate-STIG's CKLB writes the string "null" for "no reference".
+        if u.stig_ref.is_empty() || u.stig_ref == "null" {
+            reference
+        } else {
+            &u.stig_ref
+        },
+    );
     attr(out, "TargetKey", &u.target_key);
     attr(out, "STIG_UUID", &u.stig_uuid);
     for l in &u.legacy_ids {
@@ -222,6 +274,11 @@ fn write_vuln(out: &mut String, r: &RuleResult, reference: &str) {
         status::severity_to_str(v.severity_override),
     );
     elem(out, 4, "SEVERITY_JUSTIFICATION", &v.severity_justification);
+    if let Some(r) = &v.keep.evaluate_stig {
+        out.push_str("\t\t\t\t<!--");
+        out.push_str(&to_ckl_comment(r));
+        out.push_str("-->\n");
+    }
     out.push_str("\t\t\t</VULN>\n");
 }
 

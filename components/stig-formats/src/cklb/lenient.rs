@@ -85,3 +85,19 @@ pub(crate) fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>
     let v: Option<Vec<Item>> = serde::Deserialize::deserialize(d)?;
     Ok(v.unwrap_or_default().into_iter().map(|i| i.0).collect())
 }
+
+/// [`string`] as a type, for converting one raw member at a time.
+#[derive(serde::Deserialize)]
+pub(crate) struct LStr(#[serde(deserialize_with = "string")] pub String);
+
+/// [`opt_bool`] as a type.
+#[derive(serde::Deserialize)]
+pub(crate) struct LBool(#[serde(deserialize_with = "opt_bool")] pub Option<bool>);
+
+/// [`opt_i64`] as a type.
+#[derive(serde::Deserialize)]
+pub(crate) struct LI64(#[serde(deserialize_with = "opt_i64")] pub Option<i64>);
+
+/// [`string_list`] as a type.
+#[derive(serde::Deserialize)]
+pub(crate) struct LList(#[serde(deserialize_with = "string_list")] pub Vec<String>);

@@ -1,113 +1,64 @@
-//! CKLB reader: typed serde structs with every field defaulted, so unknown keys are
-//! ignored and missing optional ones are empty; only `status` is required per rule.
+//! CKLB reader. Each JSON object is read as its members in file order (raw JSON text per
+//! member), then every known member is converted on its own, so that:
+//! - every shape a real producer writes is accepted (strings or numbers for `version` and
+//!   `weight`, `null` or `""`, `group_tree` as one object or an array, optional keys);
+//! - a value of the wrong type is reported with its JSON pointer and the expected type;
+//! - members this crate does not model are kept, in order, as raw JSON, and the CKLB
+//!   writer puts them back unchanged;
+//! - `evaluate-stig` objects (document, STIG, rule) become [`EvalStigRecord`]s.
+//!
+//! Only `status` is required per rule.
 
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
-use super::lenient;
+use super::lenient::{LBool, LList, LStr, LI64};
+use super::OrderedObject;
 use crate::error::{Error, ErrorKind, Result};
+use crate::eval_record;
 use crate::model::{
-    Asset, BenchmarkInfo, Checklist, CklbMeta, GroupTreeNode, Review, Rule, RuleResult, ScanSource,
-    StigChecklist,
+    Asset, BenchmarkInfo, Checklist, CklbMeta, EvalStigRecord, GroupTreeNode, Review, ReviewExtras,
+    Rule, RuleResult, ScanSource, StigChecklist,
 };
 use crate::status;
 use crate::xml::decode_utf8;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Doc {
-    #[serde(deserialize_with = "lenient::string")]
-    title: String,
-    #[serde(deserialize_with = "lenient::string")]
-    id: String,
-    stigs: Option<Vec<Stig>>,
-    #[serde(deserialize_with = "lenient::opt_bool")]
-    active: Option<bool>,
-    #[serde(deserialize_with = "lenient::opt_i64")]
-    mode: Option<i64>,
-    #[serde(deserialize_with = "lenient::opt_bool")]
-    has_path: Option<bool>,
-    target_data: TargetData,
-    #[serde(rename = "evaluate-stig")]
-    evaluate_stig: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct TargetData {
-    #[serde(deserialize_with = "lenient::string")]
-    target_type: String,
-    #[serde(deserialize_with = "lenient::string")]
-    host_name: String,
-    #[serde(deserialize_with = "lenient::string")]
-    ip_address: String,
-    #[serde(deserialize_with = "lenient::string")]
-    mac_address: String,
-    #[serde(deserialize_with = "lenient::string")]
-    fqdn: String,
-    #[serde(deserialize_with = "lenient::string")]
-    comments: String,
-    #[serde(deserialize_with = "lenient::string")]
-    role: String,
-    #[serde(deserialize_with = "lenient::opt_bool")]
-    is_web_database: Option<bool>,
-    #[serde(deserialize_with = "lenient::string")]
-    technology_area: String,
-    #[serde(deserialize_with = "lenient::string")]
-    web_db_site: String,
-    #[serde(deserialize_with = "lenient::string")]
-    web_db_instance: String,
-    #[serde(deserialize_with = "lenient::string")]
-    classification: String,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Stig {
-    #[serde(deserialize_with = "lenient::string")]
-    stig_name: String,
-    #[serde(deserialize_with = "lenient::string")]
-    display_name: String,
-    #[serde(deserialize_with = "lenient::string")]
-    stig_id: String,
-    #[serde(deserialize_with = "lenient::string")]
-    release_info: String,
-    #[serde(deserialize_with = "lenient::string")]
-    version: String,
-    #[serde(deserialize_with = "lenient::string")]
-    uuid: String,
-    #[serde(deserialize_with = "lenient::string")]
-    reference_identifier: String,
-    rules: Option<Vec<JRule>>,
-    #[serde(rename = "evaluate-stig")]
-    evaluate_stig: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
 struct JGroup {
-    #[serde(deserialize_with = "lenient::string")]
+    #[serde(deserialize_with = "super::lenient::string")]
     id: String,
-    #[serde(deserialize_with = "lenient::string")]
+    #[serde(deserialize_with = "super::lenient::string")]
     title: String,
-    #[serde(deserialize_with = "lenient::string")]
+    #[serde(deserialize_with = "super::lenient::string")]
     description: String,
+}
+
+/// `group_tree`: STIG Viewer 3 writes an array, SCC 5.x one object.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum GroupTree {
+    Many(Vec<JGroup>),
+    One(JGroup),
+    Null(()),
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct CheckRef {
-    #[serde(deserialize_with = "lenient::string")]
+    #[serde(deserialize_with = "super::lenient::string")]
     href: String,
-    #[serde(deserialize_with = "lenient::string")]
+    #[serde(deserialize_with = "super::lenient::string")]
     name: String,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct SeverityOverride {
-    #[serde(deserialize_with = "lenient::string")]
+    #[serde(deserialize_with = "super::lenient::string")]
     severity: String,
-    #[serde(deserialize_with = "lenient::string")]
+    #[serde(deserialize_with = "super::lenient::string")]
     reason: String,
 }
 
@@ -117,73 +68,86 @@ struct Overrides {
     severity: Option<SeverityOverride>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct JRule {
-    #[serde(deserialize_with = "lenient::string")]
-    group_id_src: String,
-    group_tree: Option<Vec<JGroup>>,
-    #[serde(deserialize_with = "lenient::string")]
-    group_id: String,
-    #[serde(deserialize_with = "lenient::string")]
-    severity: String,
-    #[serde(deserialize_with = "lenient::string")]
-    group_title: String,
-    #[serde(deserialize_with = "lenient::string")]
-    rule_id_src: String,
-    #[serde(deserialize_with = "lenient::string")]
-    rule_id: String,
-    #[serde(deserialize_with = "lenient::string")]
-    rule_version: String,
-    #[serde(deserialize_with = "lenient::string")]
-    rule_title: String,
-    #[serde(deserialize_with = "lenient::string")]
-    fix_text: String,
-    #[serde(deserialize_with = "lenient::string")]
-    weight: String,
-    #[serde(deserialize_with = "lenient::string")]
-    check_content: String,
-    check_content_ref: Option<CheckRef>,
-    #[serde(deserialize_with = "lenient::string")]
-    classification: String,
-    #[serde(deserialize_with = "lenient::string")]
-    discussion: String,
-    #[serde(deserialize_with = "lenient::string")]
-    false_positives: String,
-    #[serde(deserialize_with = "lenient::string")]
-    false_negatives: String,
-    #[serde(deserialize_with = "lenient::string")]
-    documentable: String,
-    #[serde(deserialize_with = "lenient::string")]
-    security_override_guidance: String,
-    #[serde(deserialize_with = "lenient::string")]
-    potential_impacts: String,
-    #[serde(deserialize_with = "lenient::string")]
-    third_party_tools: String,
-    #[serde(deserialize_with = "lenient::string")]
-    ia_controls: String,
-    #[serde(deserialize_with = "lenient::string")]
-    responsibility: String,
-    #[serde(deserialize_with = "lenient::string")]
-    mitigations: String,
-    #[serde(deserialize_with = "lenient::string")]
-    mitigation_control: String,
-    #[serde(deserialize_with = "lenient::string_list")]
-    legacy_ids: Vec<String>,
-    #[serde(deserialize_with = "lenient::string_list")]
-    ccis: Vec<String>,
-    #[serde(deserialize_with = "lenient::string")]
-    reference_identifier: String,
-    #[serde(deserialize_with = "lenient::string")]
-    uuid: String,
-    #[serde(deserialize_with = "lenient::string")]
-    stig_uuid: String,
-    status: Option<String>,
-    overrides: Option<Overrides>,
-    #[serde(deserialize_with = "lenient::string")]
-    comments: String,
-    #[serde(deserialize_with = "lenient::string")]
-    finding_details: String,
+/// Where in the document a value is, and the file, for error messages.
+struct At<'f> {
+    file: &'f str,
+    pointer: String,
+}
+
+impl At<'_> {
+    fn child(&self, key: &str) -> At<'_> {
+        // RFC 6901 escaping of the key.
+        let key = key.replace('~', "~0").replace('/', "~1");
+        At {
+            file: self.file,
+            pointer: format!("{}/{key}", self.pointer),
+        }
+    }
+
+    fn wrong(&self, expected: &'static str, raw: &RawValue) -> Error {
+        let found: String = raw.get().chars().take(60).collect();
+        Error::new(
+            self.file,
+            ErrorKind::WrongJsonType {
+                pointer: self.pointer.clone(),
+                expected,
+                found,
+            },
+        )
+    }
+
+    /// Converts one member with a lenient type, naming the pointer on failure.
+    fn get<T: DeserializeOwned>(&self, raw: &RawValue, expected: &'static str) -> Result<T> {
+        serde_json::from_str(raw.get()).map_err(|_| self.wrong(expected, raw))
+    }
+
+    fn string(&self, raw: &RawValue) -> Result<String> {
+        self.get::<LStr>(raw, "a string, number, boolean or null")
+            .map(|s| s.0)
+    }
+
+    /// An object's members; a key written twice is refused (which value is meant is
+    /// ambiguous), naming the key.
+    fn object<'a>(&self, raw: &'a RawValue) -> Result<OrderedObject<'a>> {
+        let o: OrderedObject<'a> =
+            serde_json::from_str(raw.get()).map_err(|_| self.wrong("an object", raw))?;
+        unique(self, &o)?;
+        Ok(o)
+    }
+
+    fn array<'a>(&self, raw: &'a RawValue) -> Result<Vec<&'a RawValue>> {
+        match serde_json::from_str::<Option<Vec<&RawValue>>>(raw.get()) {
+            Ok(v) => Ok(v.unwrap_or_default()),
+            Err(_) => Err(self.wrong("an array", raw)),
+        }
+    }
+
+    fn record(&self, raw: &RawValue) -> Result<Option<EvalStigRecord>> {
+        if raw.get().trim() == "null" {
+            return Ok(None);
+        }
+        eval_record::from_json(raw)
+            .map(Some)
+            .map_err(|e| self.wrong(e, raw))
+    }
+}
+
+fn unique(at: &At<'_>, o: &OrderedObject<'_>) -> Result<()> {
+    let mut seen = std::collections::BTreeSet::new();
+    for (k, _) in &o.0 {
+        if !seen.insert(k.as_str()) {
+            return Err(Error::new(
+                at.file,
+                ErrorKind::InvalidValue {
+                    field: at.child(k).pointer,
+                    value: String::new(),
+                    reason: "the key appears more than once, so which value is meant is ambiguous"
+                        .into(),
+                },
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn json_error(file: &str, e: serde_json::Error) -> Error {
@@ -205,6 +169,10 @@ fn json_error(file: &str, e: serde_json::Error) -> Error {
     Error::new(file, kind)
 }
 
+fn raw_text(raw: &RawValue) -> String {
+    raw.get().to_owned()
+}
+
 /// Parses one CKLB file. `file` names the input in errors and becomes `ScanSource.file`.
 pub fn read(bytes: &[u8], file: &str) -> Result<Checklist> {
     let text = decode_utf8(file, bytes)?;
@@ -217,8 +185,34 @@ pub fn read(bytes: &[u8], file: &str) -> Result<Checklist> {
             },
         ));
     }
-    let doc: Doc = serde_json::from_str(text).map_err(|e| json_error(file, e))?;
-    let stigs_in = doc.stigs.ok_or_else(|| {
+    // Syntax first, so malformed JSON is reported as such (with line and column), and
+    // only type mismatches in valid JSON as typed errors below.
+    let doc: OrderedObject<'_> = serde_json::from_str(text).map_err(|e| json_error(file, e))?;
+    let at = At {
+        file,
+        pointer: String::new(),
+    };
+    unique(&at, &doc)?;
+    let mut meta = CklbMeta::default();
+    let mut asset = Asset::default();
+    let mut stigs_raw = None;
+    for (key, raw) in &doc.0 {
+        let here = at.child(key);
+        match key.as_str() {
+            "title" => meta.title = here.string(raw)?,
+            "id" => meta.id = here.string(raw)?,
+            "active" => meta.active = here.get::<LBool>(raw, "a boolean")?.0,
+            "mode" => meta.mode = here.get::<LI64>(raw, "an integer")?.0,
+            "has_path" => meta.has_path = here.get::<LBool>(raw, "a boolean")?.0,
+            "stigs" => stigs_raw = Some((here.array(raw)?, here.pointer.clone())),
+            "target_data" => read_target(&here, raw, &mut asset, &mut meta)?,
+            "evaluate-stig" => meta.evaluate_stig = here.record(raw)?,
+            // Always written as "1.0" (the only version STIG Viewer 3 knows).
+            "cklb_version" => {}
+            _ => meta.unknown.push((key.clone(), raw_text(raw))),
+        }
+    }
+    let (stigs_in, stigs_pointer) = stigs_raw.ok_or_else(|| {
         Error::new(
             file,
             ErrorKind::MissingElement {
@@ -226,55 +220,33 @@ pub fn read(bytes: &[u8], file: &str) -> Result<Checklist> {
             },
         )
     })?;
-    let t = doc.target_data;
-    let asset = Asset {
-        role: t.role,
-        asset_type: t.target_type,
-        marking: t.classification,
-        host_name: t.host_name,
-        host_ip: t.ip_address,
-        host_mac: t.mac_address,
-        host_fqdn: t.fqdn,
-        target_comment: t.comments,
-        tech_area: t.technology_area,
-        target_key: String::new(),
-        web_or_database: t.is_web_database.unwrap_or(false),
-        web_db_site: t.web_db_site,
-        web_db_instance: t.web_db_instance,
-        extra: Vec::new(),
-    };
-    let mut scanned_at = String::new();
     let mut stigs = Vec::with_capacity(stigs_in.len());
-    for (si, s) in stigs_in.into_iter().enumerate() {
-        if scanned_at.is_empty() {
-            if let Some(v) = s.evaluate_stig.as_ref().and_then(|v| v.get("time")) {
-                scanned_at = v.as_str().unwrap_or_default().to_owned();
-            }
-        }
-        let info = BenchmarkInfo {
-            version: s.version,
-            stigid: s.stig_id,
-            releaseinfo: s.release_info,
-            title: s.stig_name,
-            uuid: s.uuid,
-            display_name: s.display_name,
-            reference_identifier: s.reference_identifier,
-            ..Default::default()
+    for (si, raw) in stigs_in.into_iter().enumerate() {
+        let here = At {
+            file,
+            pointer: format!("{stigs_pointer}/{si}"),
         };
-        let rules_in = s.rules.unwrap_or_default();
-        let mut rules = Vec::with_capacity(rules_in.len());
-        for (ri, r) in rules_in.into_iter().enumerate() {
-            rules.push(convert_rule(file, si, ri, r)?);
-        }
-        stigs.push(StigChecklist { info, rules });
+        stigs.push(read_stig(&here, raw, si)?);
     }
-    let tool = doc
+    let tool = meta
         .evaluate_stig
         .as_ref()
-        .and_then(|v| v.get("version"))
-        .and_then(|v| v.as_str())
-        .map(|v| format!("Evaluate-STIG {v}"))
+        .and_then(eval_record::tool_name)
         .unwrap_or_default();
+    let scanned_at = meta
+        .evaluate_stig
+        .as_ref()
+        .and_then(eval_record::scan_time)
+        .or_else(|| {
+            stigs.iter().find_map(|s| {
+                s.info
+                    .evaluate_stig
+                    .as_ref()
+                    .and_then(eval_record::scan_time)
+            })
+        })
+        .unwrap_or_default()
+        .to_owned();
     Ok(Checklist {
         asset,
         stigs,
@@ -283,28 +255,223 @@ pub fn read(bytes: &[u8], file: &str) -> Result<Checklist> {
             tool,
             scanned_at,
         },
-        cklb: CklbMeta {
-            id: doc.id,
-            title: doc.title,
-            active: doc.active,
-            mode: doc.mode,
-            has_path: doc.has_path,
-        },
+        cklb: meta,
     })
 }
 
-fn convert_rule(file: &str, si: usize, ri: usize, r: JRule) -> Result<RuleResult> {
-    let vuln_num = if r.group_id_src.is_empty() {
-        r.group_id
-    } else {
-        r.group_id_src
-    };
+fn read_target(at: &At<'_>, raw: &RawValue, a: &mut Asset, meta: &mut CklbMeta) -> Result<()> {
+    if raw.get().trim() == "null" {
+        return Ok(());
+    }
+    for (key, raw) in at.object(raw)?.0 {
+        let here = at.child(&key);
+        let slot = match key.as_str() {
+            "target_type" => &mut a.asset_type,
+            "host_name" => &mut a.host_name,
+            "ip_address" => &mut a.host_ip,
+            "mac_address" => &mut a.host_mac,
+            "fqdn" => &mut a.host_fqdn,
+            "comments" => &mut a.target_comment,
+            "role" => &mut a.role,
+            "technology_area" => &mut a.tech_area,
+            "web_db_site" => &mut a.web_db_site,
+            "web_db_instance" => &mut a.web_db_instance,
+            "classification" => &mut a.marking,
+            "is_web_database" => {
+                a.web_or_database = here.get::<LBool>(raw, "a boolean")?.0.unwrap_or(false);
+                continue;
+            }
+            _ => {
+                meta.target_unknown.push((key, raw_text(raw)));
+                continue;
+            }
+        };
+        *slot = here.string(raw)?;
+    }
+    Ok(())
+}
+
+fn read_stig(at: &At<'_>, raw: &RawValue, si: usize) -> Result<StigChecklist> {
+    let mut info = BenchmarkInfo::default();
+    let mut rules_raw = Vec::new();
+    let mut rules_at = None;
+    for (key, raw) in at.object(raw)?.0 {
+        let here = at.child(&key);
+        let slot = match key.as_str() {
+            "stig_name" => &mut info.title,
+            "display_name" => &mut info.display_name,
+            "stig_id" => &mut info.stigid,
+            "release_info" => &mut info.releaseinfo,
+            "version" => &mut info.version,
+            "uuid" => &mut info.uuid,
+            "reference_identifier" => &mut info.reference_identifier,
+            "rules" => {
+                rules_raw = here.array(raw)?;
+                rules_at = Some(here.pointer);
+                continue;
+            }
+            "evaluate-stig" => {
+                info.evaluate_stig = here.record(raw)?;
+                continue;
+            }
+            // Recomputed from the rules on write; never trusted (Evaluate-STIG writes 12).
+            "size" => continue,
+            _ => {
+                info.cklb_unknown.push((key, raw_text(raw)));
+                continue;
+            }
+        };
+        *slot = here.string(raw)?;
+    }
+    let rules_at = rules_at.unwrap_or_else(|| format!("{}/rules", at.pointer));
+    let mut rules = Vec::with_capacity(rules_raw.len());
+    for (ri, raw) in rules_raw.into_iter().enumerate() {
+        let here = At {
+            file: at.file,
+            pointer: format!("{rules_at}/{ri}"),
+        };
+        let mut r = read_rule(&here, raw, si, ri)?;
+        // A rule without its own DPMS target id has its benchmark's (the writer writes it
+        // per rule, as STIG Viewer 3 does), so a round trip reads the same model.
+        if r.rule.reference_identifier.is_empty() {
+            r.rule
+                .reference_identifier
+                .clone_from(&info.reference_identifier);
+        }
+        rules.push(r);
+    }
+    Ok(StigChecklist { info, rules })
+}
+
+/// A rule's members, converted; the review's status and severities are checked after.
+#[derive(Default)]
+struct Parts {
+    rule: Rule,
+    group_id: String,
+    rule_id_short: String,
+    severity: String,
+    status: Option<String>,
+    overrides: Option<Overrides>,
+    review: ReviewFields,
+}
+
+#[derive(Default)]
+struct ReviewFields {
+    comments: String,
+    finding_details: String,
+    keep: ReviewExtras,
+}
+
+fn read_rule(at: &At<'_>, raw: &RawValue, si: usize, ri: usize) -> Result<RuleResult> {
+    let mut p = Parts::default();
+    for (key, raw) in at.object(raw)?.0 {
+        let here = at.child(&key);
+        let r = &mut p.rule;
+        let slot = match key.as_str() {
+            "group_id_src" => &mut r.vuln_num,
+            "group_id" => &mut p.group_id,
+            "severity" => &mut p.severity,
+            "group_title" => &mut r.group_title,
+            "rule_id_src" => &mut r.rule_id,
+            "rule_id" => &mut p.rule_id_short,
+            "rule_version" => &mut r.rule_ver,
+            "rule_title" => &mut r.rule_title,
+            "fix_text" => &mut r.fix_text,
+            "weight" => &mut r.weight,
+            "check_content" => &mut r.check_content,
+            "classification" => &mut r.class,
+            "discussion" => &mut r.vuln_discuss,
+            "false_positives" => &mut r.false_positives,
+            "false_negatives" => &mut r.false_negatives,
+            "documentable" => &mut r.documentable,
+            "security_override_guidance" => &mut r.security_override_guidance,
+            "potential_impacts" => &mut r.potential_impact,
+            "third_party_tools" => &mut r.third_party_tools,
+            "ia_controls" => &mut r.ia_controls,
+            "responsibility" => &mut r.responsibility,
+            "mitigations" => &mut r.mitigations,
+            "mitigation_control" => &mut r.mitigation_control,
+            "reference_identifier" => &mut r.reference_identifier,
+            "uuid" => &mut r.uuid,
+            "stig_uuid" => &mut r.stig_uuid,
+            "comments" => &mut p.review.comments,
+            "finding_details" => &mut p.review.finding_details,
+            "legacy_ids" | "ccis" => {
+                let v = here.get::<LList>(raw, "an array of strings")?.0;
+                *if key == "ccis" {
+                    &mut r.ccis
+                } else {
+                    &mut r.legacy_ids
+                } = v;
+                continue;
+            }
+            "group_tree" => {
+                r.group_tree = match here.get::<GroupTree>(raw, "an array of groups or a group")? {
+                    GroupTree::Many(v) => v.into_iter().map(group).collect(),
+                    GroupTree::One(g) => vec![group(g)],
+                    GroupTree::Null(()) => Vec::new(),
+                };
+                continue;
+            }
+            "check_content_ref" => {
+                let c: Option<CheckRef> = here.get(raw, "an object with href and name")?;
+                let c = c.unwrap_or_default();
+                r.check_content_href = c.href;
+                r.check_content_ref = c.name;
+                continue;
+            }
+            "status" => {
+                p.status = here.get::<Option<LStr>>(raw, "a string")?.map(|s| s.0);
+                continue;
+            }
+            "overrides" => {
+                p.overrides = here.get(raw, "an object")?;
+                continue;
+            }
+            "comments_classification" => {
+                p.review.keep.comments_classification = Some(here.string(raw)?);
+                continue;
+            }
+            "finding_details_classification" => {
+                p.review.keep.finding_details_classification = Some(here.string(raw)?);
+                continue;
+            }
+            "evaluate-stig" => {
+                p.review.keep.evaluate_stig = here.record(raw)?;
+                continue;
+            }
+            _ => {
+                p.review.keep.cklb_unknown.push((key, raw_text(raw)));
+                continue;
+            }
+        };
+        *slot = here.string(raw)?;
+    }
+    finish_rule(at.file, si, ri, p)
+}
+
+fn group(g: JGroup) -> GroupTreeNode {
+    GroupTreeNode {
+        id: g.id,
+        title: g.title,
+        description: g.description,
+    }
+}
+
+fn finish_rule(file: &str, si: usize, ri: usize, mut p: Parts) -> Result<RuleResult> {
+    if p.rule.vuln_num.is_empty() {
+        p.rule.vuln_num = p.group_id;
+    }
+    if p.rule.rule_id.is_empty() {
+        p.rule.rule_id = p.rule_id_short;
+    }
+    let vuln_num = &p.rule.vuln_num;
     let which = if vuln_num.is_empty() {
         format!("stigs[{si}].rules[{ri}]")
     } else {
         format!("{vuln_num} (stigs[{si}].rules[{ri}])")
     };
-    let status_text = r.status.ok_or_else(|| {
+    let status_text = p.status.ok_or_else(|| {
         Error::new(
             file,
             ErrorKind::MissingElement {
@@ -313,8 +480,9 @@ fn convert_rule(file: &str, si: usize, ri: usize, r: JRule) -> Result<RuleResult
         )
     })?;
     let status = status::from_cklb(&status_text, file)?;
-    let severity = status::severity_from_str(&r.severity, file, &format!("severity of {which}"))?;
-    let (severity_override, severity_justification) = match r.overrides.and_then(|o| o.severity) {
+    p.rule.severity =
+        status::severity_from_str(&p.severity, file, &format!("severity of {which}"))?;
+    let (severity_override, severity_justification) = match p.overrides.and_then(|o| o.severity) {
         Some(o) => (
             status::severity_from_str(
                 &o.severity,
@@ -325,61 +493,15 @@ fn convert_rule(file: &str, si: usize, ri: usize, r: JRule) -> Result<RuleResult
         ),
         None => (None, String::new()),
     };
-    let check_ref = r.check_content_ref.unwrap_or_default();
-    let rule_id = if r.rule_id_src.is_empty() {
-        r.rule_id
-    } else {
-        r.rule_id_src
-    };
     Ok(RuleResult {
-        rule: Rule {
-            vuln_num,
-            severity,
-            group_title: r.group_title,
-            rule_id,
-            rule_ver: r.rule_version,
-            rule_title: r.rule_title,
-            vuln_discuss: r.discussion,
-            ia_controls: r.ia_controls,
-            check_content: r.check_content,
-            fix_text: r.fix_text,
-            false_positives: r.false_positives,
-            false_negatives: r.false_negatives,
-            documentable: r.documentable,
-            mitigations: r.mitigations,
-            potential_impact: r.potential_impacts,
-            third_party_tools: r.third_party_tools,
-            mitigation_control: r.mitigation_control,
-            responsibility: r.responsibility,
-            security_override_guidance: r.security_override_guidance,
-            check_content_ref: check_ref.name,
-            weight: r.weight,
-            class: r.classification,
-            stig_ref: String::new(),
-            target_key: String::new(),
-            stig_uuid: r.stig_uuid,
-            legacy_ids: r.legacy_ids,
-            ccis: r.ccis,
-            uuid: r.uuid,
-            group_tree: r
-                .group_tree
-                .unwrap_or_default()
-                .into_iter()
-                .map(|g| GroupTreeNode {
-                    id: g.id,
-                    title: g.title,
-                    description: g.description,
-                })
-                .collect(),
-            check_content_href: check_ref.href,
-            reference_identifier: r.reference_identifier,
-        },
+        rule: p.rule,
         review: Review {
             status,
-            finding_details: r.finding_details,
-            comments: r.comments,
+            finding_details: p.review.finding_details,
+            comments: p.review.comments,
             severity_override,
             severity_justification,
+            keep: p.review.keep,
         },
     })
 }

@@ -5,15 +5,42 @@
 //! one is derived with [`crate::ids::derived_uuid`] from host name, benchmark id and rule
 //! id, so the same results always give the same file.
 
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 
 use super::EMPTY_GROUP_DESCRIPTION;
 use crate::ids::derived_uuid;
 use crate::model::{Asset, Checklist, CklbMeta, RuleResult, StigChecklist};
 use crate::status;
 
+/// Members kept from the input as raw JSON text, written back unchanged and in order.
+struct Kept<'a>(&'a [(String, String)]);
+
+impl Serialize for Kept<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            // Read from JSON, so it parses; a model from elsewhere with bad text keeps it
+            // as a string rather than writing invalid JSON.
+            match serde_json::from_str::<&RawValue>(v) {
+                Ok(raw) => m.serialize_entry(k, raw)?,
+                Err(_) => m.serialize_entry(k, v)?,
+            }
+        }
+        m.end()
+    }
+}
+
+/// An Evaluate-STIG record as its JSON object.
+fn record(r: Option<&crate::model::EvalStigRecord>) -> Option<Box<RawValue>> {
+    r.and_then(|r| RawValue::from_string(crate::eval_record::to_json(r)).ok())
+}
+
 #[derive(Serialize)]
 struct Doc<'a> {
+    #[serde(rename = "evaluate-stig", skip_serializing_if = "Option::is_none")]
+    evaluate_stig: Option<Box<RawValue>>,
     title: &'a str,
     id: &'a str,
     stigs: Vec<Stig<'a>>,
@@ -22,6 +49,8 @@ struct Doc<'a> {
     has_path: bool,
     target_data: TargetData<'a>,
     cklb_version: &'a str,
+    #[serde(flatten)]
+    kept: Kept<'a>,
 }
 
 #[derive(Serialize)]
@@ -38,10 +67,14 @@ struct TargetData<'a> {
     web_db_site: &'a str,
     web_db_instance: &'a str,
     classification: &'a str,
+    #[serde(flatten)]
+    kept: Kept<'a>,
 }
 
 #[derive(Serialize)]
 struct Stig<'a> {
+    #[serde(rename = "evaluate-stig", skip_serializing_if = "Option::is_none")]
+    evaluate_stig: Option<Box<RawValue>>,
     stig_name: &'a str,
     display_name: &'a str,
     stig_id: &'a str,
@@ -51,6 +84,8 @@ struct Stig<'a> {
     reference_identifier: &'a str,
     size: usize,
     rules: Vec<JRule<'a>>,
+    #[serde(flatten)]
+    kept: Kept<'a>,
 }
 
 #[derive(Serialize)]
@@ -80,6 +115,8 @@ struct Overrides<'a> {
 
 #[derive(Serialize)]
 struct JRule<'a> {
+    #[serde(rename = "evaluate-stig", skip_serializing_if = "Option::is_none")]
+    evaluate_stig: Option<Box<RawValue>>,
     group_id_src: &'a str,
     group_tree: Vec<JGroup<'a>>,
     group_id: &'a str,
@@ -114,6 +151,14 @@ struct JRule<'a> {
     overrides: Overrides<'a>,
     comments: &'a str,
     finding_details: &'a str,
+    /// Written when the source had them (STIG Viewer 3's field-level markings), never
+    /// invented. (A CKLB's own `stig_ref`/`target_key` travel with the unknown keys.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comments_classification: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    finding_details_classification: Option<&'a str>,
+    #[serde(flatten)]
+    kept: Kept<'a>,
 }
 
 /// Writes a whole checklist (all its benchmarks) as one CKLB.
@@ -148,6 +193,7 @@ pub fn write(asset: &Asset, stigs: &[StigChecklist], meta: &CklbMeta) -> String 
         meta.id.as_str()
     };
     let doc = Doc {
+        evaluate_stig: record(meta.evaluate_stig.as_ref()),
         title,
         id,
         stigs: stigs.iter().map(|s| stig(host, s)).collect(),
@@ -167,8 +213,10 @@ pub fn write(asset: &Asset, stigs: &[StigChecklist], meta: &CklbMeta) -> String 
             web_db_site: &asset.web_db_site,
             web_db_instance: &asset.web_db_instance,
             classification: &asset.marking,
+            kept: Kept(&meta.target_unknown),
         },
         cklb_version: "1.0",
+        kept: Kept(&meta.unknown),
     };
     // Serialising plain structs of strings cannot fail; an empty document would be
     // caught by every reader, so there is no silent half-output either way.
@@ -188,6 +236,7 @@ fn stig<'a>(host: &'a str, s: &'a StigChecklist) -> Stig<'a> {
         .map(|r| rule(host, s, &uuid, r))
         .collect::<Vec<_>>();
     Stig {
+        evaluate_stig: record(i.evaluate_stig.as_ref()),
         stig_name: &i.title,
         display_name: if i.display_name.is_empty() {
             &i.title
@@ -201,6 +250,7 @@ fn stig<'a>(host: &'a str, s: &'a StigChecklist) -> Stig<'a> {
         reference_identifier: &i.reference_identifier,
         size: s.rules.len(),
         rules,
+        kept: Kept(&i.cklb_unknown),
     }
 }
 
@@ -229,6 +279,7 @@ fn rule<'a>(host: &'a str, s: &'a StigChecklist, stig_uuid: &str, r: &'a RuleRes
         u.uuid.clone()
     };
     JRule {
+        evaluate_stig: record(v.keep.evaluate_stig.as_ref()),
         group_id_src: &u.vuln_num,
         group_tree,
         group_id: &u.vuln_num,
@@ -257,18 +308,9 @@ fn rule<'a>(host: &'a str, s: &'a StigChecklist, stig_uuid: &str, r: &'a RuleRes
         responsibility: &u.responsibility,
         mitigations: &u.mitigations,
         mitigation_control: &u.mitigation_control,
-        legacy_ids: u
-            .legacy_ids
-            .iter()
-            .map(String::as_str)
-            .filter(|s| !s.is_empty())
-            .collect(),
-        ccis: u
-            .ccis
-            .iter()
-            .map(String::as_str)
-            .filter(|s| !s.is_empty())
-            .collect(),
+        // As read: Evaluate-STIG writes `[""]` for "none", and a round trip keeps it.
+        legacy_ids: u.legacy_ids.iter().map(String::as_str).collect(),
+        ccis: u.ccis.iter().map(String::as_str).collect(),
         reference_identifier: if u.reference_identifier.is_empty() {
             &s.info.reference_identifier
         } else {
@@ -290,5 +332,8 @@ fn rule<'a>(host: &'a str, s: &'a StigChecklist, stig_uuid: &str, r: &'a RuleRes
         },
         comments: &v.comments,
         finding_details: &v.finding_details,
+        comments_classification: v.keep.comments_classification.as_deref(),
+        finding_details_classification: v.keep.finding_details_classification.as_deref(),
+        kept: Kept(&v.keep.cklb_unknown),
     }
 }

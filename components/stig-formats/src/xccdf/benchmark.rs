@@ -305,6 +305,7 @@ fn read_rule(
             comments: String::new(),
             severity_override: None,
             severity_justification: String::new(),
+            keep: Default::default(),
         },
     })
 }
