@@ -94,3 +94,28 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parser_trap_that_names_its_file_is_bad_input() {
+        let trap = |stderr: &str| {
+            anyhow::Error::new(SandboxError::Trap {
+                component: "import".into(),
+                message: "wasm trap: unreachable".into(),
+                stderr: stderr.into(),
+            })
+        };
+        let named = trap("stigpack-import: trapped while reading scans/h1/a.ckl\npanicked at x");
+        assert_eq!(code_for(&named), Exit::BadInput);
+        assert!(format!("{named:#}").contains("scans/h1/a.ckl"));
+        // A trap with no file named stays a sandbox matter.
+        assert_eq!(code_for(&trap("panicked at x")), Exit::Sandbox);
+        assert_eq!(
+            code_for(&trap("stigpack-import: trapped while reading \n")),
+            Exit::Sandbox
+        );
+    }
+}
