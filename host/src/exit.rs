@@ -27,6 +27,9 @@ pub enum Exit {
     Sandbox = 7,
     /// A fleet operation failed on one or more hosts (the others completed).
     Fleet = 8,
+    /// `--keep-going`: every readable host was exported; one or more hosts could not be
+    /// read and were left out (listed on stderr and in the output).
+    Partial = 9,
 }
 
 impl From<Exit> for ExitCode {
@@ -61,6 +64,10 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
         if let Some(s) = cause.downcast_ref::<SandboxError>() {
             return match s {
                 SandboxError::InvalidInput { .. } => Exit::BadInput,
+                // A parser that panicked on a file is bad input; the hook named the file.
+                SandboxError::Trap { stderr, .. } if trapped_file(stderr).is_some() => {
+                    Exit::BadInput
+                }
                 SandboxError::Io { .. } | SandboxError::Host(_) => Exit::Internal,
                 _ => Exit::Sandbox,
             };
@@ -72,9 +79,43 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
     Exit::Internal
 }
 
+/// The file the `import` component was parsing when it trapped, as its panic hook printed
+/// it (`stigpack-import: trapped while reading <file>`).
+pub fn trapped_file(stderr: &str) -> Option<&str> {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("stigpack-import: trapped while reading "))
+        .filter(|f| !f.is_empty())
+}
+
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parser_trap_that_names_its_file_is_bad_input() {
+        let trap = |stderr: &str| {
+            anyhow::Error::new(SandboxError::Trap {
+                component: "import".into(),
+                message: "wasm trap: unreachable".into(),
+                stderr: stderr.into(),
+            })
+        };
+        let named = trap("stigpack-import: trapped while reading scans/h1/a.ckl\npanicked at x");
+        assert_eq!(code_for(&named), Exit::BadInput);
+        assert!(format!("{named:#}").contains("scans/h1/a.ckl"));
+        // A trap with no file named stays a sandbox matter.
+        assert_eq!(code_for(&trap("panicked at x")), Exit::Sandbox);
+        assert_eq!(
+            code_for(&trap("stigpack-import: trapped while reading \n")),
+            Exit::Sandbox
+        );
+    }
 }

@@ -12,6 +12,7 @@ use anyhow::Context;
 
 use crate::exit::{coded, Exit};
 use crate::sandbox::{ComponentSource, Limits, LoadedComponent, RunRecord, RunRequest, Sandbox};
+use stig_formats::import::{Unreadable, UNREADABLE_FILE};
 
 /// Load a built-in component by name.
 pub fn builtin(sandbox: &Sandbox, name: &str) -> anyhow::Result<LoadedComponent> {
@@ -183,6 +184,9 @@ pub fn copy_tree(src: &Path, dst: &Path) -> anyhow::Result<u64> {
 pub struct ChecklistOptions {
     pub format: String,
     pub combined: bool,
+    /// Leave unreadable hosts out (listed in [`PipelineRuns::unreadable`]) instead of
+    /// failing the run.
+    pub keep_going: bool,
 }
 
 /// The outcome of running the pipeline: provenance of each run, in order.
@@ -190,6 +194,55 @@ pub struct ChecklistOptions {
 pub struct PipelineRuns {
     pub import: RunRecord,
     pub checklist: RunRecord,
+    /// Hosts left out under `keep_going`, in host order.
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// The options that make the `import` component leave unreadable hosts out.
+pub fn keep_going_option(options: &mut BTreeMap<String, String>) {
+    options.insert("keep-going".to_owned(), "true".to_owned());
+}
+
+/// The hosts an `import` run with the keep-going option left out, from its output
+/// directory (none when it ran without the option).
+pub fn unreadable_hosts(import_out: &Path) -> anyhow::Result<Vec<Unreadable>> {
+    let path = import_out.join(UNREADABLE_FILE);
+    let bytes = match fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    serde_json::from_slice(&bytes)
+        .with_context(|| format!("component import wrote a malformed {UNREADABLE_FILE}"))
+}
+
+/// Tells the operator, on stderr, which hosts were left out and why (`results`: where
+/// the host directories are, so each file is named as the operator knows it).
+pub fn report_unreadable(results: &Path, unreadable: &[Unreadable]) {
+    for u in unreadable {
+        eprintln!(
+            "stigpack: left out host {}: {}: {}",
+            u.host,
+            results.join(&u.file).display(),
+            u.reason
+        );
+    }
+}
+
+/// Under `--keep-going`, an export that could read no host at all is a plain failure
+/// (exit 3, nothing written), naming every host's file and reason.
+pub fn refuse_if_none_read(hosts: usize, unreadable: &[Unreadable]) -> anyhow::Result<()> {
+    if hosts > 0 && unreadable.len() == hosts {
+        let lines: Vec<String> = unreadable.iter().map(Unreadable::line).collect();
+        return Err(coded(
+            Exit::BadInput,
+            anyhow::anyhow!(
+                "no host could be read; nothing exported:\n  {}",
+                lines.join("\n  ")
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Run `import` over `scan_input` (laid out as `scans/<host>/...`, `benchmarks/...`) into
@@ -207,16 +260,28 @@ pub fn scans_to_checklists(
     let import = builtin(sandbox, "import")?;
     let checklist = builtin(sandbox, "checklist")?;
     fs::create_dir_all(model_dir).with_context(|| format!("creating {}", model_dir.display()))?;
+    let mut import_options = BTreeMap::new();
+    if opts.keep_going {
+        keep_going_option(&mut import_options);
+    }
     let import_run = sandbox.run(
         &import,
         &RunRequest {
             input_dir: scan_input,
             output_dir: model_dir,
             exported_at,
-            options: BTreeMap::new(),
+            options: import_options,
             limits: limits.clone(),
         },
     )?;
+    let unreadable = unreadable_hosts(model_dir)?;
+    let hosts = fs::read_dir(scan_input.join("scans"))
+        .map(|d| {
+            d.filter(|e| e.as_ref().is_ok_and(|e| e.path().is_dir()))
+                .count()
+        })
+        .unwrap_or(0);
+    refuse_if_none_read(hosts, &unreadable)?;
     fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let mut options = BTreeMap::new();
     options.insert("format".to_string(), opts.format.clone());
@@ -234,5 +299,6 @@ pub fn scans_to_checklists(
     Ok(PipelineRuns {
         import: import_run,
         checklist: checklist_run,
+        unreadable,
     })
 }

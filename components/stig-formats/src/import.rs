@@ -8,7 +8,12 @@
 //! - a recognised file that does not parse fails the import, naming the file;
 //! - the same benchmark reported twice for one host (Evaluate-STIG writes a CKL *and* a
 //!   CKLB) is kept once when both agree, and is an error naming both files when they
-//!   disagree: the tool does not pick a winner between conflicting evidence.
+//!   disagree: the tool does not pick a winner between conflicting evidence;
+//! - XCCDF results whose benchmark was not given are covered, not fatal, when the same
+//!   host holds a checklist of that benchmark (Evaluate-STIG writes its checklists and
+//!   a results-only XCCDF from one scan): they are set aside, naming the checklist;
+//! - under `--keep-going`, a host whose files cannot be read is an [`Unreadable`] entry,
+//!   not the end of the run (the caller decides; this module only names file and reason).
 
 use std::collections::BTreeMap;
 
@@ -16,6 +21,28 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{Checklist, HostResults, StigChecklist};
+use crate::xml::{local, Ev, XmlReader};
+
+/// The import component's list of hosts it could not read (option `keep-going`), and the
+/// name of the package file that keeps the fleet-wide list.
+pub const UNREADABLE_FILE: &str = "unreadable.json";
+
+/// A host left out of an export because one of its files could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unreadable {
+    pub host: String,
+    /// The file, relative to the results root (`<host>/...`).
+    pub file: String,
+    pub reason: String,
+}
+
+impl Unreadable {
+    /// One line for an operator: `host: file: reason`.
+    pub fn line(&self) -> String {
+        format!("{}: {}: {}", self.host, self.file, self.reason)
+    }
+}
 
 /// What a scan file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +129,9 @@ pub struct HostImport {
     set_aside: Vec<SetAside>,
     /// The asset block from the first checklist seen.
     first: Option<Checklist>,
+    /// XCCDF results no given benchmark matched: (file, benchmark id they name, the
+    /// error), resolved in [`Self::finish`] against the host's checklists.
+    uncovered: Vec<(String, String, Error)>,
 }
 
 impl HostImport {
@@ -111,7 +141,15 @@ impl HostImport {
             by_benchmark: BTreeMap::new(),
             set_aside: Vec::new(),
             first: None,
+            uncovered: Vec::new(),
         }
+    }
+
+    /// Hold XCCDF results that no given benchmark matched (`error` says so) until every
+    /// file of the host is read: a checklist of the benchmark they name covers them.
+    pub fn defer_results(&mut self, file: &str, benchmark: &str, error: Error) {
+        self.uncovered
+            .push((file.to_string(), benchmark.to_string(), error));
     }
 
     /// Add a checklist read from `file`. Each benchmark in it is checked against what the
@@ -165,8 +203,22 @@ impl HostImport {
         });
     }
 
-    /// The host's results, one checklist per source file, benchmarks in id order.
-    pub fn finish(self) -> (HostResults, Vec<SetAside>) {
+    /// The host's results, one checklist per source file, benchmarks in id order. Fails
+    /// with the reader's own error for deferred XCCDF results no checklist covers.
+    pub fn finish(mut self) -> Result<(HostResults, Vec<SetAside>)> {
+        for (file, benchmark, error) in std::mem::take(&mut self.uncovered) {
+            let Some((_, holder)) = self.by_benchmark.get(&benchmark) else {
+                return Err(error);
+            };
+            self.set_aside.push(SetAside {
+                file,
+                kind: InputKind::XccdfResults,
+                reason: format!(
+                    "results without their benchmark (none given), covered by the checklist {} of benchmark {benchmark} from the same host",
+                    holder.source.file
+                ),
+            });
+        }
         // Regroup benchmarks under the file they came from, keeping file order stable.
         let mut by_file: BTreeMap<String, Checklist> = BTreeMap::new();
         for (_, (stig, holder)) in self.by_benchmark {
@@ -177,13 +229,13 @@ impl HostImport {
                 .push(stig);
         }
         let checklists = by_file.into_values().collect();
-        (
+        Ok((
             HostResults {
                 host: self.host,
                 checklists,
             },
             self.set_aside,
-        )
+        ))
     }
 }
 
@@ -194,6 +246,41 @@ pub fn benchmark_key(stig: &StigChecklist) -> String {
     } else {
         stig.info.title.clone()
     }
+}
+
+/// The STIG id an XCCDF results file names: its `TestResult`'s `benchmark/@id`, else the
+/// root `Benchmark/@id` (Evaluate-STIG's results-only files name it only there), without
+/// DISA's `xccdf_mil.disa.stig_benchmark_` prefix. `None` when it names none or does not
+/// parse (the reader reports that).
+pub fn results_benchmark(bytes: &[u8], file: &str) -> Option<String> {
+    let mut x = XmlReader::new(file, bytes).ok()?;
+    let mut root_id = None;
+    let mut in_test_result = false;
+    loop {
+        match x.next().ok()? {
+            Ev::Start(s) | Ev::Empty(s) => match local(&s) {
+                b"Benchmark" if root_id.is_none() => {
+                    root_id = Some(x.attr(&s, b"id").ok()?.unwrap_or_default())
+                }
+                b"TestResult" => in_test_result = true,
+                b"benchmark" if in_test_result => {
+                    if let Some(id) = x.attr(&s, b"id").ok()?.filter(|i| !i.is_empty()) {
+                        root_id = Some(id);
+                        break;
+                    }
+                }
+                _ => {}
+            },
+            Ev::Eof => break,
+            _ => {}
+        }
+    }
+    let id = root_id.filter(|i| !i.is_empty())?;
+    Some(
+        id.strip_prefix("xccdf_mil.disa.stig_benchmark_")
+            .unwrap_or(&id)
+            .to_owned(),
+    )
 }
 
 /// The first rule whose review differs between two copies of one benchmark.
@@ -282,7 +369,7 @@ mod tests {
             .unwrap();
         imp.add_checklist(checklist("a.cklb", vec![stig("S1", Status::Open)]))
             .unwrap();
-        let (res, aside) = imp.finish();
+        let (res, aside) = imp.finish().unwrap();
         assert_eq!(res.checklists.len(), 1);
         assert_eq!(res.checklists[0].stigs.len(), 1);
         assert_eq!(aside.len(), 1);
@@ -299,5 +386,51 @@ mod tests {
             .unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("b.cklb") && msg.contains("a.ckl"), "{msg}");
+    }
+
+    fn no_benchmark(file: &str) -> Error {
+        Error::new(
+            file,
+            ErrorKind::MissingElement {
+                element: "benchmark \"S1\" for these results (benchmarks given: none)".into(),
+            },
+        )
+    }
+
+    #[test]
+    fn results_without_benchmark_are_covered_by_a_checklist_of_the_same_benchmark() {
+        let mut imp = HostImport::new("h");
+        imp.defer_results("h/XCCDF/r.xml", "S1", no_benchmark("h/XCCDF/r.xml"));
+        imp.add_checklist(checklist("h/a.ckl", vec![stig("S1", Status::Open)]))
+            .unwrap();
+        let (res, aside) = imp.finish().unwrap();
+        assert_eq!(res.checklists.len(), 1);
+        let covered = aside.iter().find(|a| a.file == "h/XCCDF/r.xml").unwrap();
+        assert_eq!(covered.kind, InputKind::XccdfResults);
+        assert!(covered.reason.contains("h/a.ckl"), "{}", covered.reason);
+    }
+
+    #[test]
+    fn results_without_benchmark_or_covering_checklist_keep_their_error() {
+        let mut imp = HostImport::new("h");
+        imp.defer_results("h/r.xml", "S2", no_benchmark("h/r.xml"));
+        imp.add_checklist(checklist("h/a.ckl", vec![stig("S1", Status::Open)]))
+            .unwrap();
+        let err = imp.finish().unwrap_err();
+        assert_eq!(err.file, "h/r.xml");
+        assert!(err.to_string().contains("benchmark"), "{err}");
+    }
+
+    #[test]
+    fn results_name_their_benchmark_in_the_test_result_or_the_root() {
+        let wrapped = br#"<?xml version="1.0"?><cdf:Benchmark xmlns:cdf="x" id="xccdf_mil.disa.stig_benchmark_Root_ID"><cdf:TestResult id="t"><cdf:rule-result idref="r"><cdf:result>pass</cdf:result></cdf:rule-result></cdf:TestResult></cdf:Benchmark>"#;
+        assert_eq!(
+            results_benchmark(wrapped, "a.xml").as_deref(),
+            Some("Root_ID")
+        );
+        let named = br#"<Benchmark id="xccdf_mil.disa.stig_benchmark_Root"><TestResult id="t"><benchmark href="b.xml" id="xccdf_mil.disa.stig_benchmark_Named"/></TestResult></Benchmark>"#;
+        assert_eq!(results_benchmark(named, "b.xml").as_deref(), Some("Named"));
+        let bare = br#"<TestResult id="t"><rule-result idref="r"/></TestResult>"#;
+        assert_eq!(results_benchmark(bare, "c.xml"), None);
     }
 }

@@ -17,7 +17,10 @@
 //!   lists a host on which the control is not open.
 //! - `attestationsComplete`: every `Not_Reviewed` control has an attestation record and
 //!   every record is answered with an attestor and an ISO date.
-//! - `isReady`: all four.
+//! - `allHostsRead` (present only when false): every host given to the export was read.
+//!   An export with `--keep-going` that left hosts out lists each as `host: file: reason`
+//!   in `blocking.unreadableHosts`; such a package is never ready.
+//! - `isReady`: all of them.
 
 use std::collections::BTreeSet;
 
@@ -38,6 +41,17 @@ pub struct Blocking {
     pub evidence_present: Vec<String>,
     pub poam_complete: Vec<String>,
     pub attestations_complete: Vec<String>,
+    /// Hosts left out because a file could not be read (`host: file: reason`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable_hosts: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// The `submissionReadiness` block of the manifest.
@@ -48,8 +62,26 @@ pub struct Readiness {
     pub evidence_present: bool,
     pub poam_complete: bool,
     pub attestations_complete: bool,
+    /// False only when hosts were left out (absent when true, so packages without
+    /// left-out hosts read as before).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub all_hosts_read: bool,
     pub is_ready: bool,
     pub blocking: Blocking,
+}
+
+impl Readiness {
+    /// This readiness for a package that left `unreadable` hosts out: never ready while
+    /// any is listed, each named with its file and reason in the blocking list.
+    pub fn with_unreadable(mut self, unreadable: &[crate::import::Unreadable]) -> Self {
+        if unreadable.is_empty() {
+            return self;
+        }
+        self.blocking.unreadable_hosts = unreadable.iter().map(|u| u.line()).collect();
+        self.all_hosts_read = false;
+        self.is_ready = false;
+        self
+    }
 }
 
 pub fn compute(
@@ -128,6 +160,7 @@ pub fn compute(
         evidence_present: b.evidence_present.is_empty(),
         poam_complete: b.poam_complete.is_empty(),
         attestations_complete: b.attestations_complete.is_empty(),
+        all_hosts_read: true,
         is_ready: false,
         blocking: b,
     };
@@ -234,5 +267,39 @@ mod tests {
             compute(&f, &poam, &att, &ev).blocking.attestations_complete,
             vec!["web01/V-2"]
         );
+    }
+
+    #[test]
+    fn a_package_that_left_hosts_out_is_never_ready_and_names_them() {
+        let f = view(&[host(
+            "web01",
+            vec![checklist(
+                "web01/a.ckl",
+                "t",
+                "",
+                vec![rr("V-3", Low, NotAFinding, "")],
+            )],
+        )])
+        .unwrap();
+        let att = generate(&f, None);
+        let poam = build(&f, Some(&att), &PoamOptions::default());
+        let ready = compute(&f, &poam, &att, &Evidence::default());
+        assert!(ready.is_ready);
+        let json = serde_json::to_value(&ready).unwrap();
+        assert!(json.get("allHostsRead").is_none(), "{json}");
+        let left_out = ready.with_unreadable(&[crate::import::Unreadable {
+            host: "db02".into(),
+            file: "db02/a.ckl".into(),
+            reason: "truncated".into(),
+        }]);
+        assert!(!left_out.is_ready && !left_out.all_hosts_read);
+        assert_eq!(
+            left_out.blocking.unreadable_hosts,
+            vec!["db02: db02/a.ckl: truncated"]
+        );
+        let json = serde_json::to_value(&left_out).unwrap();
+        assert_eq!(json["allHostsRead"], false);
+        let back: Readiness = serde_json::from_value(json).unwrap();
+        assert_eq!(back, left_out);
     }
 }

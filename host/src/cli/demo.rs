@@ -56,6 +56,7 @@ pub fn run(args: DemoArgs, g: &Globals) -> anyhow::Result<Exit> {
             combined: false,
             exported_at: args.exported_at.clone(),
             force: false,
+            keep_going: false,
         },
         g,
     )?;
@@ -75,6 +76,7 @@ pub fn run(args: DemoArgs, g: &Globals) -> anyhow::Result<Exit> {
             exported_at: args.exported_at.clone(),
             out: out.join("emass"),
             force: false,
+            keep_going: false,
         },
         g,
     )?;

@@ -22,7 +22,9 @@ Examples:
 
 Writes <out>/EMASS_<System>_<YYYYMMDD-HHMM>/ (UTC): see docs/package.md.
 POA&M layouts: emass_joint (default), navy_stigman, or a layout JSON file
-(--poam-layout-file; kept in the package as 03_POAM/layout/poam_layout.json).";
+(--poam-layout-file; kept in the package as 03_POAM/layout/poam_layout.json).
+With --keep-going, hosts that cannot be read are left out and listed (stderr, manifest
+unreadableHosts, 00_Manifest/unreadable_hosts.json); the package is NOT READY; exit 9.";
 
 #[derive(Debug, Clone, Args)]
 #[command(after_help = EXPORT_HELP)]
@@ -67,6 +69,10 @@ pub struct ExportEmassArgs {
     /// Replace an existing package folder of the same name, whole.
     #[arg(long)]
     pub force: bool,
+    /// Package every host that can be read; leave out (and list) the others. The package
+    /// is then NOT READY and the exit code is 9.
+    #[arg(long)]
+    pub keep_going: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -136,6 +142,7 @@ fn audit_record(
                 "packageHashH1": b.package_hash_h1,
                 "fileCount": b.file_count,
                 "ready": b.is_ready,
+                "unreadableHosts": b.unreadable,
                 "inputs": extra,
             }),
         ),
@@ -234,6 +241,7 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         office: args.office.clone(),
         resources: args.resources.clone(),
         audit_checkpoint: audit_checkpoint(&log)?,
+        keep_going: args.keep_going,
     };
     let target = args.out.join(layout::folder_name(
         &args.system,
@@ -265,7 +273,18 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         built.package_hash_h1,
         if built.is_ready { "READY" } else { "NOT READY (see stigpack validate)" }
     );
-    Ok(Exit::Success)
+    if built.unreadable.is_empty() {
+        return Ok(Exit::Success);
+    }
+    pipeline::report_unreadable(&args.results, &built.unreadable);
+    println!(
+        "INCOMPLETE: {} host(s) could not be read and were left out (manifest.json unreadableHosts):",
+        built.unreadable.len()
+    );
+    for u in &built.unreadable {
+        println!("  {}", u.line());
+    }
+    Ok(Exit::Partial)
 }
 
 pub fn validate(args: ValidateArgs) -> anyhow::Result<Exit> {

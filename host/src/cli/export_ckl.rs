@@ -16,7 +16,9 @@ Examples:
   stigpack export-ckl --results fleet_results --benchmark U_MS_Windows_Server_2019_STIG_V2R2_Manual-xccdf.xml \\
       --out checklists --format both --exported-at 2026-11-22T20:00:00Z
 
-Layout: <out>/<host>/<benchmark-id>.ckl (and .cklb); with --combined, <out>/<host>/<host>.ckl.";
+Layout: <out>/<host>/<benchmark-id>.ckl (and .cklb); with --combined, <out>/<host>/<host>.ckl.
+With --keep-going, hosts that cannot be read are left out, listed on stderr and in
+<out>/unreadable-hosts.json, and the exit code is 9.";
 
 #[derive(Debug, Clone, Args)]
 #[command(after_help = AFTER_HELP)]
@@ -42,7 +44,13 @@ pub struct ExportCklArgs {
     /// Replace --out if it exists.
     #[arg(long)]
     pub force: bool,
+    /// Export every host that can be read; leave out (and list) the others, exit 9.
+    #[arg(long)]
+    pub keep_going: bool,
 }
+
+/// Beside the checklists of a `--keep-going` export that left hosts out: which, and why.
+pub const UNREADABLE_SUMMARY: &str = "unreadable-hosts.json";
 
 pub fn run(args: ExportCklArgs, g: &Globals) -> anyhow::Result<Exit> {
     let target = args.out.display().to_string();
@@ -52,6 +60,7 @@ pub fn run(args: ExportCklArgs, g: &Globals) -> anyhow::Result<Exit> {
             "exportedAt": runs.checklist.exported_at,
             "hosts": runs.import.outputs.iter().filter(|f| f.path.starts_with("hosts/")).count(),
             "files": runs.checklist.outputs,
+            "unreadableHosts": runs.unreadable,
             "components": [
                 {"name": runs.import.component, "version": runs.import.version, "sha256": runs.import.wasm_sha256},
                 {"name": runs.checklist.component, "version": runs.checklist.version, "sha256": runs.checklist.wasm_sha256},
@@ -65,6 +74,7 @@ pub fn run(args: ExportCklArgs, g: &Globals) -> anyhow::Result<Exit> {
         }
         (Err(e), Ok(())) => Err(e),
         (Ok(_), Err(r)) => Err(r),
+        (Ok(runs), Ok(())) if !runs.unreadable.is_empty() => Ok(Exit::Partial),
         (Ok(_), Ok(())) => Ok(Exit::Success),
     }
 }
@@ -89,16 +99,36 @@ fn export(args: ExportCklArgs, g: &Globals) -> anyhow::Result<pipeline::Pipeline
         &ChecklistOptions {
             format: args.format.clone(),
             combined: args.combined,
+            keep_going: args.keep_going,
         },
         &g.limits(),
     )?;
     let written = runs.checklist.outputs.len();
+    if !runs.unreadable.is_empty() {
+        let mut json = serde_json::to_vec_pretty(&runs.unreadable)
+            .context("serialising the unreadable hosts")?;
+        json.push(b'\n');
+        std::fs::write(staged.path().join(UNREADABLE_SUMMARY), json)
+            .with_context(|| format!("writing {UNREADABLE_SUMMARY}"))?;
+    }
     let out = staged.commit()?;
+    pipeline::report_unreadable(&args.results, &runs.unreadable);
     println!(
         "wrote {written} checklist file(s) for {} host(s) to {}",
-        hosts.len(),
+        hosts.len() - runs.unreadable.len(),
         out.display()
     );
+    if !runs.unreadable.is_empty() {
+        println!(
+            "INCOMPLETE: {} of {} host(s) could not be read and were left out (see {}):",
+            runs.unreadable.len(),
+            hosts.len(),
+            out.join(UNREADABLE_SUMMARY).display()
+        );
+        for u in &runs.unreadable {
+            println!("  {}", u.line());
+        }
+    }
     Ok(runs)
 }
 

@@ -55,6 +55,9 @@ pub struct Settings {
     pub office: String,
     pub resources: String,
     pub audit_checkpoint: Option<String>,
+    /// Leave hosts whose files cannot be read out (listed in the package, which is then
+    /// never ready) instead of failing the build.
+    pub keep_going: bool,
 }
 
 /// What was built.
@@ -66,6 +69,8 @@ pub struct Built {
     pub is_ready: bool,
     pub hosts: usize,
     pub poam_items: u64,
+    /// Hosts left out under `keep_going`, in host order.
+    pub unreadable: Vec<stig_formats::import::Unreadable>,
 }
 
 fn link_or_copy(src: &Path, dst: &Path) -> anyhow::Result<()> {
@@ -303,11 +308,20 @@ pub fn build(
     import_opts.insert("view".to_owned(), "true".to_owned());
     import_opts.insert("checklists".to_owned(), "ckl".to_owned());
     import_opts.insert("model".to_owned(), "false".to_owned());
+    if settings.keep_going {
+        pipeline::keep_going_option(&mut import_opts);
+    }
     let t = crate::timings::step("components: import");
     let imports = crate::parallel::try_map(&batches, jobs, |b, _| {
         run(&import_c, &import_in(b), &import_out(b), &import_opts)
     })?;
     drop(t);
+    // Batches are in host order, so the merged list is too.
+    let mut unreadable = Vec::new();
+    for b in 0..batches.len() {
+        unreadable.extend(pipeline::unreadable_hosts(&import_out(b))?);
+    }
+    pipeline::refuse_if_none_read(inputs.hosts.len(), &unreadable)?;
 
     // The batches' views to the package files, in one fleet-wide run.
     let emass_in = s.join("emass-in");
@@ -410,8 +424,10 @@ pub fn build(
     }
     let facts_bytes = fs::read(emass_out.join(paths::FACTS))
         .with_context(|| format!("component emass wrote no {}", paths::FACTS))?;
-    let derived = Derived::from_json(&facts_bytes)
+    let mut derived = Derived::from_json(&facts_bytes)
         .with_context(|| format!("component emass: {}", paths::FACTS))?;
+    // The emass run saw only the hosts that were read; the package says who is missing.
+    derived.readiness = derived.readiness.with_unreadable(&unreadable);
     for f in emass.outputs.iter().filter(|f| f.path != paths::FACTS) {
         if !emass_may_write(&f.path) {
             return Err(coded(
@@ -451,7 +467,7 @@ pub fn build(
             record,
             json!({ "scans/": format!("{SCANS}/"), "benchmarks/": format!("{BENCHMARKS}/") }),
             json!({ format!("{}/", stig_formats::output::CHECKLISTS_DIR): format!("{CHECKLISTS}/"),
-                    "": format!("(intermediate: {}, input of emass; import-report.json)", model_file::VIEW_FILE) }),
+                    "": format!("(intermediate: {}, input of emass; import-report.json; {}, merged into {UNREADABLE})", model_file::VIEW_FILE, stig_formats::import::UNREADABLE_FILE) }),
         ));
     }
     steps.push(step(
@@ -474,6 +490,12 @@ pub fn build(
         "rerun": "stigpack reproduce <package> reruns every step on this package's own inputs and compares every output byte for byte",
     });
     fs::write(dest.join(PROVENANCE), manifest::to_text(provenance))?;
+    if !unreadable.is_empty() {
+        fs::write(
+            dest.join(UNREADABLE),
+            manifest::to_text(serde_json::to_value(&unreadable)?),
+        )?;
+    }
 
     // 4. Hash list and manifest, last.
     let t = crate::timings::step("hash list");
@@ -508,6 +530,7 @@ pub fn build(
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         options,
         audit_checkpoint: settings.audit_checkpoint.clone(),
+        unreadable: unreadable.clone(),
     };
     let value = manifest::build(&meta, &derived, &list, &list_text);
     fs::write(dest.join(hashlist::MANIFEST), manifest::to_text(value))?;
@@ -518,6 +541,7 @@ pub fn build(
         is_ready: derived.readiness.is_ready,
         hosts: derived.hosts.len(),
         poam_items: derived.poam_items,
+        unreadable,
     })
 }
 
@@ -554,6 +578,13 @@ pub fn from_package(pkg: &Path) -> anyhow::Result<(Inputs, Settings)> {
         office: text(&opts["office"]),
         resources: text(&opts["resources"]),
         audit_checkpoint: m["auditCheckpoint"].as_str().map(str::to_owned),
+        // Rebuilt as it was built: the import runs' recorded options say whether hosts
+        // could be left out.
+        keep_going: prov["steps"]
+            .as_array()
+            .unwrap_or(&empty)
+            .iter()
+            .any(|s| s["step"] == "import" && s["run"]["options"]["keep-going"] == "true"),
     };
     let mut hosts = Vec::new();
     let scans = pkg.join(SCANS);

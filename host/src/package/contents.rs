@@ -15,7 +15,8 @@ use stig_formats::model::HostResults;
 use stig_formats::package_artifacts::paths;
 use stig_formats::poam::PoamFile;
 
-use super::layout::{CHECKLISTS, EVIDENCE};
+use super::layout::{CHECKLISTS, EVIDENCE, UNREADABLE};
+use stig_formats::import::Unreadable;
 
 /// Counts and readiness as the manifest states them: the same derivation the `emass`
 /// component runs, here applied to what the package's files say.
@@ -30,6 +31,19 @@ pub struct Contents {
     pub evidence: Evidence,
     /// (host, checklist file) pairs read.
     pub checklist_files: Vec<String>,
+    /// Hosts a `--keep-going` export left out (`00_Manifest/unreadable_hosts.json`).
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// The hosts the package says it left out; none when it has no such file.
+pub fn load_unreadable(pkg: &Path) -> anyhow::Result<Vec<Unreadable>> {
+    let bytes = match fs::read(pkg.join(UNREADABLE)) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {UNREADABLE}")),
+    };
+    serde_json::from_slice(&bytes)
+        .with_context(|| format!("{UNREADABLE}: not a list of {{host, file, reason}}"))
 }
 
 /// The evidence files of a package, relative to `04_Evidence/`.
@@ -115,12 +129,15 @@ pub fn load(pkg: &Path) -> anyhow::Result<Contents> {
         attestations,
         evidence,
         checklist_files,
+        unreadable: load_unreadable(pkg)?,
     })
 }
 
 impl Contents {
-    /// Counts and readiness, derived.
+    /// Counts and readiness, derived; never ready when hosts were left out.
     pub fn derive(&self) -> Derived {
-        Derived::derive(&self.fleet, &self.poam, &self.attestations, &self.evidence)
+        let mut d = Derived::derive(&self.fleet, &self.poam, &self.attestations, &self.evidence);
+        d.readiness = d.readiness.with_unreadable(&self.unreadable);
+        d
     }
 }

@@ -12,6 +12,8 @@ pub const EVIDENCE: &str = "04_Evidence";
 pub const ATTESTATIONS: &str = "05_Attestations";
 pub const INDEX: &str = "06_Index";
 pub const PROVENANCE: &str = "00_Manifest/provenance.json";
+/// The hosts a `--keep-going` export left out, with file and reason (only when any were).
+pub const UNREADABLE: &str = "00_Manifest/unreadable_hosts.json";
 
 /// Folders every package has (04_Evidence may be empty and is then absent from the list).
 pub const REQUIRED_DIRS: [&str; 6] = [MANIFEST_DIR, SCANS, CHECKLISTS, POAM, ATTESTATIONS, INDEX];

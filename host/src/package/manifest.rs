@@ -25,6 +25,8 @@ pub struct ManifestMeta {
     /// The audit log checkpoint at export time (C2SP tlog-checkpoint text), if a log was
     /// in use.
     pub audit_checkpoint: Option<String>,
+    /// Hosts a `--keep-going` export left out; `unreadableHosts` only when any were.
+    pub unreadable: Vec<stig_formats::import::Unreadable>,
 }
 
 /// Rebuilds every object with its keys inserted in sorted order, whatever map type
@@ -55,7 +57,7 @@ pub fn to_text(v: Value) -> String {
 /// The manifest value.
 pub fn build(meta: &ManifestMeta, derived: &Derived, list: &[Entry], list_text: &str) -> Value {
     let total_bytes: u64 = list.iter().map(|e| e.bytes).sum();
-    json!({
+    let mut value = json!({
         "schema": SCHEMA,
         "system": meta.system,
         "exportedAt": meta.exported_at,
@@ -75,5 +77,9 @@ pub fn build(meta: &ManifestMeta, derived: &Derived, list: &[Entry], list_text: 
         "attestations": { "total": derived.attestations, "pending": derived.attestations_pending },
         "submissionReadiness": derived.readiness,
         "auditCheckpoint": meta.audit_checkpoint,
-    })
+    });
+    if !meta.unreadable.is_empty() {
+        value["unreadableHosts"] = json!(meta.unreadable);
+    }
+    value
 }

@@ -428,6 +428,14 @@ pub fn validate(pkg: &Path) -> Result<Report, Unusable> {
         );
         expect("poamItems", Value::from(derived.poam_items));
         expect(
+            "unreadableHosts",
+            if c.unreadable.is_empty() {
+                Value::Null
+            } else {
+                serde_json::to_value(&c.unreadable).unwrap_or_default()
+            },
+        );
+        expect(
             "attestations",
             serde_json::json!({"total": derived.attestations, "pending": derived.attestations_pending}),
         );
@@ -457,6 +465,9 @@ pub fn validate(pkg: &Path) -> Result<Report, Unusable> {
             "counts and readiness in manifest.json match the package's contents".into(),
             "manifest.json disagrees with the package's contents".into(),
         );
+        if !c.unreadable.is_empty() {
+            check_unreadable(pkg, c, &mut checks);
+        }
         cross_checks(pkg, c, &derived.readiness, &mut checks);
         provenance_checks(pkg, &digests, &mut checks);
         readiness = Some(derived.readiness);
@@ -479,6 +490,44 @@ pub fn validate(pkg: &Path) -> Result<Report, Unusable> {
         checks: checks.0,
         readiness,
     })
+}
+
+/// A host the package says it left out kept its raw scans (the file named among them)
+/// and has no checklists: the list cannot hide a host that was in fact exported.
+fn check_unreadable(pkg: &Path, c: &Contents, checks: &mut Checks) {
+    let mut problems = Vec::new();
+    for u in &c.unreadable {
+        let host_ok = stig_formats::safe_host_component(&u.host).is_ok();
+        let file_in_host = u
+            .file
+            .strip_prefix(&format!("{}/", u.host))
+            .is_some_and(|rest| {
+                !rest
+                    .split('/')
+                    .any(|p| p.is_empty() || p == ".." || p == ".")
+            });
+        if !host_ok || !file_in_host || !pkg.join(SCANS).join(&u.file).is_file() {
+            problems.push(format!(
+                "{UNREADABLE}: {} is not a file under {SCANS}/{}",
+                u.file, u.host
+            ));
+        }
+        if host_ok && pkg.join(CHECKLISTS).join(&u.host).exists() {
+            problems.push(format!(
+                "{UNREADABLE}: host {} is listed as left out but has checklists in {CHECKLISTS}/{}",
+                u.host, u.host
+            ));
+        }
+    }
+    checks.add(
+        "unreadable-hosts",
+        problems,
+        format!(
+            "{} host(s) left out, each with its raw scans kept and no checklists",
+            c.unreadable.len()
+        ),
+        "the list of hosts left out disagrees with the package".into(),
+    );
 }
 
 /// The artifacts against each other. The indexes and poam.csv are streamed: each row is
@@ -851,6 +900,13 @@ pub fn render_text(r: &Report) -> String {
                 &rd.blocking.attestations_complete,
             ),
         ];
+        if !rd.all_hosts_read {
+            s.push_str(&format!(
+                "  allHostsRead: false ({} host(s) left out: {})\n",
+                rd.blocking.unreadable_hosts.len(),
+                rd.blocking.unreadable_hosts.join("; ")
+            ));
+        }
         for (name, ok, list) in flags {
             s.push_str(&format!("  {name}: {}", if ok { "true" } else { "false" }));
             if !ok {

@@ -13,13 +13,19 @@
 //! `.model` file. Option `model=false` leaves the `.model` files out (`export-emass` runs
 //! with `view=true checklists=ckl model=false`: nothing between two runs is encoded,
 //! written, hashed, read back and decoded).
+//!
+//! Option `keep-going=true`: a host whose files cannot be read is left out (no model, no
+//! checklists, not in the view) and listed in `/output/unreadable.json` as
+//! `[{host, file, reason}]` in host order, instead of failing the run; the other hosts'
+//! outputs are byte for byte what they are without the option. A parser that panics
+//! prints the file it was reading to stderr first, so the host can name it.
 
 use std::collections::BTreeMap;
 
 use guest_kit::{subdirs, walk_input, Outputs};
 use stig_formats::control_view::FleetBuilder;
-use stig_formats::import::{classify, HostImport, InputKind, SetAside};
-use stig_formats::model::StigChecklist;
+use stig_formats::import::{classify, HostImport, InputKind, SetAside, Unreadable};
+use stig_formats::model::{HostResults, StigChecklist};
 use stig_formats::output::{checklist_files, Formats, CHECKLISTS_DIR, CHECKLIST_TOOL};
 
 wit_bindgen::generate!({
@@ -72,6 +78,14 @@ impl Guest for Import {
             })?),
         };
         let write_model = opts.flag("model", true).map_err(RunError::Unsupported)?;
+        let keep_going = opts
+            .flag("keep-going", false)
+            .map_err(RunError::Unsupported)?;
+        let mut unreadable: Vec<Unreadable> = Vec::new();
+        std::panic::set_hook(Box::new(|info| {
+            let file = READING.with(|r| r.borrow().clone());
+            eprintln!("{TRAPPED_MARK}{file}\n{info}");
+        }));
         let mut out = Outputs::new();
         let benchmarks = read_benchmarks()?;
         let hosts = subdirs("scans")
@@ -87,41 +101,43 @@ impl Guest for Import {
                     format!("host name differs from scans/{other} only in letter case; on Windows they are the same host"),
                 ));
             }
-            let mut imp = HostImport::new(host);
-            let files = walk_input(&dir)
-                .map_err(|e| RunError::Internal(format!("listing /input/{dir}: {e}")))?;
-            for f in files {
-                let bytes = std::fs::read(&f.path)
-                    .map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
-                let name = f.rel.as_str();
-                match classify(name, &bytes) {
-                    InputKind::Ckl => {
-                        let mut c = stig_formats::ckl::read(&bytes, name).map_err(format_error)?;
-                        c.source.file = name.to_string();
-                        imp.add_checklist(c).map_err(format_error)?;
-                    }
-                    kind @ (InputKind::Cklb | InputKind::XccdfResults) => {
-                        if let Some(mut c) = read_other(kind, &bytes, name, &benchmarks)? {
-                            c.source.file = name.to_string();
-                            imp.add_checklist(c).map_err(format_error)?;
-                        }
-                    }
-                    InputKind::XccdfBenchmark => imp.set_aside(
-                        name,
-                        InputKind::XccdfBenchmark,
-                        "a benchmark definition, not results (pass benchmarks with --benchmark)",
-                    ),
-                    InputKind::EvaluateStigSummary => imp.set_aside(
-                        name,
-                        InputKind::EvaluateStigSummary,
-                        "an Evaluate-STIG summary: kept as a raw scan, not a checklist source",
-                    ),
-                    InputKind::Other => {
-                        imp.set_aside(name, InputKind::Other, "not a recognised scan format")
-                    }
+            let (results, aside) = match read_host(host, &dir, &benchmarks) {
+                Ok(read) => read,
+                Err(RunError::InvalidInput(p)) if keep_going => {
+                    unreadable.push(Unreadable {
+                        host: host.clone(),
+                        file: p.file.strip_prefix("scans/").unwrap_or(&p.file).to_owned(),
+                        reason: p.reason,
+                    });
+                    continue;
                 }
-            }
-            let (results, aside) = imp.finish();
+                Err(e) => return Err(e),
+            };
+            // The same writer, layout and tool comment as the `checklist` component: the
+            // bytes are those it would write from this host's model. Written only once the
+            // whole host is known to be exportable.
+            let written = match formats
+                .map(|f| checklist_files(&results, f, false, CHECKLIST_TOOL))
+                .transpose()
+            {
+                Ok(written) => written.unwrap_or_default(),
+                Err(e) => {
+                    let file = if e.file.is_empty() {
+                        dir.clone()
+                    } else {
+                        e.file.clone()
+                    };
+                    if !keep_going {
+                        return Err(invalid(&file, e.kind));
+                    }
+                    unreadable.push(Unreadable {
+                        host: host.clone(),
+                        file: file.strip_prefix("scans/").unwrap_or(&file).to_owned(),
+                        reason: e.kind.to_string(),
+                    });
+                    continue;
+                }
+            };
             if write_model {
                 let model = stig_formats::model_file::encode(&results)
                     .map_err(|e| RunError::Internal(e.to_string()))?;
@@ -129,23 +145,10 @@ impl Guest for Import {
                 out.write(&path, &model)
                     .map_err(|e| RunError::Internal(format!("writing {path}: {e}")))?;
             }
-            if let Some(formats) = formats {
-                // The same writer, layout and tool comment as the `checklist` component:
-                // the bytes are those it would write from this host's model.
-                let written =
-                    checklist_files(&results, formats, false, CHECKLIST_TOOL).map_err(|e| {
-                        let file = if e.file.is_empty() {
-                            dir.clone()
-                        } else {
-                            e.file.clone()
-                        };
-                        invalid(&file, e.kind)
-                    })?;
-                for file in written {
-                    let path = format!("{CHECKLISTS_DIR}/{}", file.path);
-                    out.write(&path, &file.bytes)
-                        .map_err(|e| RunError::Internal(format!("writing {path}: {e}")))?;
-                }
+            for file in written {
+                let path = format!("{CHECKLISTS_DIR}/{}", file.path);
+                out.write(&path, &file.bytes)
+                    .map_err(|e| RunError::Internal(format!("writing {path}: {e}")))?;
             }
             if let Some(view) = view.as_mut() {
                 // Sources are named as the package keeps them: under 01_Scans/, without
@@ -171,6 +174,13 @@ impl Guest for Import {
                     ))
                 })?;
         }
+        if keep_going {
+            let mut json = serde_json::to_vec_pretty(&unreadable)
+                .map_err(|e| RunError::Internal(e.to_string()))?;
+            json.push(b'\n');
+            out.write(stig_formats::import::UNREADABLE_FILE, &json)
+                .map_err(|e| RunError::Internal(format!("writing unreadable.json: {e}")))?;
+        }
         let mut report_json =
             serde_json::to_vec_pretty(&report).map_err(|e| RunError::Internal(e.to_string()))?;
         report_json.push(b'\n');
@@ -178,6 +188,76 @@ impl Guest for Import {
             .map_err(|e| RunError::Internal(format!("writing import-report.json: {e}")))?;
         Ok(out.finish())
     }
+}
+
+/// The file being parsed, for the panic hook: a trap must name the file, not the sandbox.
+const TRAPPED_MARK: &str = "stigpack-import: trapped while reading ";
+
+std::thread_local! {
+    static READING: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Reads one host's files into its results; an unreadable file is `InvalidInput` naming it.
+fn read_host(
+    host: &str,
+    dir: &str,
+    benchmarks: &[StigChecklist],
+) -> Result<(HostResults, Vec<SetAside>), RunError> {
+    let mut imp = HostImport::new(host);
+    let files =
+        walk_input(dir).map_err(|e| RunError::Internal(format!("listing /input/{dir}: {e}")))?;
+    for f in files {
+        let bytes =
+            std::fs::read(&f.path).map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
+        let name = f.rel.as_str();
+        READING.with(|r| name.clone_into(&mut r.borrow_mut()));
+        match classify(name, &bytes) {
+            InputKind::Ckl => {
+                let mut c = stig_formats::ckl::read(&bytes, name).map_err(format_error)?;
+                c.source.file = name.to_string();
+                imp.add_checklist(c).map_err(format_error)?;
+            }
+            InputKind::XccdfResults => {
+                match stig_formats::xccdf::results::read_matching(&bytes, name, benchmarks) {
+                    Ok(mut c) => {
+                        c.source.file = name.to_string();
+                        imp.add_checklist(c).map_err(format_error)?;
+                    }
+                    // No benchmark given for them: a checklist of the one they name may
+                    // cover them (Evaluate-STIG writes both from one scan).
+                    Err(e) if matches!(e.kind, stig_formats::ErrorKind::MissingElement { .. }) => {
+                        match stig_formats::import::results_benchmark(&bytes, name)
+                            .filter(|id| !benchmarks.iter().any(|b| &b.info.stigid == id))
+                        {
+                            Some(id) => imp.defer_results(name, &id, e),
+                            None => return Err(format_error(e)),
+                        }
+                    }
+                    Err(e) => return Err(format_error(e)),
+                }
+            }
+            kind @ InputKind::Cklb => {
+                if let Some(mut c) = read_other(kind, &bytes, name, benchmarks)? {
+                    c.source.file = name.to_string();
+                    imp.add_checklist(c).map_err(format_error)?;
+                }
+            }
+            InputKind::XccdfBenchmark => imp.set_aside(
+                name,
+                InputKind::XccdfBenchmark,
+                "a benchmark definition, not results (pass benchmarks with --benchmark)",
+            ),
+            InputKind::EvaluateStigSummary => imp.set_aside(
+                name,
+                InputKind::EvaluateStigSummary,
+                "an Evaluate-STIG summary: kept as a raw scan, not a checklist source",
+            ),
+            InputKind::Other => {
+                imp.set_aside(name, InputKind::Other, "not a recognised scan format")
+            }
+        }
+    }
+    imp.finish().map_err(format_error)
 }
 
 fn read_benchmarks() -> Result<Vec<StigChecklist>, RunError> {
