@@ -121,6 +121,7 @@ impl Guest for Emass {
                 days,
                 office: opts.get("office").unwrap_or("").to_owned(),
                 resources_required: opts.get("resources").unwrap_or("").to_owned(),
+                cci: None,
             },
         };
 
