@@ -1124,3 +1124,188 @@ fn batched_parallel_export_is_the_same_on_any_number_of_cores() {
     let (code, bad) = reproduce_json(w.path(), &packages[1]);
     assert_eq!(code, 0, "{bad:?}");
 }
+
+/// The Python that runs the independent checkers: `STIGPACK_PYTHON`, else the repo's
+/// venv, else `python3` (the controls check needs only the standard library). In CI its
+/// absence fails the test.
+fn checker_python() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("STIGPACK_PYTHON").map(PathBuf::from),
+        Some(repo().join(".venv/bin/python")),
+        Some(PathBuf::from("python3")),
+    ];
+    for p in candidates.into_iter().flatten() {
+        if std::process::Command::new(&p)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return Some(p);
+        }
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true: no Python for scripts/checkers/poam_controls.py"
+    );
+    eprintln!("SKIP: no Python for the independent controls check");
+    None
+}
+
+/// Runs scripts/checkers/poam_controls.py (ElementTree over the CCI list and the
+/// package's checklists; none of stigpack's code) on a package.
+fn check_controls_independently(pkg: &Path, cci_list: &Path) {
+    let Some(py) = checker_python() else { return };
+    let o = run(std::process::Command::new(py)
+        .arg(repo().join("scripts/checkers/poam_controls.py"))
+        .arg(pkg)
+        .arg(cci_list));
+    assert!(
+        o.status.success(),
+        "independent controls check failed:\n{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    assert!(stdout(&o).starts_with("OK "), "{}", stdout(&o));
+}
+
+fn json_of(p: &Path) -> serde_json::Value {
+    serde_json::from_slice(&fs::read(p).unwrap()).unwrap()
+}
+
+#[test]
+fn poam_controls_come_from_the_cci_list_which_cci_list_replaces_and_reproduce_reuses() {
+    let shared_list = samples()
+        .parent()
+        .unwrap()
+        .join("reference/cci/U_CCI_List.xml");
+    assert!(shared_list.is_file(), "{}", shared_list.display());
+    let w = tempfile::tempdir().unwrap();
+    let r = fixture_results(w.path());
+
+    // The built-in table: every item's controls are what DISA's list maps its CCIs to.
+    let p = ok_export(w.path(), &r, &w.path().join("out"), T1);
+    check_controls_independently(&p, &shared_list);
+    let poam = json_of(&p.join("03_POAM/poam.json"));
+    assert_eq!(poam["cciListVersion"], "2025-01-23");
+    assert!(poam["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["controls"].as_array().is_some_and(|c| !c.is_empty())));
+    let m = json_of(&p.join("00_Manifest/manifest.json"));
+    assert_eq!(m["options"]["cciListVersion"], "2025-01-23");
+    let prov = json_of(&p.join("00_Manifest/provenance.json"));
+    assert_eq!(prov["cciList"]["version"], "2025-01-23");
+    assert!(!p.join("03_POAM/cci").exists());
+
+    // A newer list: CCI-000366 (cited by the fixtures) loses its Rev 5 mapping.
+    let xml = fs::read_to_string(&shared_list).unwrap();
+    let newer = xml
+        .replacen("<version>2025-01-23</version>", "<version>2026-06-30</version>", 1)
+        .replace(
+            r#"title="NIST SP 800-53 Revision 5" version="5" location="http://csrc.nist.gov/publications/PubsSPs.html" index="CM-6 b"/>"#,
+            r#"title="NIST SP 800-53 Revision 4" version="4" location="http://csrc.nist.gov/publications/PubsSPs.html" index="CM-6 b"/>"#,
+        );
+    assert_ne!(newer, xml);
+    let list = w.path().join("newer list.xml");
+    fs::write(&list, &newer).unwrap();
+    let out2 = w.path().join("out2");
+    let o = export(
+        w.path(),
+        &r,
+        &out2,
+        T1,
+        &["--cci-list", list.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let q = package_in(&out2);
+    check_controls_independently(&q, &list);
+    let kept = q.join("03_POAM/cci/newer_list.xml");
+    assert_eq!(fs::read_to_string(&kept).unwrap(), newer);
+    let poam = json_of(&q.join("03_POAM/poam.json"));
+    assert_eq!(poam["cciListVersion"], "2026-06-30");
+    assert!(
+        poam["unmappedCcis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["cci"] == "CCI-000366"),
+        "{:#}",
+        poam["unmappedCcis"]
+    );
+    let summary = fs::read_to_string(q.join("03_POAM/poam_summary.txt")).unwrap();
+    assert!(summary.contains("CCI-000366"), "{summary}");
+    assert!(summary.contains("2026-06-30"), "{summary}");
+    let m = json_of(&q.join("00_Manifest/manifest.json"));
+    assert_eq!(m["options"]["cciListVersion"], "2026-06-30");
+    assert_eq!(m["options"]["cciList"], "03_POAM/cci/newer_list.xml");
+    let prov = json_of(&q.join("00_Manifest/provenance.json"));
+    assert_eq!(prov["cciList"]["version"], "2026-06-30");
+    let emass = prov["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "emass")
+        .unwrap();
+    use sha2::Digest;
+    let sha = hex::encode(sha2::Sha256::digest(newer.as_bytes()));
+    assert!(
+        emass["run"]["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["path"] == "cci/newer_list.xml" && i["sha256"] == sha.as_str()),
+        "{emass:#}"
+    );
+    // Valid as the package without the list is (only readiness differs from READY).
+    assert_eq!(validate(w.path(), &q).0, validate(w.path(), &p).0);
+    // reproduce uses the kept list: the operator's file is gone.
+    fs::remove_file(&list).unwrap();
+    assert_eq!(reproduce_json(w.path(), &q), (0, vec![]));
+    // Swapping the kept list for the built-in mapping's source changes the POA&M.
+    let e = w.path().join("edited");
+    copy_dir(&q, &e);
+    fs::write(e.join("03_POAM/cci/newer_list.xml"), &xml).unwrap();
+    let (code, differing) = reproduce_json(w.path(), &e);
+    assert_eq!(code, 5);
+    assert!(
+        differing.contains(&"03_POAM/poam.json".to_owned()),
+        "{differing:?}"
+    );
+}
+
+#[test]
+fn bad_cci_list_is_refused_up_front_naming_it() {
+    let w = tempfile::tempdir().unwrap();
+    let r = fixture_results(w.path());
+    let out = w.path().join("out");
+    let not_a_list =
+        repo().join("fixtures/benchmarks/U_MS_Defender_Antivirus_STIG_V2R4_Manual-xccdf.xml");
+    let old = w.path().join("rev4-only.xml");
+    fs::write(
+        &old,
+        r#"<cci_list xmlns="http://iase.disa.mil/cci"><metadata><version>2013-01-01</version></metadata><cci_items><cci_item id="CCI-000001"><references><reference title="NIST SP 800-53 Revision 4" index="AC-1 a"/></references></cci_item></cci_items></cci_list>"#,
+    )
+    .unwrap();
+    for (file, why) in [
+        (not_a_list.as_path(), "not a DISA CCI list"),
+        (old.as_path(), "Revision 5"),
+        (w.path().join("missing.xml").as_path(), "missing.xml"),
+    ] {
+        let o = export(
+            w.path(),
+            &r,
+            &out,
+            T1,
+            &["--cci-list", file.to_str().unwrap()],
+        );
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains(&file.display().to_string()), "{err}");
+        assert!(err.contains(why), "{err}");
+        assert!(
+            !out.exists() || fs::read_dir(&out).unwrap().next().is_none(),
+            "nothing written"
+        );
+    }
+}

@@ -76,8 +76,10 @@ pub fn severity_word(severity: Severity) -> &'static str {
     }
 }
 
-/// What the benchmark says about a control, kept once for the whole fleet.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What the benchmark says about a control, kept once for the whole fleet (and once per
+/// revision in [`FleetView::revisions`]). Ordered field by field, so that a choice among
+/// revisions never depends on the order hosts were read in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct RuleMeta {
     pub vuln_id: String,
     pub rule_id: String,
@@ -109,6 +111,9 @@ pub struct ControlResult {
     pub control_id: String,
     pub rule_id: String,
     pub benchmark_id: String,
+    /// The benchmark release of the deciding source: with `rule_id` and `benchmark_id`
+    /// it names this host's revision of the rule ([`FleetView::revision`]).
+    pub benchmark_release: String,
     pub status: Status,
     /// The benchmark's severity for this rule on this host.
     pub raw_severity: Option<Severity>,
@@ -161,12 +166,32 @@ impl HostView {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FleetView {
     pub hosts: Vec<HostView>,
+    /// One revision per control (the greatest, see `revision_key`): for artifacts that
+    /// show a control once for the whole fleet.
     pub rules: BTreeMap<String, RuleMeta>,
+    /// Every revision of every control seen, sorted, one per (rule id, benchmark,
+    /// release): for artifacts that must say what is true of a given host (the POA&M).
+    pub revisions: BTreeMap<String, Vec<RuleMeta>>,
 }
 
 impl FleetView {
     pub fn rule(&self, control_id: &str) -> Option<&RuleMeta> {
         self.rules.get(control_id)
+    }
+
+    /// The revision of a control a host's result came from; falls back to
+    /// [`Self::rule`] for a view that carries no revisions.
+    pub fn revision(&self, c: &ControlResult) -> Option<&RuleMeta> {
+        self.revisions
+            .get(&c.control_id)
+            .and_then(|revs| {
+                revs.iter().find(|m| {
+                    m.rule_id == c.rule_id
+                        && m.benchmark_id == c.benchmark_id
+                        && m.benchmark_release == c.benchmark_release
+                })
+            })
+            .or_else(|| self.rule(&c.control_id))
     }
 
     pub fn host(&self, name: &str) -> Option<&HostView> {
@@ -199,6 +224,40 @@ pub struct FleetBuilder {
     hosts: BTreeMap<String, HostView>,
     folded: BTreeMap<String, String>,
     rules: BTreeMap<String, RuleMeta>,
+    revisions: BTreeMap<String, Vec<RuleMeta>>,
+}
+
+/// Adds a revision to a control's sorted list; of two entries for the same (rule id,
+/// benchmark, release) the greater is kept, so the result is order-independent.
+fn note_revision(revs: &mut Vec<RuleMeta>, meta: RuleMeta) {
+    let same = |m: &RuleMeta| {
+        (&m.rule_id, &m.benchmark_id, &m.benchmark_release)
+            == (&meta.rule_id, &meta.benchmark_id, &meta.benchmark_release)
+    };
+    match revs.iter().position(same) {
+        Some(i) if revs[i] >= meta => {}
+        Some(i) => revs[i] = meta,
+        None => revs.push(meta),
+    }
+    revs.sort();
+}
+
+/// Whether `m` is exactly what [`FleetBuilder::note_rule`] would record for this rule.
+fn same_meta(m: &RuleMeta, rule: &Rule, stig: &crate::model::StigChecklist) -> bool {
+    m.rule_id == rule.rule_id
+        && m.benchmark_id == stig.info.stigid
+        && m.benchmark_release == stig.info.releaseinfo
+        && m.vuln_id == rule.vuln_num
+        && m.rule_ver == rule.rule_ver
+        && m.title == rule.rule_title
+        && m.severity == rule.severity
+        && m.benchmark_title == stig.info.title
+        && m.benchmark_version == stig.info.version
+        && m.ccis == rule.ccis
+        && m.ia_controls == rule.ia_controls
+        && m.mitigations == rule.mitigations
+        && m.potential_impact == rule.potential_impact
+        && m.fix_text == rule.fix_text
 }
 
 impl FleetBuilder {
@@ -250,6 +309,7 @@ impl FleetBuilder {
                         control_id: id.to_owned(),
                         rule_id: rr.rule.rule_id.clone(),
                         benchmark_id: stig.info.stigid.clone(),
+                        benchmark_release: stig.info.releaseinfo.clone(),
                         status: rr.review.status,
                         raw_severity: rr.rule.severity,
                         severity_override: rr.review.severity_override,
@@ -264,6 +324,7 @@ impl FleetBuilder {
                             c.status = rr.review.status;
                             c.rule_id = rr.rule.rule_id.clone();
                             c.benchmark_id = stig.info.stigid.clone();
+                            c.benchmark_release = stig.info.releaseinfo.clone();
                             c.raw_severity = rr.rule.severity;
                             c.severity_override = rr.review.severity_override;
                             c.severity_justification = rr.review.severity_justification.clone();
@@ -334,6 +395,12 @@ impl FleetBuilder {
                 self.rules.insert(id, meta);
             }
         }
+        for (id, revs) in view.revisions {
+            let mine = self.revisions.entry(id).or_default();
+            for meta in revs {
+                note_revision(mine, meta);
+            }
+        }
         Ok(())
     }
 
@@ -354,6 +421,11 @@ impl FleetBuilder {
             potential_impact: rule.potential_impact.clone(),
             fix_text: rule.fix_text.clone(),
         };
+        // Every host of a revision usually says the same: compare before cloning.
+        let revs = self.revisions.entry(id.to_owned()).or_default();
+        if !revs.iter().any(|m| same_meta(m, rule, stig)) {
+            note_revision(revs, candidate());
+        }
         match self.rules.get(id) {
             None => {
                 self.rules.insert(id.to_owned(), candidate());
@@ -379,6 +451,7 @@ impl FleetBuilder {
         FleetView {
             hosts: self.hosts.into_values().collect(),
             rules: self.rules,
+            revisions: self.revisions,
         }
     }
 }

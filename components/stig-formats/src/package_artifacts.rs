@@ -39,7 +39,14 @@ pub mod paths {
     /// rebuilt with it.
     pub const POAM_LAYOUT_DIR: &str = "03_POAM/layout";
     pub const POAM_LAYOUT_FILE: &str = "03_POAM/layout/poam_layout.json";
+    /// Where a DISA CCI list given with `--cci-list` is kept, byte for byte, under its
+    /// own (sanitised) file name, so reproduce maps controls with the same list.
+    pub const POAM_CCI_DIR: &str = "03_POAM/cci";
 }
+
+/// The `emass` component's input folder holding at most one DISA CCI list (the file in
+/// the package's [`paths::POAM_CCI_DIR`]); when present it replaces the built-in list.
+pub const CCI_INPUT_DIR: &str = "cci";
 
 /// The `emass` component's input holding a POA&M layout document (the package's
 /// [`paths::POAM_LAYOUT_FILE`]); when present it replaces the `layout` option.

@@ -70,6 +70,7 @@ pub fn run(args: DemoArgs, g: &Globals) -> anyhow::Result<Exit> {
             system: "Demo".into(),
             poam_layout: "emass_joint".into(),
             poam_layout_file: None,
+            cci_list: None,
             poam_days: "30,90,180".into(),
             office: String::new(),
             resources: String::new(),

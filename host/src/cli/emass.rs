@@ -51,6 +51,11 @@ pub struct ExportEmassArgs {
     /// checked first and kept in the package, so reproduce reruns with it.
     #[arg(long, value_name = "JSON", conflicts_with = "poam_layout")]
     pub poam_layout_file: Option<PathBuf>,
+    /// A DISA CCI list (U_CCI_List.xml) newer than the built-in one (2025-01-23), to map
+    /// the rules' CCIs to NIST SP 800-53 Rev 5 controls; it is checked first and kept in
+    /// the package (03_POAM/cci/), so reproduce maps with it.
+    #[arg(long, value_name = "XML")]
+    pub cci_list: Option<PathBuf>,
     /// Days to scheduled completion for CAT I,II,III.
     #[arg(long, default_value = "30,90,180", value_name = "I,II,III")]
     pub poam_days: String,
@@ -214,6 +219,9 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         }
     }
     check_days(&args.poam_days)?;
+    if let Some(f) = &args.cci_list {
+        assemble::read_cci_list(f)?;
+    }
     let hosts = pipeline::host_dirs(&args.results)?;
     let mut benchmarks = Vec::new();
     for (i, b) in args.benchmark.iter().enumerate() {
@@ -231,6 +239,7 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         evidence: args.evidence.clone(),
         answers,
         poam_layout: args.poam_layout_file.clone(),
+        cci_list: args.cci_list.clone(),
     };
     let log = g.open_audit_log()?;
     let settings = assemble::Settings {
@@ -259,6 +268,7 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
             Some(f) => f.display().to_string(),
             None => args.poam_layout.clone(),
         },
+        "cciList": args.cci_list.as_ref().map(|f| f.display().to_string()),
     });
     audit_record(&log, "export-emass", &target, &result, facts)?;
     let built = result?;

@@ -43,6 +43,8 @@ pub struct Inputs {
     pub answers: Vec<(String, PathBuf)>,
     /// A POA&M layout document used instead of the built-in `Settings::layout`.
     pub poam_layout: Option<PathBuf>,
+    /// A DISA CCI list used instead of the built-in CCI -> 800-53 table.
+    pub cci_list: Option<PathBuf>,
 }
 
 /// How to build.
@@ -131,6 +133,64 @@ pub fn read_layout_file(path: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// A CCI list given with `--cci-list`, checked before anything is built (exit 3 naming
+/// the file when it is not a DISA CCI list with Revision 5 mappings).
+#[derive(Debug, Clone)]
+pub struct CciList {
+    /// The name it is kept under in [`paths::POAM_CCI_DIR`].
+    pub name: String,
+    pub bytes: Vec<u8>,
+    /// The list's own `<version>`.
+    pub version: String,
+}
+
+/// Reads and checks a CCI list file (see [`CciList`]).
+pub fn read_cci_list(path: &Path) -> anyhow::Result<CciList> {
+    let bad = |m: String| coded(Exit::BadInput, anyhow::anyhow!("{}: {m}", path.display()));
+    let meta = fs::symlink_metadata(path).map_err(|e| bad(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(bad("not a regular file".into()));
+    }
+    if meta.len() > stig_formats::MAX_INPUT_BYTES {
+        return Err(bad(format!(
+            "{} bytes exceeds the per-file input limit of {} bytes",
+            meta.len(),
+            stig_formats::MAX_INPUT_BYTES
+        )));
+    }
+    let bytes = fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let table = stig_formats::cci::CciTable::from_xml("", &bytes)
+        .map_err(|e| bad(format!("not a usable CCI list: {e}")))?;
+    Ok(CciList {
+        name: cci_list_name(path),
+        bytes,
+        version: table.version,
+    })
+}
+
+/// The file name a CCI list is kept under: its own, reduced to `[A-Za-z0-9._-]`.
+fn cci_list_name(path: &Path) -> String {
+    let base = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let safe: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    match safe.trim_start_matches('.') {
+        "" => "U_CCI_List.xml".to_owned(),
+        s => s.to_owned(),
+    }
+}
+
 fn step(
     name: &str,
     hosts: &[HostDir],
@@ -159,6 +219,7 @@ fn emass_may_write(path: &str) -> bool {
     (path == paths::README || under("03_POAM") || under("05_Attestations") || under("06_Index"))
         && !under(paths::ANSWERS_DIR)
         && !under(paths::POAM_LAYOUT_DIR)
+        && !under(paths::POAM_CCI_DIR)
 }
 
 /// Copies one scan into the package (`from`: what the import run read; `shown`: the
@@ -244,6 +305,16 @@ pub fn build(
             fs::write(dest.join(paths::POAM_LAYOUT_FILE), &bytes)
                 .with_context(|| format!("copying {}", src.display()))?;
             Some(crate::hashing::sha256_hex(&bytes))
+        }
+        None => None,
+    };
+    let cci_list = match &inputs.cci_list {
+        Some(src) => {
+            let list = read_cci_list(src)?;
+            fs::create_dir_all(dest.join(paths::POAM_CCI_DIR))?;
+            fs::write(dest.join(paths::POAM_CCI_DIR).join(&list.name), &list.bytes)
+                .with_context(|| format!("copying {}", src.display()))?;
+            Some(list)
         }
         None => None,
     };
@@ -346,6 +417,14 @@ pub fn build(
         link_or_copy(
             &dest.join(paths::POAM_LAYOUT_FILE),
             &emass_in.join(stig_formats::package_artifacts::LAYOUT_INPUT),
+        )?;
+    }
+    if let Some(list) = &cci_list {
+        link_or_copy(
+            &dest.join(paths::POAM_CCI_DIR).join(&list.name),
+            &emass_in
+                .join(stig_formats::package_artifacts::CCI_INPUT_DIR)
+                .join(&list.name),
         )?;
     }
     let emass_out = s.join("emass-out");
@@ -477,7 +556,8 @@ pub fn build(
         json!({ "views/": format!("(the {} of every import step, numbered in step order)", model_file::VIEW_FILE),
                 "evidence.txt": format!("(the list of files under {EVIDENCE}/)"),
                 "answers/": format!("{}/", paths::ANSWERS_DIR),
-                "layout/": format!("{}/", paths::POAM_LAYOUT_DIR) }),
+                "layout/": format!("{}/", paths::POAM_LAYOUT_DIR),
+                "cci/": format!("{}/", paths::POAM_CCI_DIR) }),
         json!({ "": "",
                 paths::FACTS: format!("(intermediate: the counts and readiness written into {})", hashlist::MANIFEST) }),
     ));
@@ -486,6 +566,7 @@ pub fn build(
         "tool": { "name": "stigpack", "version": env!("CARGO_PKG_VERSION") },
         "exportedAt": exported_at,
         "hostsPerRun": HOSTS_PER_RUN,
+        "cciList": cci_list_record(cci_list.as_ref()),
         "steps": steps,
         "rerun": "stigpack reproduce <package> reruns every step on this package's own inputs and compares every output byte for byte",
     });
@@ -521,6 +602,10 @@ pub fn build(
             options.insert("poamLayout".to_owned(), settings.layout.clone());
         }
     }
+    let cci = cci_list_record(cci_list.as_ref());
+    for (key, field) in [("cciList", "file"), ("cciListVersion", "version")] {
+        options.insert(key.to_owned(), cci[field].as_str().unwrap_or("").to_owned());
+    }
     options.insert("poamDays".to_owned(), settings.days.clone());
     options.insert("office".to_owned(), settings.office.clone());
     options.insert("resources".to_owned(), settings.resources.clone());
@@ -543,6 +628,21 @@ pub fn build(
         poam_items: derived.poam_items,
         unreadable,
     })
+}
+
+/// Which CCI list mapped the POA&M's controls: the kept file, or the built-in table.
+fn cci_list_record(list: Option<&CciList>) -> serde_json::Value {
+    match list {
+        Some(l) => json!({
+            "file": format!("{}/{}", paths::POAM_CCI_DIR, l.name),
+            "version": l.version,
+            "sha256": crate::hashing::sha256_hex(&l.bytes),
+        }),
+        None => json!({
+            "file": "(built in: DISA U_CCI_List.xml, NIST SP 800-53 Revision 5 references)",
+            "version": stig_formats::cci::CciTable::builtin().version,
+        }),
+    }
 }
 
 /// The inputs and settings recorded in an existing package, to rebuild it. Settings come
@@ -619,9 +719,31 @@ pub fn from_package(pkg: &Path) -> anyhow::Result<(Inputs, Settings)> {
             answers: list_dir(&pkg.join(paths::ANSWERS_DIR))?,
             poam_layout: Some(pkg.join(paths::POAM_LAYOUT_FILE))
                 .filter(|p| fs::symlink_metadata(p).is_ok()),
+            cci_list: kept_cci_list(pkg)?,
         },
         settings,
     ))
+}
+
+/// The CCI list a package keeps, if any; more than one is an error (which would apply?).
+fn kept_cci_list(pkg: &Path) -> anyhow::Result<Option<PathBuf>> {
+    let dir = pkg.join(paths::POAM_CCI_DIR);
+    if !dir.exists() {
+        return Ok(None);
+    }
+    let files = hashlist::walk(&dir)?;
+    match files.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(dir.join(one))),
+        _ => Err(coded(
+            Exit::BadInput,
+            anyhow::anyhow!(
+                "{}: {} files, a package keeps at most one CCI list",
+                dir.display(),
+                files.len()
+            ),
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -676,6 +798,7 @@ mod tests {
             "04_Evidence/host1/V-1/shot.png",
             "05_Attestations/answers/001-answers.csv",
             "03_POAM/layout/poam_layout.json",
+            "03_POAM/cci/U_CCI_List.xml",
             "03_POAM",
             "03_POAMX/poam.csv",
             "other.txt",

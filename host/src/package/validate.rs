@@ -814,6 +814,9 @@ fn provenance_checks(pkg: &Path, digests: &DigestCache, checks: &mut Checks) {
                 ("emass", Some(("layout", rest))) => {
                     inputs.insert(format!("{}/{rest}", paths::POAM_LAYOUT_DIR), sha);
                 }
+                ("emass", Some((stig_formats::package_artifacts::CCI_INPUT_DIR, rest))) => {
+                    inputs.insert(format!("{}/{rest}", paths::POAM_CCI_DIR), sha);
+                }
                 _ => {}
             }
         }
@@ -821,10 +824,12 @@ fn provenance_checks(pkg: &Path, digests: &DigestCache, checks: &mut Checks) {
     let files = hashlist::walk(pkg).unwrap_or_default();
     let answers = format!("{}/", paths::ANSWERS_DIR);
     let layout = format!("{}/", paths::POAM_LAYOUT_DIR);
+    let cci = format!("{}/", paths::POAM_CCI_DIR);
     for f in &files {
         let raw = f.starts_with(&format!("{SCANS}/"))
             || f.starts_with(&answers)
-            || f.starts_with(&layout);
+            || f.starts_with(&layout)
+            || f.starts_with(&cci);
         let generated = !raw
             && (f.starts_with(&format!("{CHECKLISTS}/"))
                 || f.starts_with(&format!("{POAM}/"))

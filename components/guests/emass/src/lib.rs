@@ -5,7 +5,9 @@
 //! `/input/evidence.txt` (optional: the package's `04_Evidence/` paths, one per line),
 //! `/input/answers/*.csv` (optional: attestation answers, applied in name order),
 //! `/input/layout/poam_layout.json` (optional: a POA&M layout document, used instead of
-//! the `layout` option; the host checks it first and keeps it in the package).
+//! the `layout` option; the host checks it first and keeps it in the package),
+//! `/input/cci/<file>` (optional: one DISA CCI list, used instead of the built-in one to
+//! map CCIs to NIST SP 800-53 Rev 5 controls; the host checks it and keeps it).
 //! Output: `03_POAM/*`, `05_Attestations/*`, `06_Index/*`, `README_Submission.txt`
 //! (see `stig_formats::package_artifacts::paths`), and `package-facts.json`: the counts
 //! and readiness the host writes into the manifest (not itself a package file).
@@ -17,9 +19,10 @@
 //! merges them, so it never holds or decodes a full checklist.
 
 use guest_kit::{walk_input, Options, Outputs, INPUT};
+use stig_formats::cci::CciTable;
 use stig_formats::control_view::FleetBuilder;
 use stig_formats::evidence::Evidence;
-use stig_formats::package_artifacts::{self, ArtifactOptions, LAYOUT_INPUT};
+use stig_formats::package_artifacts::{self, ArtifactOptions, CCI_INPUT_DIR, LAYOUT_INPUT};
 use stig_formats::poam::layout::{Layout, DEFAULT_LAYOUT};
 use stig_formats::poam::PoamOptions;
 
@@ -53,6 +56,26 @@ fn parse_exported_at(s: &str) -> Option<i64> {
         return None;
     }
     Some(date.to_days() * 86_400 + h * 3600 + m * 60 + sec)
+}
+
+/// The CCI list given as input, if any: exactly one file under `/input/cci/`.
+fn cci_list() -> Result<Option<CciTable>, RunError> {
+    let files = walk_input(CCI_INPUT_DIR)
+        .map_err(|e| RunError::Internal(format!("listing /input/{CCI_INPUT_DIR}: {e}")))?;
+    match files.as_slice() {
+        [] => Ok(None),
+        [f] => {
+            let bytes =
+                std::fs::read(&f.path).map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
+            CciTable::from_xml(&f.rel, &bytes)
+                .map(Some)
+                .map_err(|e| invalid(&f.rel, e.kind))
+        }
+        _ => Err(RunError::Unsupported(format!(
+            "{} files under /input/{CCI_INPUT_DIR}; give one CCI list",
+            files.len()
+        ))),
+    }
 }
 
 fn parse_days(s: &str) -> Option<[i64; 3]> {
@@ -121,6 +144,7 @@ impl Guest for Emass {
                 days,
                 office: opts.get("office").unwrap_or("").to_owned(),
                 resources_required: opts.get("resources").unwrap_or("").to_owned(),
+                cci: cci_list()?,
             },
         };
 

@@ -25,7 +25,7 @@ use crate::tabular;
 pub const CELL_LIMIT: usize = 32_767;
 
 /// Every field a column may name, with what it holds.
-pub const FIELDS: [(&str, &str); 27] = [
+pub const FIELDS: [(&str, &str); 29] = [
     ("itemId", "item number, 1..n in sort order"),
     ("controlId", "Vuln ID (Rule ID when the source has none)"),
     ("vulnId", "Vuln ID, V-xxxxx"),
@@ -37,6 +37,11 @@ pub const FIELDS: [(&str, &str); 27] = [
         "description",
         "Vuln ID, STIG ID, title and the real finding details grouped by host",
     ),
+    (
+        "controls",
+        "NIST SP 800-53 Rev 5 controls mapped from the rule's CCIs, `; ` separated",
+    ),
+    ("ccis", "the rule's CCIs, `; ` separated"),
     ("securityControls", "CCIs, one per line"),
     ("office", "Office/Org option"),
     ("securityChecks", "Rule ID"),
@@ -193,6 +198,8 @@ impl Layout {
             "benchmark" => format!("{} {}", item.benchmark_title, item.benchmark_release),
             "description" => item.description(),
             "securityControls" => item.security_controls.join("\n"),
+            "controls" => item.controls_text(),
+            "ccis" => item.security_controls.join("; "),
             "office" => item.office.clone(),
             "resourcesRequired" => item.resources_required.clone(),
             "scheduledCompletion" => self.date(&item.scheduled_completion),

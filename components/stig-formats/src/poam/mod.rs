@@ -4,9 +4,15 @@
 //! a [`layout::Layout`] (data, see `layouts/*.json`) then decides which columns a sheet
 //! has and in which order. What an item says, and why:
 //!
-//! - Grouping: one item per (control, effective severity). A control open on several hosts
-//!   is one item listing them; a host whose SEVERITY_OVERRIDE changes the severity lands in
-//!   the item of that severity, so an override is never ignored (SAF CLI's fault).
+//! - Grouping: one item per (control, effective severity, revision of the rule). A control
+//!   open on several hosts is one item listing them; a host whose SEVERITY_OVERRIDE changes
+//!   the severity lands in the item of that severity, so an override is never ignored (SAF
+//!   CLI's fault). Hosts on different STIG revisions share an item only where the rule
+//!   agrees (rule id, STIG id, title, benchmark severity, CCIs, benchmark): every value of
+//!   an item is true of every host it lists. An unchanged rule seen in two releases stays
+//!   one item that names both releases (each host's release is in `poam.json`).
+//! - Controls: the rule's CCIs mapped to NIST SP 800-53 Rev 5 controls with DISA's CCI
+//!   list ([`crate::cci`]); CCIs with no Rev 5 mapping are listed per item and per file.
 //! - Severity: SEVERITY_OVERRIDE wins over the benchmark; the override and its
 //!   justification are written into the comments. Raw Severity stays the benchmark's CAT.
 //! - Scheduled completion: export date + 30/90/180 days for CAT I/II/III (configurable);
@@ -20,11 +26,13 @@
 pub mod layout;
 pub mod summary;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::attest::{AttestationFile, AttestationStatus};
+use crate::cci::CciTable;
 use crate::civil_date::Date;
 use crate::control_view::{cat, severity_word, FleetView};
 use crate::model::{Severity, Status};
@@ -40,6 +48,8 @@ pub struct PoamOptions {
     pub office: String,
     /// Resources Required cell.
     pub resources_required: String,
+    /// The CCI list to map controls with; `None` is the compiled-in list.
+    pub cci: Option<CciTable>,
 }
 
 impl Default for PoamOptions {
@@ -49,6 +59,7 @@ impl Default for PoamOptions {
             days: [30, 90, 180],
             office: String::new(),
             resources_required: String::new(),
+            cci: None,
         }
     }
 }
@@ -70,6 +81,9 @@ pub struct PoamHost {
     /// `scan` or `attestation`.
     pub origin: String,
     pub rule_id: String,
+    /// The benchmark release this host's result came from.
+    #[serde(default)]
+    pub benchmark_release: String,
     pub finding_details: String,
     pub comments: String,
     /// Set when SEVERITY_OVERRIDE changed this host's severity.
@@ -102,7 +116,14 @@ pub struct PoamItem {
     pub status: String,
     /// ISO date.
     pub scheduled_completion: String,
+    /// The rule's CCIs.
     pub security_controls: Vec<String>,
+    /// NIST SP 800-53 Rev 5 controls the CCIs map to (`AC-2`, `AC-2 (1)`), sorted.
+    #[serde(default)]
+    pub controls: Vec<String>,
+    /// CCIs of the rule with no Rev 5 mapping in the CCI list used.
+    #[serde(default)]
+    pub unmapped_ccis: Vec<String>,
     pub ia_controls: String,
     pub mitigations: String,
     pub impact_description: String,
@@ -119,7 +140,22 @@ pub struct PoamFile {
     pub schema: String,
     pub exported_at: String,
     pub days_to_completion: [i64; 3],
+    /// Version of the DISA CCI list the controls were mapped with.
+    #[serde(default)]
+    pub cci_list_version: String,
+    /// Every CCI of an item that maps to no Rev 5 control, with the items citing it.
+    #[serde(default)]
+    pub unmapped_ccis: Vec<UnmappedCci>,
     pub items: Vec<PoamItem>,
+}
+
+/// A CCI the CCI list maps to no NIST SP 800-53 Rev 5 control.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnmappedCci {
+    pub cci: String,
+    /// Vuln IDs (control ids) of the items citing it, in item order.
+    pub vuln_ids: Vec<String>,
 }
 
 pub const SCHEMA: &str = "stigpack.poam/1";
@@ -158,53 +194,58 @@ pub fn natural_key(id: &str) -> (String, u64, String) {
     (id[..digits_at].to_owned(), number, id.to_owned())
 }
 
+/// What hosts must agree on to share an item, besides control and severity: the rule as
+/// their benchmark revision states it.
+type RevisionKey<'a> = (
+    &'a str,          // rule id
+    &'a str,          // STIG id
+    &'a str,          // title
+    Option<Severity>, // benchmark severity on the host
+    &'a [String],     // CCIs
+    &'a str,          // benchmark id
+    &'a str,          // benchmark title
+);
+
 /// Builds the POA&M of a fleet.
 pub fn build(
     fleet: &FleetView,
     attestations: Option<&AttestationFile>,
     opts: &PoamOptions,
 ) -> PoamFile {
-    // (severity rank, natural control id, control id) -> hosts
-    type Key = (u8, (String, u64, String), Option<Severity>);
-    let mut groups: BTreeMap<Key, Vec<PoamHost>> = BTreeMap::new();
+    let empty = crate::control_view::RuleMeta::default();
+    // (severity rank, natural control id, effective severity, revision) -> hosts
+    type Key<'a> = (u8, (String, u64, String), Option<Severity>, RevisionKey<'a>);
+    let mut groups: BTreeMap<Key, Vec<(PoamHost, &crate::control_view::RuleMeta)>> =
+        BTreeMap::new();
     for host in &fleet.hosts {
         let host_att = attestations.map(|f| f.host(&host.name)).unwrap_or_default();
         for c in &host.controls {
-            let attestation = host_att.get(&c.control_id);
-            let (origin, att_text) = match (c.status, attestation) {
-                (Status::Open, _) => ("scan", String::new()),
-                (Status::NotReviewed, Some(a))
-                    if matches!(
-                        a.status,
-                        AttestationStatus::NonCompliant | AttestationStatus::PartiallyCompliant
-                    ) =>
-                {
-                    let mut t = format!(
-                        "{} per attestation by {}",
-                        a.status.as_str(),
-                        a.attestor_name
-                    );
-                    if !a.attestor_role.is_empty() {
-                        t.push_str(&format!(" ({})", a.attestor_role));
-                    }
-                    t.push_str(&format!(" on {}", a.attestation_date));
-                    if !a.compliance_evidence.is_empty() {
-                        t.push_str(&format!("; evidence: {}", a.compliance_evidence));
-                    }
-                    if !a.known_limitations.is_empty() {
-                        t.push_str(&format!("; known limitations: {}", a.known_limitations));
-                    }
-                    ("attestation", t)
-                }
-                _ => continue,
+            let Some((origin, att_text)) = open_origin(c, host_att.get(&c.control_id)) else {
+                continue;
             };
+            let meta = fleet.revision(c).unwrap_or(&empty);
             let eff = c.effective_severity();
             let overridden = c.severity_override.is_some() && c.severity_override != c.raw_severity;
-            let key = (severity_rank(eff), natural_key(&c.control_id), eff);
-            groups.entry(key).or_default().push(PoamHost {
+            let revision = (
+                c.rule_id.as_str(),
+                meta.rule_ver.as_str(),
+                meta.title.as_str(),
+                c.raw_severity,
+                meta.ccis.as_slice(),
+                c.benchmark_id.as_str(),
+                meta.benchmark_title.as_str(),
+            );
+            let key = (
+                severity_rank(eff),
+                natural_key(&c.control_id),
+                eff,
+                revision,
+            );
+            let entry = PoamHost {
                 host: host.name.clone(),
                 origin: origin.to_owned(),
                 rule_id: c.rule_id.clone(),
+                benchmark_release: c.benchmark_release.clone(),
                 finding_details: c.finding_details.clone(),
                 comments: c.comments.clone(),
                 severity_override: if overridden {
@@ -231,36 +272,56 @@ pub fn build(
                     })
                     .collect(),
                 attestation: att_text,
-            });
+            };
+            groups.entry(key).or_default().push((entry, meta));
         }
     }
 
+    let cci = opts.cci.as_ref().unwrap_or_else(|| CciTable::builtin());
     let export_date = Date::from_unix_seconds(opts.exported_at);
     let mut items = Vec::with_capacity(groups.len());
-    for ((_, (_, _, control_id), eff), mut hosts) in groups {
+    let mut unmapped: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for ((_, (_, _, control_id), eff, (rule_id, _, _, raw, ..)), members) in groups {
+        // The greatest revision among the hosts supplies the texts the key does not
+        // cover (fix text, mitigations); the key guarantees the rest agree.
+        let meta = members.iter().map(|(_, m)| *m).max().unwrap_or(&empty);
+        let releases: std::collections::BTreeSet<String> = members
+            .iter()
+            .map(|(h, _)| h.benchmark_release.clone())
+            .filter(|r| !r.is_empty())
+            .collect();
+        let mut hosts: Vec<PoamHost> = members.into_iter().map(|(h, _)| h).collect();
         hosts.sort_by(|a, b| a.host.cmp(&b.host));
-        let meta = fleet.rule(&control_id).cloned().unwrap_or_default();
         let days = match eff {
             Some(Severity::High) => opts.days[0],
             Some(Severity::Low) => opts.days[2],
             _ => opts.days[1],
         };
+        let mapped = cci.map(&meta.ccis);
+        for u in &mapped.unmapped {
+            let ids = unmapped.entry(u.clone()).or_default();
+            if ids.last() != Some(&control_id) {
+                ids.push(control_id.clone());
+            }
+        }
         items.push(PoamItem {
             item_id: items.len() as u32 + 1,
             control_id: control_id.clone(),
             vuln_id: meta.vuln_id.clone(),
-            rule_id: meta.rule_id.clone(),
+            rule_id: rule_id.to_owned(),
             rule_ver: meta.rule_ver.clone(),
             title: meta.title.clone(),
             benchmark_id: meta.benchmark_id.clone(),
             benchmark_title: meta.benchmark_title.clone(),
-            benchmark_release: meta.benchmark_release.clone(),
-            raw_severity: meta.severity.map(severity_word).unwrap_or("").to_owned(),
+            benchmark_release: releases.into_iter().collect::<Vec<_>>().join("; "),
+            raw_severity: raw.map(severity_word).unwrap_or("").to_owned(),
             severity: eff.map(severity_word).unwrap_or("").to_owned(),
             cat: eff.map(cat).unwrap_or("").to_owned(),
             status: "Ongoing".to_owned(),
             scheduled_completion: export_date.add_days(days).to_string(),
             security_controls: meta.ccis.clone(),
+            controls: mapped.controls,
+            unmapped_ccis: mapped.unmapped,
             ia_controls: meta.ia_controls.clone(),
             mitigations: meta.mitigations.clone(),
             impact_description: meta.potential_impact.clone(),
@@ -274,7 +335,48 @@ pub fn build(
         schema: SCHEMA.to_owned(),
         exported_at: crate::civil_date::rfc3339_utc(opts.exported_at),
         days_to_completion: opts.days,
+        cci_list_version: cci.version.clone(),
+        unmapped_ccis: unmapped
+            .into_iter()
+            .map(|(cci, vuln_ids)| UnmappedCci { cci, vuln_ids })
+            .collect(),
         items,
+    }
+}
+
+/// Whether a host's control belongs in the POA&M, and how: `scan` when a scan found it
+/// Open, `attestation` (with the answer in words) when it was not reviewed and an
+/// attestation says NonCompliant or PartiallyCompliant.
+fn open_origin(
+    c: &crate::control_view::ControlResult,
+    attestation: Option<&crate::attest::Attestation>,
+) -> Option<(&'static str, String)> {
+    match (c.status, attestation) {
+        (Status::Open, _) => Some(("scan", String::new())),
+        (Status::NotReviewed, Some(a))
+            if matches!(
+                a.status,
+                AttestationStatus::NonCompliant | AttestationStatus::PartiallyCompliant
+            ) =>
+        {
+            let mut t = format!(
+                "{} per attestation by {}",
+                a.status.as_str(),
+                a.attestor_name
+            );
+            if !a.attestor_role.is_empty() {
+                t.push_str(&format!(" ({})", a.attestor_role));
+            }
+            t.push_str(&format!(" on {}", a.attestation_date));
+            if !a.compliance_evidence.is_empty() {
+                t.push_str(&format!("; evidence: {}", a.compliance_evidence));
+            }
+            if !a.known_limitations.is_empty() {
+                t.push_str(&format!("; known limitations: {}", a.known_limitations));
+            }
+            Some(("attestation", t))
+        }
+        _ => None,
     }
 }
 
@@ -294,10 +396,11 @@ impl PoamItem {
         }
     }
 
-    /// "Evaluate-STIG 1.2507 scan of 2025-01-05 (3 hosts); ..." over all hosts.
+    /// "Evaluate-STIG 1.2310.1, scanned 2023-12-11 (3 hosts); ..." over all hosts: the
+    /// scanner and scan date each checklist's ScanSource states.
     pub fn scan_summary(&self) -> String {
         // Borrowed keys: this runs for every host of every item, twice per item.
-        let mut scans: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+        let mut scans: BTreeMap<(Cow<str>, &str), usize> = BTreeMap::new();
         let mut attested = 0usize;
         let mut seen = std::collections::BTreeSet::new();
         for h in &self.hosts {
@@ -307,24 +410,22 @@ impl PoamItem {
             }
             seen.clear();
             for s in &h.sources {
-                let tool = if s.tool.trim().is_empty() {
-                    "an unnamed scanner"
-                } else {
-                    s.tool.as_str()
-                };
-                let at = if s.scanned_at.trim().is_empty() {
-                    "an unstated date"
-                } else {
-                    s.scanned_at.as_str()
-                };
-                if seen.insert((tool, at)) {
-                    *scans.entry((tool, at)).or_default() += 1;
+                let key = (tool_name(&s.tool), scan_date(&s.scanned_at));
+                if seen.insert(key.clone()) {
+                    *scans.entry(key).or_default() += 1;
                 }
             }
         }
         let mut parts: Vec<String> = scans
             .into_iter()
-            .map(|((tool, at), n)| format!("{tool} scan of {at} ({})", plural(n, "host")))
+            .map(|((tool, at), n)| {
+                let when = if at.is_empty() {
+                    "scan date not stated in the file".to_owned()
+                } else {
+                    format!("scanned {at}")
+                };
+                format!("{tool}, {when} ({})", plural(n, "host"))
+            })
             .collect();
         if attested > 0 {
             parts.push(format!("manual attestation ({})", plural(attested, "host")));
@@ -358,18 +459,34 @@ impl PoamItem {
     }
 
     /// Control Vulnerability Description: the rule title and the real finding details,
-    /// identical texts grouped under the hosts that reported them.
+    /// identical texts grouped under the hosts that reported them. Hosts whose scanner
+    /// recorded no details are named too, so every host of the item appears even in a
+    /// layout without a Devices Affected column.
     pub fn description(&self) -> String {
         let mut out = format!("{} ({}): {}", self.vuln_id, self.rule_ver, self.title);
         let details = group_texts(self.hosts.iter().map(|h| (&h.host, &h.finding_details)));
         out.push_str("\n\nFinding details:");
-        if details.is_empty() {
-            out.push_str(" none recorded by the scanner");
-        }
         for (hosts, text) in details {
             out.push_str(&format!("\n[{}]: {}", hosts.join(", "), text));
         }
+        let silent: Vec<&str> = self
+            .hosts
+            .iter()
+            .filter(|h| h.finding_details.trim().is_empty())
+            .map(|h| h.host.as_str())
+            .collect();
+        if !silent.is_empty() {
+            out.push_str(&format!(
+                "\n[{}]: none recorded by the scanner",
+                silent.join(", ")
+            ));
+        }
         out
+    }
+
+    /// Controls / APs: the 800-53 Rev 5 controls, `; ` separated.
+    pub fn controls_text(&self) -> String {
+        self.controls.join("; ")
     }
 
     /// Comments: reviewers' comments, severity overrides with their justification,
@@ -412,6 +529,37 @@ impl PoamItem {
             lines.push(format!("[{}]: {}", hosts.join(", "), text));
         }
         lines.join("\n")
+    }
+}
+
+/// The scanner as a person names it: whitespace collapsed; a value that is markup (an
+/// unparsed XML fragment) or empty is "an unnamed scanner" rather than noise.
+fn tool_name(tool: &str) -> Cow<'_, str> {
+    let t = tool.trim();
+    if t.is_empty() || t.contains('<') {
+        Cow::Borrowed("an unnamed scanner")
+    } else if t.split_whitespace().map(str::len).sum::<usize>() + t.split_whitespace().count() - 1
+        == t.len()
+        && !t.contains(['\t', '\n', '\r'])
+    {
+        Cow::Borrowed(t)
+    } else {
+        Cow::Owned(t.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+}
+
+/// The scan date of an RFC 3339 / ISO time (`2023-12-11T10:02:03Z` -> `2023-12-11`);
+/// other spellings as the file gives them.
+fn scan_date(at: &str) -> &str {
+    let at = at.trim();
+    match at.get(..10) {
+        Some(d)
+            if Date::parse_iso(d).is_some()
+                && matches!(at.as_bytes().get(10), None | Some(b'T' | b' ')) =>
+        {
+            d
+        }
+        _ => at,
     }
 }
 

@@ -55,6 +55,28 @@ pub fn render(poam: &PoamFile, layout_name: &str) -> String {
         "\nHost findings with a severity override: {overridden}\n\
          Host findings from NonCompliant/PartiallyCompliant attestations: {attested}\n\n"
     ));
+    out.push_str(&format!(
+        "Controls: NIST SP 800-53 Rev 5, mapped from the rules' CCIs with DISA's CCI list \
+         version {}\n",
+        if poam.cci_list_version.is_empty() {
+            "(not recorded)"
+        } else {
+            poam.cci_list_version.as_str()
+        }
+    ));
+    if poam.unmapped_ccis.is_empty() {
+        out.push_str("CCIs without a Rev 5 mapping: none\n\n");
+    } else {
+        out.push_str(&format!(
+            "CCIs without a Rev 5 mapping ({}; their items list only the controls of their \
+             other CCIs):\n",
+            poam.unmapped_ccis.len()
+        ));
+        for u in &poam.unmapped_ccis {
+            out.push_str(&format!("  {}  {}\n", u.cci, u.vuln_ids.join(", ")));
+        }
+        out.push('\n');
+    }
     out.push_str("Items:\n");
     for item in &poam.items {
         out.push_str(&format!(

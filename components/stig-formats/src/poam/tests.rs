@@ -139,16 +139,19 @@ fn milestone_and_source_name_scanner_and_scan_date_and_details_are_kept() {
     let item = &p.items[0];
     let src = item.source_text();
     assert!(
-        src.contains("Evaluate-STIG 1.2507 scan of 2025-01-10 (1 host)"),
+        src.contains("Evaluate-STIG 1.2507, scanned 2025-01-10 (1 host)"),
         "{src}"
     );
     assert!(
-        src.contains("Evaluate-STIG 1.2507 scan of 2025-01-11 (1 host)"),
+        src.contains("Evaluate-STIG 1.2507, scanned 2025-01-11 (1 host)"),
         "{src}"
     );
     assert!(src.contains("Microsoft Windows Server 2019 STIG"));
     let m = item.milestone_text("02/14/2025");
-    assert!(m.contains("Evaluate-STIG 1.2507 scan of 2025-01-10"), "{m}");
+    assert!(
+        m.contains("Evaluate-STIG 1.2507, scanned 2025-01-10"),
+        "{m}"
+    );
     assert!(m.ends_with("Completion: 02/14/2025"));
     // Identical details are grouped under both hosts.
     let d = item.description();
@@ -156,7 +159,7 @@ fn milestone_and_source_name_scanner_and_scan_date_and_details_are_kept() {
     // A source without tool or date says so rather than inventing one.
     let src = p.items[1].source_text();
     assert!(
-        src.contains("DISA STIG Viewer :: 2.17 scan of an unstated date"),
+        src.contains("DISA STIG Viewer :: 2.17, scan date not stated in the file (1 host)"),
         "{src}"
     );
 }
@@ -414,4 +417,196 @@ fn joint_layout_headers_are_the_emass_template_row_7_columns_b_to_v() {
         let ours: Vec<&str> = layout.columns.iter().map(|c| c.header.as_str()).collect();
         assert_eq!(ours, template, "{sheet}");
     }
+}
+
+/// Two revisions of one STIG across a fleet: a rule changed between them (new rule id and
+/// severity for V-10) and one that did not (V-20, same rule id in both releases).
+fn mixed_revision_fleet() -> FleetView {
+    let release = |c: &mut crate::model::Checklist, r: &str| {
+        c.stigs[0].info.releaseinfo = format!("Release: {r} Benchmark Date: 01 Jan 2025")
+    };
+    let mut old_hosts = Vec::new();
+    for name in ["old01", "old02"] {
+        let mut r10 = rr("V-10", Medium, Open, "old details");
+        r10.rule.rule_id = "SV-10r1_rule".into();
+        r10.rule.rule_title = "Old title of V-10".into();
+        r10.rule.ccis = vec!["CCI-000366".into()];
+        let mut c = checklist(
+            &format!("{name}/a.ckl"),
+            "Evaluate-STIG 1.2310.1",
+            "2023-12-11T10:02:03Z",
+            vec![r10, rr("V-20", Low, Open, "")],
+        );
+        release(&mut c, "8");
+        old_hosts.push(host(name, vec![c]));
+    }
+    let mut new_hosts = Vec::new();
+    for name in ["new01", "new02"] {
+        let mut r10 = rr("V-10", High, Open, "new details");
+        r10.rule.rule_id = "SV-10r2_rule".into();
+        r10.rule.ccis = vec!["CCI-000366".into(), "CCI-000002".into()];
+        let mut c = checklist(
+            &format!("{name}/a.ckl"),
+            "Evaluate-STIG 1.2507",
+            "2025-01-10",
+            vec![r10, rr("V-20", Low, Open, "")],
+        );
+        release(&mut c, "9");
+        new_hosts.push(host(name, vec![c]));
+    }
+    // Interleave so that neither revision is "seen first" for every host.
+    let hosts = vec![
+        new_hosts[0].clone(),
+        old_hosts[0].clone(),
+        new_hosts[1].clone(),
+        old_hosts[1].clone(),
+    ];
+    view(&hosts).unwrap()
+}
+
+#[test]
+fn items_are_true_of_every_host_on_mixed_revisions() {
+    let fleet = mixed_revision_fleet();
+    let p = build(&fleet, None, &opts());
+    // What each host actually has, from the checklists (not from the item).
+    let truth = |host: &str, vuln: &str| -> (String, String) {
+        let h = fleet.host(host).unwrap();
+        let c = h.control(vuln).unwrap();
+        (
+            c.rule_id.clone(),
+            c.raw_severity.map(severity_word).unwrap_or("").to_owned(),
+        )
+    };
+    let v10: Vec<&PoamItem> = p.items.iter().filter(|i| i.vuln_id == "V-10").collect();
+    assert_eq!(v10.len(), 2, "one item per revision of the changed rule");
+    for item in &p.items {
+        for h in &item.hosts {
+            assert_eq!(
+                truth(&h.host, &item.vuln_id),
+                (item.rule_id.clone(), item.raw_severity.clone()),
+                "item {} lists {} which has another rule id or severity",
+                item.item_id,
+                h.host
+            );
+            assert_eq!(h.rule_id, item.rule_id);
+            assert!(item.benchmark_release.contains(&h.benchmark_release));
+        }
+    }
+    let old = v10.iter().find(|i| i.rule_id == "SV-10r1_rule").unwrap();
+    assert_eq!(old.host_names(), ["old01", "old02"]);
+    assert_eq!(old.title, "Old title of V-10");
+    assert_eq!(old.cat, "II");
+    assert_eq!(
+        old.benchmark_release,
+        "Release: 8 Benchmark Date: 01 Jan 2025"
+    );
+    assert_eq!(old.controls, ["CM-6"]);
+    let new = v10.iter().find(|i| i.rule_id == "SV-10r2_rule").unwrap();
+    assert_eq!(new.host_names(), ["new01", "new02"]);
+    assert_eq!(new.cat, "I");
+    assert_eq!(new.controls, ["AC-1", "CM-6"]);
+    // The unchanged rule stays one item naming both releases.
+    let v20: Vec<&PoamItem> = p.items.iter().filter(|i| i.vuln_id == "V-20").collect();
+    assert_eq!(v20.len(), 1);
+    assert_eq!(v20[0].hosts.len(), 4);
+    assert_eq!(
+        v20[0].benchmark_release,
+        "Release: 8 Benchmark Date: 01 Jan 2025; Release: 9 Benchmark Date: 01 Jan 2025"
+    );
+    // The same items whatever order the hosts were read in.
+    let mut b = crate::control_view::FleetBuilder::new();
+    let fwd = mixed_revision_fleet();
+    let mut hosts = fwd.hosts.clone();
+    hosts.reverse();
+    b.add_view(FleetView {
+        hosts,
+        rules: fwd.rules.clone(),
+        revisions: fwd.revisions.clone(),
+    })
+    .unwrap();
+    assert_eq!(build(&b.finish(), None, &opts()), p);
+}
+
+#[test]
+fn source_text_names_scanner_and_scan_date_of_each_revision() {
+    let p = build(&mixed_revision_fleet(), None, &opts());
+    let v20 = p.items.iter().find(|i| i.vuln_id == "V-20").unwrap();
+    let src = v20.source_text();
+    assert!(
+        src.contains("Evaluate-STIG 1.2310.1, scanned 2023-12-11 (2 hosts)"),
+        "{src}"
+    );
+    assert!(
+        src.contains("Evaluate-STIG 1.2507, scanned 2025-01-10 (2 hosts)"),
+        "{src}"
+    );
+    // Markup where a tool name should be is not copied into the POA&M.
+    let mut item = v20.clone();
+    item.hosts[0].sources[0].tool = "<!--Evaluate-STIG-->".into();
+    assert!(item.scan_summary().contains("an unnamed scanner"));
+}
+
+#[test]
+fn a_host_without_finding_details_is_named_in_the_default_layout() {
+    let p = build(&mixed_revision_fleet(), None, &opts());
+    let v20 = p.items.iter().find(|i| i.vuln_id == "V-20").unwrap();
+    let joint = Layout::builtin(super::layout::DEFAULT_LAYOUT).unwrap();
+    let row = joint.row(v20).join("\u{1f}");
+    for h in ["old01", "old02", "new01", "new02"] {
+        assert!(row.contains(h), "{h} missing from {row}");
+    }
+    // Mixed: hosts with details under their text, the others named as silent.
+    let v10 = p
+        .items
+        .iter()
+        .find(|i| i.rule_id == "SV-10r2_rule")
+        .unwrap();
+    let mut item = v10.clone();
+    item.hosts[1].finding_details.clear();
+    let d = item.description();
+    assert!(d.contains("[new01]: new details"), "{d}");
+    assert!(d.contains("[new02]: none recorded by the scanner"), "{d}");
+}
+
+#[test]
+fn controls_are_mapped_and_unmapped_ccis_reported() {
+    let mut r = rr("V-30", Medium, Open, "x");
+    r.rule.ccis = vec!["CCI-000366".into(), "CCI-999999".into()];
+    let fleet = view(&[host(
+        "h",
+        vec![checklist("h/a.ckl", "t", "2025-01-01", vec![r])],
+    )])
+    .unwrap();
+    let p = build(&fleet, None, &opts());
+    assert_eq!(p.cci_list_version, "2025-01-23");
+    assert_eq!(p.items[0].controls, ["CM-6"]);
+    assert_eq!(p.items[0].unmapped_ccis, ["CCI-999999"]);
+    assert_eq!(
+        p.unmapped_ccis,
+        [UnmappedCci {
+            cci: "CCI-999999".into(),
+            vuln_ids: vec!["V-30".into()]
+        }]
+    );
+    for name in Layout::builtin_names() {
+        let l = Layout::builtin(name).unwrap();
+        assert!(l.has_column_for("controls"), "{name}");
+        assert_eq!(l.field(&p.items[0], "controls"), "CM-6");
+    }
+    let summary = super::summary::render(&p, "emass_joint");
+    assert!(summary.contains("CCI-999999"), "{summary}");
+    assert!(summary.contains("2025-01-23"), "{summary}");
+    // A list given at run time replaces the built-in one.
+    let xml = "<cci_list><metadata><version>2030-01-01</version></metadata><cci_items>\
+               <cci_item id=\"CCI-999999\"><references><reference \
+               title=\"NIST SP 800-53 Revision 5\" index=\"SI-2 a\"/></references>\
+               </cci_item></cci_items></cci_list>";
+    let custom = PoamOptions {
+        cci: Some(CciTable::from_xml("l.xml", xml.as_bytes()).unwrap()),
+        ..opts()
+    };
+    let p = build(&fleet, None, &custom);
+    assert_eq!(p.cci_list_version, "2030-01-01");
+    assert_eq!(p.items[0].controls, ["SI-2"]);
+    assert_eq!(p.items[0].unmapped_ccis, ["CCI-000366"]);
 }
