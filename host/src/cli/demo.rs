@@ -75,6 +75,7 @@ pub fn run(args: DemoArgs, g: &Globals) -> anyhow::Result<Exit> {
             exported_at: args.exported_at.clone(),
             out: out.join("emass"),
             force: false,
+            sign_key: None,
         },
         g,
     )?;
@@ -89,6 +90,7 @@ pub fn run(args: DemoArgs, g: &Globals) -> anyhow::Result<Exit> {
     let verdict = super::emass::validate(super::emass::ValidateArgs {
         package: package.clone(),
         json: false,
+        trusted_key: vec![],
     })?;
     if verdict == Exit::Invalid {
         return Ok(Exit::Invalid);
