@@ -145,12 +145,12 @@ fn default_origin() -> String {
 }
 
 fn checkpoint(log_path: &Path, a: CheckpointArgs) -> anyhow::Result<Exit> {
-    require_log(log_path)?;
     let key = a
         .sign_key
         .as_deref()
         .map(crate::keyfile::audit_signer)
         .transpose()?;
+    require_log(log_path)?;
     let log = AuditLog::open(log_path)?;
     let origin = match a.origin {
         Some(o) => o,

@@ -35,7 +35,7 @@ def main() -> int:
         pub.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     ).hexdigest()
     key = SSlibKey.from_crypto(pub, keyid=keyid)
-    env = Envelope.from_dict(raw)
+    env = Envelope.from_dict(json.loads(json.dumps(raw)))
     out = {"keyid": keyid, "payloadType": env.payload_type}
     try:
         env.verify([key], 1)
