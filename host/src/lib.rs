@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod exit;
 pub mod hashing;
+pub mod keyfile;
 pub mod package;
 pub mod parallel;
 pub mod pipeline;

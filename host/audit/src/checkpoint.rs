@@ -269,6 +269,16 @@ impl SignerKey {
         Ok(Self::from_seed(name, seed))
     }
 
+    /// The signer for a raw Ed25519 seed under note name `name`: how a PKCS#8 PEM key
+    /// (`stigpack key generate`) signs checkpoints. `path` names the key file in errors.
+    pub fn from_ed25519_seed(name: &str, seed: [u8; 32], path: &Path) -> Result<Self, AuditError> {
+        check_name(name).map_err(|reason| AuditError::Key {
+            path: path.to_owned(),
+            reason,
+        })?;
+        Ok(Self::from_seed(name, seed))
+    }
+
     fn from_seed(name: &str, seed: [u8; 32]) -> Self {
         let key = SigningKey::from_bytes(&seed);
         let id = key_id(name, key.verifying_key().as_bytes());
@@ -357,6 +367,23 @@ impl VerifierKey {
     /// The raw 32-byte public key (e.g. to export it as PEM for other tools).
     pub fn public_bytes(&self) -> [u8; 32] {
         self.key.to_bytes()
+    }
+
+    /// The verifier for a raw Ed25519 public key under note name `name` (a SubjectPublicKeyInfo
+    /// PEM key's note form). `path` names the key file in errors.
+    pub fn from_ed25519(name: &str, public: [u8; 32], path: &Path) -> Result<Self, AuditError> {
+        let err = |reason: String| AuditError::Key {
+            path: path.to_owned(),
+            reason,
+        };
+        check_name(name).map_err(err)?;
+        let key = VerifyingKey::from_bytes(&public)
+            .map_err(|_| err("not a valid Ed25519 public key".into()))?;
+        Ok(Self {
+            name: name.to_owned(),
+            id: key_id(name, &public),
+            key,
+        })
     }
 
     /// Parses a verifier key; `path` names it in errors.

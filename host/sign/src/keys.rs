@@ -69,12 +69,16 @@ impl PrivateKey {
         self.key.sign(message).to_bytes()
     }
 
-    /// PKCS#8 v1 PEM text (`-----BEGIN PRIVATE KEY-----`).
+    /// PKCS#8 v1 PEM text (`-----BEGIN PRIVATE KEY-----`), without the optional public
+    /// key of v2 (RFC 5958): OpenSSL 3.0 refuses the v2 form that `SigningKey` writes.
     pub fn to_pem(&self) -> Result<String, SignError> {
-        self.key
-            .to_pkcs8_pem(LineEnding::LF)
-            .map(|z| z.to_string())
-            .map_err(|e| SignError::Statement(format!("encoding a private key: {e}")))
+        ed25519_dalek::pkcs8::KeypairBytes {
+            secret_key: self.key.to_bytes(),
+            public_key: None,
+        }
+        .to_pkcs8_pem(LineEnding::LF)
+        .map(|z| z.to_string())
+        .map_err(|e| SignError::Statement(format!("encoding a private key: {e}")))
     }
 
     /// Parses PKCS#8 PEM text; `path` names the file in errors.
@@ -247,6 +251,7 @@ fn check_private_mode(_path: &Path) -> Result<(), SignError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     #[test]
     fn generate_writes_private_0600_and_refuses_to_overwrite() {
@@ -307,6 +312,19 @@ mod tests {
             .to_pem()
             .unwrap()
             .starts_with("-----BEGIN PUBLIC KEY-----\n"));
+        // Version 0 (v1, no public key): the DER is exactly 48 bytes, the form OpenSSL
+        // 3.0 and securesystemslib read.
+        let pem = k.to_pem().unwrap();
+        let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
+        assert_eq!(der.len(), 48);
+        assert_eq!(&der[..5], &[0x30, 0x2e, 0x02, 0x01, 0x00]);
+        assert_eq!(
+            PrivateKey::from_pem(&pem, Path::new("k")).unwrap().public(),
+            k.public()
+        );
         let err = PrivateKey::from_pem("junk", Path::new("k"))
             .unwrap_err()
             .to_string();

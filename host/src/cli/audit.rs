@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use stigpack_audit::{
     entries, latest_checkpoint, resolve_log_path, store_checkpoint, verify, AuditError, AuditLog,
-    Checkpoint, Entry, EntryFilter, RepairOutcome, SignerKey, VerifierKey,
+    Checkpoint, Entry, EntryFilter, RepairOutcome, SignerKey,
 };
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -43,7 +43,8 @@ pub enum AuditCommand {
 
 #[derive(Debug, Args)]
 pub struct CheckpointArgs {
-    /// Sign with this signer key file (PRIVATE+KEY+... from `stigpack audit keygen`).
+    /// Sign with this key: a PKCS#8 PEM key from `stigpack key generate`, or a
+    /// PRIVATE+KEY+... file from `stigpack audit keygen` (either must be mode 0600).
     #[arg(long, value_name = "KEY")]
     pub sign_key: Option<PathBuf>,
     /// The checkpoint's origin line [default: stigpack/audit/<machine>].
@@ -56,7 +57,8 @@ pub struct VerifyArgs {
     /// Check that the log still extends this checkpoint [default: the newest stored one].
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
-    /// Require the checkpoint to be signed by this verifier key (name+id+key).
+    /// Require the checkpoint to be signed by this key: a public PEM key (NAME.pub of
+    /// `stigpack key generate`) or a verifier key (name+id+key).
     #[arg(long, value_name = "KEY")]
     pub trusted_key: Option<PathBuf>,
     /// Print the report as JSON.
@@ -143,8 +145,12 @@ fn default_origin() -> String {
 }
 
 fn checkpoint(log_path: &Path, a: CheckpointArgs) -> anyhow::Result<Exit> {
+    let key = a
+        .sign_key
+        .as_deref()
+        .map(crate::keyfile::audit_signer)
+        .transpose()?;
     require_log(log_path)?;
-    let key = a.sign_key.as_deref().map(SignerKey::read).transpose()?;
     let log = AuditLog::open(log_path)?;
     let origin = match a.origin {
         Some(o) => o,
@@ -173,7 +179,7 @@ fn verify_cmd(log_path: &Path, a: VerifyArgs) -> anyhow::Result<Exit> {
     let trusted = a
         .trusted_key
         .as_deref()
-        .map(VerifierKey::read)
+        .map(crate::keyfile::audit_verifier)
         .transpose()?;
     let (cp_source, cp) = match &a.checkpoint {
         Some(p) => (Some(p.clone()), Some(Checkpoint::read(p)?)),

@@ -78,6 +78,7 @@ pub fn run(args: DemoArgs, g: &Globals) -> anyhow::Result<Exit> {
             out: out.join("emass"),
             force: false,
             keep_going: false,
+            sign_key: None,
         },
         g,
     )?;
@@ -92,6 +93,7 @@ pub fn run(args: DemoArgs, g: &Globals) -> anyhow::Result<Exit> {
     let verdict = super::emass::validate(super::emass::ValidateArgs {
         package: package.clone(),
         json: false,
+        trusted_key: vec![],
     })?;
     if verdict == Exit::Invalid {
         return Ok(Exit::Invalid);

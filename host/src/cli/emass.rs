@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::Globals;
 use crate::exit::{coded, Exit};
-use crate::package::{assemble, layout, reproduce as repro, validate as check};
+use crate::package::{assemble, layout, reproduce as repro, signed, validate as check};
 use crate::pipeline;
 use crate::staging::Staged;
 
@@ -78,6 +78,10 @@ pub struct ExportEmassArgs {
     /// is then NOT READY and the exit code is 9.
     #[arg(long)]
     pub keep_going: bool,
+    /// Sign the package: write 00_Manifest/provenance.intoto.dsse.json with this Ed25519
+    /// private key (PKCS#8 PEM from `stigpack key generate`, mode 0600).
+    #[arg(long, value_name = "KEY")]
+    pub sign_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -87,6 +91,10 @@ pub struct ValidateArgs {
     /// Print the JSON report instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Require a valid signature by this public key (SubjectPublicKeyInfo PEM) over
+    /// exactly the files present; repeat to accept any of several keys.
+    #[arg(long, value_name = "PUB")]
+    pub trusted_key: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -106,6 +114,10 @@ pub struct ImportAttestationsArgs {
     /// The filled-in attestation template.
     #[arg(long, value_name = "CSV")]
     pub file: PathBuf,
+    /// Sign the new package with this Ed25519 private key (as `export-emass --sign-key`);
+    /// without it the new package is unsigned, whatever the old one was.
+    #[arg(long, value_name = "KEY")]
+    pub sign_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -138,7 +150,7 @@ fn audit_record(
     target: &std::path::Path,
     result: &anyhow::Result<assemble::Built>,
     extra: serde_json::Value,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<stigpack_audit::Entry> {
     let (outcome, details) = match result {
         Ok(b) => (
             stigpack_audit::Outcome::Success,
@@ -157,8 +169,54 @@ fn audit_record(
         ),
     };
     log.record(action, &target.display().to_string(), outcome, details)
+        .context("recording in the audit log")
+}
+
+/// The signing key and its checkpoint signer, read before any work is done.
+struct Signing {
+    key: stigpack_sign::keys::PrivateKey,
+    note: stigpack_audit::SignerKey,
+}
+
+fn signing(path: Option<&std::path::Path>) -> anyhow::Result<Option<Signing>> {
+    let Some(path) = path else { return Ok(None) };
+    let key = crate::keyfile::private_key(path)?;
+    let note = crate::keyfile::audit_signer(path)?;
+    Ok(Some(Signing { key, note }))
+}
+
+/// After the build is recorded: sign the staged package (when a key is given) and move it
+/// into place. A failure here is recorded too, so the log never shows a success alone for
+/// a package that does not exist.
+#[allow(clippy::too_many_arguments)]
+fn sign_and_commit(
+    log: &stigpack_audit::AuditLog,
+    action: &str,
+    target: &std::path::Path,
+    staged: Staged,
+    entry: &stigpack_audit::Entry,
+    signing: Option<&Signing>,
+    extra: serde_json::Value,
+) -> anyhow::Result<()> {
+    let done = (|| -> anyhow::Result<()> {
+        if let Some(s) = signing {
+            let record = signed::AuditRecord::prove(log, entry, AUDIT_ORIGIN, &s.note)?;
+            let st = signed::statement(staged.path(), action, extra, &record)?;
+            signed::write(staged.path(), &st, &s.key)?;
+        }
+        staged.commit()?;
+        Ok(())
+    })();
+    if let Err(e) = &done {
+        log.record(
+            action,
+            &target.display().to_string(),
+            stigpack_audit::Outcome::Failure,
+            serde_json::json!({ "error": format!("after entry {}: {e:#}", entry.seq) }),
+        )
         .context("recording in the audit log")?;
-    Ok(())
+    }
+    done
 }
 
 fn check_days(days: &str) -> anyhow::Result<()> {
@@ -222,6 +280,7 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
     if let Some(f) = &args.cci_list {
         assemble::read_cci_list(f)?;
     }
+    let signing = signing(args.sign_key.as_deref())?;
     let hosts = pipeline::host_dirs(&args.results)?;
     let mut benchmarks = Vec::new();
     for (i, b) in args.benchmark.iter().enumerate() {
@@ -258,8 +317,7 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
     ));
     let staged = Staged::new(&target, args.force)?;
     let sandbox = g.sandbox()?;
-    let result = assemble::build(&sandbox, &g.limits(), &inputs, &settings, staged.path())
-        .and_then(|b| staged.commit().map(|_| b));
+    let result = assemble::build(&sandbox, &g.limits(), &inputs, &settings, staged.path());
     let facts = serde_json::json!({
         "results": args.results.display().to_string(),
         "system": args.system,
@@ -270,8 +328,17 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         },
         "cciList": args.cci_list.as_ref().map(|f| f.display().to_string()),
     });
-    audit_record(&log, "export-emass", &target, &result, facts)?;
+    let entry = audit_record(&log, "export-emass", &target, &result, facts)?;
     let built = result?;
+    sign_and_commit(
+        &log,
+        "export-emass",
+        &target,
+        staged,
+        &entry,
+        signing.as_ref(),
+        serde_json::json!({}),
+    )?;
     let out = target;
     println!(
         "wrote {} ({} files, {} host(s), {} POA&M item(s))\npackageHash {}\n            {}\nreadiness: {}",
@@ -283,6 +350,7 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         built.package_hash_h1,
         if built.is_ready { "READY" } else { "NOT READY (see stigpack validate)" }
     );
+    print_signed(signing.as_ref());
     if built.unreadable.is_empty() {
         return Ok(Exit::Success);
     }
@@ -297,8 +365,20 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
     Ok(Exit::Partial)
 }
 
+fn print_signed(signing: Option<&Signing>) {
+    match signing {
+        Some(s) => println!(
+            "signed: {} (key id {})",
+            crate::package::hashlist::ENVELOPE,
+            s.key.public().keyid()
+        ),
+        None => println!("unsigned (pass --sign-key KEY to sign)"),
+    }
+}
+
 pub fn validate(args: ValidateArgs) -> anyhow::Result<Exit> {
-    let report = match check::validate(&args.package) {
+    let trusted = crate::keyfile::public_keys(&args.trusted_key)?;
+    let report = match check::validate_with(&args.package, &trusted) {
         Ok(r) => r,
         Err(e) => return Err(coded(Exit::BadInput, anyhow::anyhow!(e.0))),
     };
@@ -337,13 +417,21 @@ pub fn reproduce(args: ReproduceArgs, g: &Globals) -> anyhow::Result<Exit> {
         for f in &outcome.files {
             match (f.verdict.as_str(), f.first_difference_at) {
                 ("same", _) => println!("same            {}", f.path),
+                ("subjects-match", _) => {
+                    println!("signed subjects {} (match the rebuilt files)", f.path)
+                }
+                ("subjects-differ", _) => println!(
+                    "SUBJECTS DIFFER {} ({})",
+                    f.path,
+                    f.detail.as_deref().unwrap_or("")
+                ),
                 ("differs", Some(at)) => {
                     println!("DIFFERS         {} (first difference at byte {at})", f.path)
                 }
                 (v, _) => println!("{:<15} {}", v.to_uppercase(), f.path),
             }
         }
-        let bad = outcome.files.iter().filter(|f| f.verdict != "same").count();
+        let bad = outcome.files.iter().filter(|f| !f.ok()).count();
         if outcome.reproduced {
             println!(
                 "\nREPRODUCED: all {} files are byte-identical",
@@ -371,11 +459,11 @@ pub fn import_attestations(args: ImportAttestationsArgs, g: &Globals) -> anyhow:
             anyhow::anyhow!("{}: not a directory", args.package.display()),
         ));
     }
+    let signing = signing(args.sign_key.as_deref())?;
     let (mut inputs, settings) = assemble::from_package(&args.package)?;
     let next = inputs.answers.len() + 1;
-    inputs
-        .answers
-        .push((answer_name(next, &args.file), args.file.clone()));
+    let added = answer_name(next, &args.file);
+    inputs.answers.push((added.clone(), args.file.clone()));
     let log = g.open_audit_log()?;
     let settings = assemble::Settings {
         audit_checkpoint: audit_checkpoint(&log)?,
@@ -384,11 +472,19 @@ pub fn import_attestations(args: ImportAttestationsArgs, g: &Globals) -> anyhow:
     let staged = Staged::new(&args.package, true)?;
     let sandbox = g.sandbox()?;
     let result = assemble::build(&sandbox, &g.limits(), &inputs, &settings, staged.path())
-        .with_context(|| format!("importing {}", args.file.display()))
-        .and_then(|b| staged.commit().map(|_| b));
+        .with_context(|| format!("importing {}", args.file.display()));
     let facts = serde_json::json!({ "file": args.file.display().to_string() });
-    audit_record(&log, "import-attestations", &args.package, &result, facts)?;
+    let entry = audit_record(&log, "import-attestations", &args.package, &result, facts)?;
     let built = result?;
+    sign_and_commit(
+        &log,
+        "import-attestations",
+        &args.package,
+        staged,
+        &entry,
+        signing.as_ref(),
+        serde_json::json!({ "attestationFile": format!("{}/{added}", stig_formats::package_artifacts::paths::ANSWERS_DIR) }),
+    )?;
     let out = args.package.clone();
     println!(
         "imported {} into {}\npackageHash {}\nreadiness: {}",
@@ -401,6 +497,7 @@ pub fn import_attestations(args: ImportAttestationsArgs, g: &Globals) -> anyhow:
             "NOT READY (see stigpack validate)"
         }
     );
+    print_signed(signing.as_ref());
     Ok(Exit::Success)
 }
 

@@ -14,6 +14,7 @@ mod demo;
 mod emass;
 mod export_ckl;
 pub mod fleet;
+mod key;
 pub mod simulate;
 
 const AFTER_HELP: &str = "\
@@ -145,6 +146,9 @@ pub enum Command {
     Fleet(fleet::FleetCommand),
     /// Inspect, verify, prove and repair the tamper-evident audit log (docs/audit.md).
     Audit(audit::AuditArgs),
+    /// Create the Ed25519 key that signs packages and audit checkpoints (docs/cli.md).
+    #[command(subcommand)]
+    Key(key::KeyCommand),
     /// Generate a synthetic fleet of checklists (benchmark fixture).
     #[command(hide = true, name = "dev-gen-fleet")]
     DevGenFleet(emass::GenFleetArgs),
@@ -166,5 +170,6 @@ pub fn run() -> anyhow::Result<Exit> {
         Command::Audit(args) => audit::run(args, g.audit_log.as_deref()),
         Command::Simulate(args) => simulate::run(args),
         Command::Fleet(cmd) => fleet::run(cmd),
+        Command::Key(cmd) => key::run(cmd),
     }
 }

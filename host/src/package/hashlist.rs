@@ -3,8 +3,9 @@
 //! The list is exactly what `sha256sum -c` reads and what Go's `dirhash.Hash1` hashes:
 //! one `<64 lowercase hex>  <path>\n` line per file, `/` separators, no `./`, sorted by
 //! the raw bytes of the path, no BOM. It covers every regular file of the package except
-//! itself and `manifest.json` (which embeds the package hash and so cannot be inside
-//! it); those two are checked separately by `validate`. A path containing a newline or a
+//! itself, `manifest.json` (which embeds the package hash and so cannot be inside it)
+//! and the signed provenance envelope (which signs the listed files); those are checked
+//! separately by `validate`. A path containing a newline or a
 //! backslash cannot be listed unambiguously and is refused.
 
 use std::fs;
@@ -20,8 +21,11 @@ use crate::hashing::DigestCache;
 pub const HASH_LIST: &str = "00_Manifest/file_hashes.sha256";
 /// Package-relative path of the manifest.
 pub const MANIFEST: &str = "00_Manifest/manifest.json";
+/// Package-relative path of the signed provenance (DSSE), present when the package was
+/// signed: it signs the listed files, so it cannot be one of them (see `super::signed`).
+pub const ENVELOPE: &str = "00_Manifest/provenance.intoto.dsse.json";
 /// The files the hash list cannot cover.
-pub const OUTSIDE: [&str; 2] = [HASH_LIST, MANIFEST];
+pub const OUTSIDE: [&str; 3] = [HASH_LIST, MANIFEST, ENVELOPE];
 
 /// One listed file.
 #[derive(Debug, Clone, PartialEq, Eq)]

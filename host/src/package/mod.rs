@@ -3,7 +3,8 @@
 //! A package is built whole in a staging directory (see `crate::staging`) and renamed
 //! into place; everything in it is either a raw input copied byte for byte or the output
 //! of a sandboxed component, except the three files of `00_Manifest/` the host writes
-//! (provenance, hash list, manifest). `docs/package.md` is the reader's guide.
+//! (provenance, hash list, manifest) and, when a key is given, the signed provenance
+//! envelope. `docs/package.md` is the reader's guide.
 
 pub mod assemble;
 pub mod contents;
@@ -12,4 +13,5 @@ pub mod hashlist;
 pub mod layout;
 pub mod manifest;
 pub mod reproduce;
+pub mod signed;
 pub mod validate;

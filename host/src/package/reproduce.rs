@@ -5,6 +5,8 @@
 //! `04_Evidence` and attestation answers, in a scratch directory. Every file of both
 //! trees gets a verdict; a difference names the file and its first differing byte. A
 //! component whose SHA-256 differs from the recorded one is refused before anything runs.
+//! A signed package's envelope cannot be rebuilt without the key: its signed subjects are
+//! compared with the rebuilt files instead.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -17,8 +19,10 @@ use serde_json::Value;
 use super::assemble;
 use super::hashlist;
 use super::layout::PROVENANCE;
+use super::signed;
 use crate::exit::{coded, Exit};
 use crate::sandbox::{ComponentSource, Limits, Sandbox};
+use stigpack_sign::statement::compare_subjects;
 
 /// The steps a package build runs, in order (each may be several runs).
 pub const STEPS: [&str; 2] = ["import", "emass"];
@@ -27,9 +31,20 @@ pub const STEPS: [&str; 2] = ["import", "emass"];
 #[serde(rename_all = "camelCase")]
 pub struct FileVerdict {
     pub path: String,
-    /// `same`, `differs`, `missing-in-package`, `not-reproduced`.
+    /// `same`, `differs`, `missing-in-package`, `not-reproduced`; for the signed
+    /// provenance, which needs the key to rebuild, `subjects-match` or `subjects-differ`.
     pub verdict: String,
     pub first_difference_at: Option<u64>,
+    /// Why the signed subjects differ from the rebuilt files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl FileVerdict {
+    /// Whether this file counts as reproduced.
+    pub fn ok(&self) -> bool {
+        matches!(self.verdict.as_str(), "same" | "subjects-match")
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -128,8 +143,11 @@ pub fn reproduce(sandbox: &Sandbox, limits: &Limits, pkg: &Path) -> anyhow::Resu
     std::fs::create_dir_all(&rebuilt)?;
     assemble::build(sandbox, limits, &inputs, &settings, &rebuilt)?;
     let ours: std::collections::BTreeSet<String> = hashlist::walk(&rebuilt)?.into_iter().collect();
-    let theirs: std::collections::BTreeSet<String> = hashlist::walk(pkg)?.into_iter().collect();
+    let mut theirs: std::collections::BTreeSet<String> = hashlist::walk(pkg)?.into_iter().collect();
     let mut files = Vec::new();
+    if theirs.remove(hashlist::ENVELOPE) {
+        files.push(signed_subjects(pkg, &rebuilt)?);
+    }
     for p in ours.union(&theirs) {
         let v = match (ours.contains(p), theirs.contains(p)) {
             (true, true) => match first_difference(&rebuilt.join(p), &pkg.join(p))
@@ -145,10 +163,39 @@ pub fn reproduce(sandbox: &Sandbox, limits: &Limits, pkg: &Path) -> anyhow::Resu
             path: p.clone(),
             verdict: v.0.to_owned(),
             first_difference_at: v.1,
+            detail: None,
         });
     }
+    files.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
     Ok(Outcome {
-        reproduced: files.iter().all(|f| f.verdict == "same"),
+        reproduced: files.iter().all(FileVerdict::ok),
         files,
+    })
+}
+
+/// The signed subjects of `pkg` against the files of the rebuilt package (its hash list,
+/// which covers every rebuilt file but the three outside it). The signature itself is
+/// `validate --trusted-key`'s to check: reproduce has no key.
+fn signed_subjects(pkg: &Path, rebuilt: &Path) -> anyhow::Result<FileVerdict> {
+    let unusable = |m: String| coded(Exit::BadInput, anyhow::anyhow!(m));
+    let st = signed::unverified_statement(pkg).map_err(|e| unusable(format!("{e:#}")))?;
+    let text = std::fs::read_to_string(rebuilt.join(hashlist::HASH_LIST))
+        .context("reading the rebuilt hash list")?;
+    let present = hashlist::parse(&text)
+        .map_err(|e| anyhow::anyhow!("rebuilt hash list: {e}"))?
+        .into_iter()
+        .map(|e| (e.path, e.sha256))
+        .collect();
+    let m = compare_subjects(&st.subject, &present);
+    Ok(FileVerdict {
+        path: hashlist::ENVELOPE.to_owned(),
+        verdict: if m.is_empty() {
+            "subjects-match"
+        } else {
+            "subjects-differ"
+        }
+        .to_owned(),
+        first_difference_at: None,
+        detail: (!m.is_empty()).then(|| m.to_string()),
     })
 }

@@ -18,10 +18,12 @@ use stig_formats::package_artifacts::paths;
 use stig_formats::readiness::Readiness;
 
 use super::contents::{self, Contents};
-use super::hashlist::{self, HASH_LIST, MANIFEST};
+use super::hashlist::{self, ENVELOPE, HASH_LIST, MANIFEST};
 use super::layout::*;
 use super::manifest;
+use super::signed;
 use crate::hashing::DigestCache;
+use stigpack_sign::keys::PublicKey;
 
 /// One check's outcome.
 #[derive(Debug, Clone, Serialize)]
@@ -41,6 +43,8 @@ pub struct Report {
     pub ready: bool,
     pub verdict: String,
     pub checks: Vec<Check>,
+    /// Findings that do not make the package invalid (an unsigned package).
+    pub warnings: Vec<String>,
     pub readiness: Option<stig_formats::readiness::Readiness>,
 }
 
@@ -247,6 +251,12 @@ const EXTRA_ROWS_KEPT: usize = 100_000;
 
 /// Runs every check on `pkg`.
 pub fn validate(pkg: &Path) -> Result<Report, Unusable> {
+    validate_with(pkg, &[])
+}
+
+/// [`validate`], and with `trusted` keys also the signed provenance: a valid signature by
+/// one of them over exactly the files present (see [`super::signed`]).
+pub fn validate_with(pkg: &Path, trusted: &[PublicKey]) -> Result<Report, Unusable> {
     if !pkg.is_dir() {
         return Err(Unusable(format!("{}: not a directory", pkg.display())));
     }
@@ -473,6 +483,15 @@ pub fn validate(pkg: &Path) -> Result<Report, Unusable> {
         readiness = Some(derived.readiness);
     }
 
+    let warnings = signature_checks(
+        pkg,
+        trusted,
+        &on_disk,
+        &digests,
+        &computed_hash,
+        &mut checks,
+    );
+
     let valid = checks.0.iter().all(|c| c.passed);
     let ready = valid && readiness.as_ref().is_some_and(|r| r.is_ready);
     Ok(Report {
@@ -488,6 +507,7 @@ pub fn validate(pkg: &Path) -> Result<Report, Unusable> {
         }
         .to_owned(),
         checks: checks.0,
+        warnings,
         readiness,
     })
 }
@@ -528,6 +548,56 @@ fn check_unreadable(pkg: &Path, c: &Contents, checks: &mut Checks) {
         ),
         "the list of hosts left out disagrees with the package".into(),
     );
+}
+
+/// The signed provenance: checked against `trusted` keys when given; otherwise its
+/// absence (or presence) is reported as a warning, since only a pinned key says who
+/// signed.
+fn signature_checks(
+    pkg: &Path,
+    trusted: &[PublicKey],
+    on_disk: &BTreeSet<String>,
+    digests: &DigestCache,
+    package_hash: &str,
+    checks: &mut Checks,
+) -> Vec<String> {
+    let signed = pkg.join(ENVELOPE).is_file();
+    if trusted.is_empty() {
+        return vec![if signed {
+            format!(
+                "signed ({ENVELOPE}), but the signature was not checked: pass --trusted-key PUB"
+            )
+        } else {
+            format!(
+                "unsigned: the package has no {ENVELOPE} (export with --sign-key KEY to sign it)"
+            )
+        }];
+    }
+    let mut present = BTreeMap::new();
+    for p in on_disk
+        .iter()
+        .filter(|p| !hashlist::OUTSIDE.contains(&p.as_str()))
+    {
+        let digest = digests
+            .sha256_file(&pkg.join(p))
+            .map(|(h, _)| h)
+            .unwrap_or_else(|e| format!("(unreadable: {e})"));
+        present.insert(p.clone(), digest);
+    }
+    for f in signed::verify(pkg, trusted, &present, package_hash) {
+        let files = if f.passed {
+            vec![]
+        } else {
+            vec![ENVELOPE.to_owned()]
+        };
+        checks.0.push(Check {
+            name: f.check.to_owned(),
+            passed: f.passed,
+            message: f.message,
+            files,
+        });
+    }
+    Vec::new()
 }
 
 /// The artifacts against each other. The indexes and poam.csv are streamed: each row is
@@ -925,6 +995,12 @@ pub fn render_text(r: &Report) -> String {
             }
             s.push('\n');
         }
+    }
+    for w in &r.warnings {
+        s.push_str(&format!("\nWARNING: {w}"));
+    }
+    if !r.warnings.is_empty() {
+        s.push('\n');
     }
     s.push_str(&format!("\nVerdict: {}\n", r.verdict));
     s
