@@ -469,6 +469,57 @@ mod tests {
         assert!(!is_raw_input("05_Attestations/attestations.json"));
     }
 
+    fn statement_with(record: &AuditRecord) -> Statement {
+        Statement::new(
+            vec![],
+            SLSA_PROVENANCE_V1,
+            json!({ "runDetails": { "byproducts": [
+                { "name": AUDIT_ENTRY, "content": B64.encode(&record.line) },
+                { "name": AUDIT_PROOF, "content": B64.encode(record.proof_text()) },
+            ] } }),
+        )
+    }
+
+    #[test]
+    fn the_audit_proof_holds_only_for_this_package_log_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open(dir.path().join("audit.jsonl")).unwrap();
+        let key = PrivateKey::from_seed([6; 32]);
+        let signer = SignerKey::from_ed25519_seed(
+            &crate::keyfile::note_name(&key.public()),
+            key.seed(),
+            Path::new("k"),
+        )
+        .unwrap();
+        let ok = stigpack_audit::Outcome::Success;
+        log.record("a", "t", ok, json!({})).unwrap();
+        let entry = log
+            .record("export-emass", "p", ok, json!({ "packageHash": "ab" }))
+            .unwrap();
+        log.record("c", "t", ok, json!({})).unwrap();
+        let record = AuditRecord::prove(&log, &entry, "o", &signer).unwrap();
+        assert_eq!((record.seq, record.checkpoint.size), (1, 3));
+        let st = statement_with(&record);
+        let msg = check_audit(&st, &key.public(), "ab").unwrap();
+        assert!(msg.contains("audit entry 1"), "{msg}");
+        // Another package's hash, another key, a damaged path, a proof for another entry.
+        assert!(check_audit(&st, &key.public(), "cd")
+            .unwrap_err()
+            .contains("records packageHash"));
+        let other = PrivateKey::from_seed([7; 32]).public();
+        assert!(check_audit(&st, &other, "ab")
+            .unwrap_err()
+            .contains("not signed by the trusted key"));
+        let mut bad = record.clone();
+        bad.path[0][0] ^= 1;
+        assert!(check_audit(&statement_with(&bad), &key.public(), "ab")
+            .unwrap_err()
+            .contains("does not lead to the checkpoint's root"));
+        let mut moved = record.clone();
+        moved.seq = 2;
+        assert!(check_audit(&statement_with(&moved), &key.public(), "ab").is_err());
+    }
+
     #[test]
     fn proof_text_round_trips_and_rejects_damage() {
         let key = PrivateKey::from_seed([8; 32]);
