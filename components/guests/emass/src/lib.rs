@@ -5,7 +5,9 @@
 //! `/input/evidence.txt` (optional: the package's `04_Evidence/` paths, one per line),
 //! `/input/answers/*.csv` (optional: attestation answers, applied in name order),
 //! `/input/layout/poam_layout.json` (optional: a POA&M layout document, used instead of
-//! the `layout` option; the host checks it first and keeps it in the package).
+//! the `layout` option; the host checks it first and keeps it in the package),
+//! `/input/unreadable.json` (optional: `[{host, file, reason}]`, hosts a `--keep-going`
+//! export left out; the readiness, README and index then say NOT READY).
 //! Output: `03_POAM/*`, `05_Attestations/*`, `06_Index/*`, `README_Submission.txt`
 //! (see `stig_formats::package_artifacts::paths`), and `package-facts.json`: the counts
 //! and readiness the host writes into the manifest (not itself a package file).
@@ -122,6 +124,7 @@ impl Guest for Emass {
                 office: opts.get("office").unwrap_or("").to_owned(),
                 resources_required: opts.get("resources").unwrap_or("").to_owned(),
             },
+            unreadable: read_unreadable()?,
         };
 
         // The import runs folded their hosts already; merging the batch views (in name
@@ -189,6 +192,18 @@ impl Guest for Emass {
             })?;
         Ok(out.finish())
     }
+}
+
+/// The hosts the export left out, if the host passed any.
+fn read_unreadable() -> Result<Vec<stig_formats::import::Unreadable>, RunError> {
+    let name = stig_formats::import::UNREADABLE_FILE;
+    let path = std::path::Path::new(INPUT).join(name);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let bytes = std::fs::read(&path).map_err(|e| invalid(name, format!("cannot read: {e}")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| invalid(name, format!("not a list of {{host, file, reason}}: {e}")))
 }
 
 export!(Emass);
