@@ -142,6 +142,7 @@ fn main() {
             exported_at: 1_736_944_496,
             ..Default::default()
         },
+        unreadable: Vec::new(),
     };
     let mut out_bytes = 0;
     // Each artifact's share: the time since the previous one was emitted.

@@ -58,6 +58,8 @@ pub struct ArtifactOptions {
     pub system: String,
     pub layout: Layout,
     pub poam: PoamOptions,
+    /// Hosts the export left out (`--keep-going`): the package says so and is never ready.
+    pub unreadable: Vec<crate::import::Unreadable>,
 }
 
 /// The generated files (path, bytes) in path order, and the facts they imply.
@@ -105,7 +107,8 @@ pub fn build_each(
         attestations = attest::import::import(name, bytes, &attestations)?.0;
     }
     let poam = poam::build(fleet, Some(&attestations), &opts.poam);
-    let readiness = readiness::compute(fleet, &poam, &attestations, evidence);
+    let readiness =
+        readiness::compute(fleet, &poam, &attestations, evidence).with_unreadable(&opts.unreadable);
     let exported_at = rfc3339_utc(opts.poam.exported_at);
     emit(paths::POAM_CSV, opts.layout.render_csv(&poam.items));
     emit(paths::POAM_JSON, poam.to_json());
@@ -241,6 +244,7 @@ mod tests {
                 exported_at: 1_736_944_496,
                 ..Default::default()
             },
+            unreadable: Vec::new(),
         }
     }
 
@@ -274,6 +278,22 @@ mod tests {
         // Same inputs, same bytes.
         let again = build(&fleet, &Evidence::default(), &answers, &opts()).unwrap();
         assert_eq!(again.files, after.files);
+        // The same package with a host left out is never ready, in every file that says.
+        let left_out = ArtifactOptions {
+            unreadable: vec![crate::import::Unreadable {
+                host: "h2".into(),
+                file: "h2/a.ckl".into(),
+                reason: "truncated document".into(),
+            }],
+            ..opts()
+        };
+        let partial = build(&fleet, &Evidence::default(), &answers, &left_out).unwrap();
+        assert!(!partial.readiness.is_ready && !partial.facts.readiness.is_ready);
+        assert_eq!(
+            partial.readiness.blocking.unreadable_hosts,
+            vec!["h2: h2/a.ckl: truncated document"]
+        );
+        assert!(get(&partial, paths::README).contains("Readiness: NOT READY"));
         // A bad answer file is refused whole.
         let bad = vec![("answers/002.csv".to_owned(), b"Control ID,Attestor Name,Attestation Date,Compliance Status\nV-2,Ann,2/1/2025,Compliant\n".to_vec())];
         let err = build(&fleet, &Evidence::default(), &bad, &opts()).unwrap_err();

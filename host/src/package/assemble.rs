@@ -393,6 +393,15 @@ pub fn build(
         unreadable.extend(pipeline::unreadable_hosts(&import_out(b))?);
     }
     pipeline::refuse_if_none_read(inputs.hosts.len(), &unreadable)?;
+    // Kept in the package and given to the emass run, which states the package's
+    // readiness (and README and index) with these hosts missing.
+    if !unreadable.is_empty() {
+        fs::create_dir_all(dest.join(MANIFEST_DIR))?;
+        fs::write(
+            dest.join(UNREADABLE),
+            manifest::to_text(serde_json::to_value(&unreadable)?),
+        )?;
+    }
 
     // The batches' views to the package files, in one fleet-wide run.
     let emass_in = s.join("emass-in");
@@ -425,6 +434,12 @@ pub fn build(
             &emass_in
                 .join(stig_formats::package_artifacts::CCI_INPUT_DIR)
                 .join(&list.name),
+        )?;
+    }
+    if !unreadable.is_empty() {
+        link_or_copy(
+            &dest.join(UNREADABLE),
+            &emass_in.join(stig_formats::import::UNREADABLE_FILE),
         )?;
     }
     let emass_out = s.join("emass-out");
@@ -503,10 +518,8 @@ pub fn build(
     }
     let facts_bytes = fs::read(emass_out.join(paths::FACTS))
         .with_context(|| format!("component emass wrote no {}", paths::FACTS))?;
-    let mut derived = Derived::from_json(&facts_bytes)
+    let derived = Derived::from_json(&facts_bytes)
         .with_context(|| format!("component emass: {}", paths::FACTS))?;
-    // The emass run saw only the hosts that were read; the package says who is missing.
-    derived.readiness = derived.readiness.with_unreadable(&unreadable);
     for f in emass.outputs.iter().filter(|f| f.path != paths::FACTS) {
         if !emass_may_write(&f.path) {
             return Err(coded(
@@ -557,7 +570,8 @@ pub fn build(
                 "evidence.txt": format!("(the list of files under {EVIDENCE}/)"),
                 "answers/": format!("{}/", paths::ANSWERS_DIR),
                 "layout/": format!("{}/", paths::POAM_LAYOUT_DIR),
-                "cci/": format!("{}/", paths::POAM_CCI_DIR) }),
+                "cci/": format!("{}/", paths::POAM_CCI_DIR),
+                stig_formats::import::UNREADABLE_FILE: UNREADABLE }),
         json!({ "": "",
                 paths::FACTS: format!("(intermediate: the counts and readiness written into {})", hashlist::MANIFEST) }),
     ));
@@ -571,12 +585,6 @@ pub fn build(
         "rerun": "stigpack reproduce <package> reruns every step on this package's own inputs and compares every output byte for byte",
     });
     fs::write(dest.join(PROVENANCE), manifest::to_text(provenance))?;
-    if !unreadable.is_empty() {
-        fs::write(
-            dest.join(UNREADABLE),
-            manifest::to_text(serde_json::to_value(&unreadable)?),
-        )?;
-    }
 
     // 4. Hash list and manifest, last.
     let t = crate::timings::step("hash list");

@@ -8,6 +8,8 @@
 //! the `layout` option; the host checks it first and keeps it in the package),
 //! `/input/cci/<file>` (optional: one DISA CCI list, used instead of the built-in one to
 //! map CCIs to NIST SP 800-53 Rev 5 controls; the host checks it and keeps it).
+//! `/input/unreadable.json` (optional: `[{host, file, reason}]`, hosts a `--keep-going`
+//! export left out; the readiness, README and index then say NOT READY).
 //! Output: `03_POAM/*`, `05_Attestations/*`, `06_Index/*`, `README_Submission.txt`
 //! (see `stig_formats::package_artifacts::paths`), and `package-facts.json`: the counts
 //! and readiness the host writes into the manifest (not itself a package file).
@@ -146,6 +148,7 @@ impl Guest for Emass {
                 resources_required: opts.get("resources").unwrap_or("").to_owned(),
                 cci: cci_list()?,
             },
+            unreadable: read_unreadable()?,
         };
 
         // The import runs folded their hosts already; merging the batch views (in name
@@ -213,6 +216,18 @@ impl Guest for Emass {
             })?;
         Ok(out.finish())
     }
+}
+
+/// The hosts the export left out, if the host passed any.
+fn read_unreadable() -> Result<Vec<stig_formats::import::Unreadable>, RunError> {
+    let name = stig_formats::import::UNREADABLE_FILE;
+    let path = std::path::Path::new(INPUT).join(name);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let bytes = std::fs::read(&path).map_err(|e| invalid(name, format!("cannot read: {e}")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| invalid(name, format!("not a list of {{host, file, reason}}: {e}")))
 }
 
 export!(Emass);
