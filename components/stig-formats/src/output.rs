@@ -1,6 +1,6 @@
 //! The checklist files one host produces, as relative paths and bytes: the output layout
-//! `<host>/<benchmark-id>.ckl|.cklb` (one file per benchmark, STIG Viewer's habit) or
-//! `<host>/<host>_combined.ckl|.cklb`. Both path components come from scan content, so
+//! `<host>/[<MARKING>_]<host>_<benchmark-id>[_V<v>R<r>].ckl|.cklb` (one file per
+//! benchmark, STIG Viewer's habit; see [`file_stem`]) or `<host>/<host>_combined.ckl|.cklb`. Both path components come from scan content, so
 //! both go through [`crate::host::safe_host_component`]; a benchmark that appears twice
 //! for one host is an error rather than one file silently overwriting the other.
 
@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::host::safe_host_component;
-use crate::model::{Asset, Checklist, CklbMeta, HostResults, StigChecklist};
+use crate::model::{Asset, BenchmarkInfo, Checklist, CklbMeta, HostResults, StigChecklist};
 use crate::{ckl, cklb};
 
 /// The CKL comment line stigpack's own components write (the `checklist` component, and
@@ -136,7 +136,7 @@ pub fn checklist_files(
             tool_comment,
         );
     } else {
-        for (id, (c, stig)) in &by_id {
+        for (c, stig) in by_id.values() {
             let asset = asset_for(host, &c.asset);
             // A one-benchmark input keeps its document id and title; one benchmark of a
             // combined input keeps only what is not an identity (the record, unknown keys).
@@ -145,7 +145,11 @@ pub fn checklist_files(
             } else {
                 kept_meta(&c.cklb)
             };
-            let stem = format!("{}/{}", host.host, file_stem(&asset, &stig.info, id));
+            let stem = format!(
+                "{}/{}",
+                host.host,
+                file_stem(&host.host, &asset, &stig.info)?
+            );
             write_pair(
                 &mut out,
                 &stem,
@@ -182,9 +186,56 @@ fn asset_for(host: &HostResults, a: &Asset) -> Asset {
     a
 }
 
-/// The file name, without extension, of one benchmark's checklist (see [`file_stem`]).
-fn file_stem(_asset: &Asset, _info: &crate::model::BenchmarkInfo, id: &str) -> String {
-    id.to_owned()
+/// The file name, without extension, of one benchmark's checklist:
+/// `[<MARKING>_]<host>_<benchmark-id>[_V<version>R<release>]`, e.g.
+/// `CUI_WS01_MS_Windows_11_STIG_V2R6`. Operators sort and hand on checklists by file
+/// name, so the name says which host, which STIG, which release (the STIG's own version
+/// and release as the checklist states them, `V0R8` included) and, when the asset is
+/// marked (anything but empty or UNCLASSIFIED), the marking first, as DoD file names
+/// carry it. Version and release are left out when the checklist does not state both.
+/// Every part comes from scan content and is checked as a safe file name.
+pub fn file_stem(host: &str, asset: &Asset, info: &BenchmarkInfo) -> Result<String> {
+    let mut name = String::new();
+    let marking = asset.marking.trim();
+    if !marking.is_empty()
+        && !marking.eq_ignore_ascii_case("UNCLASSIFIED")
+        && !marking.eq_ignore_ascii_case("U")
+    {
+        let m: String = marking
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        name.push_str(m.trim_matches('-'));
+        name.push('_');
+    }
+    name.push_str(host);
+    name.push('_');
+    name.push_str(&info.stigid);
+    if let Some(vr) = version_release(info) {
+        name.push('_');
+        name.push_str(&vr);
+    }
+    checked("checklist file name", &name)?;
+    Ok(name)
+}
+
+/// `V2R6` from STIG_INFO's `version` and the `Release: N` of `releaseinfo`, as written.
+fn version_release(info: &BenchmarkInfo) -> Option<String> {
+    let v = info.version.trim();
+    let r = info
+        .releaseinfo
+        .split_once("Release:")?
+        .1
+        .split_whitespace()
+        .next()?;
+    let ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '.');
+    (ok(v) && ok(r)).then(|| format!("V{v}R{r}"))
 }
 
 fn write_pair(
@@ -245,6 +296,55 @@ mod tests {
     }
 
     #[test]
+    fn file_names_carry_host_stig_release_and_marking() {
+        let info = |v: &str, rel: &str| BenchmarkInfo {
+            stigid: "MS_Windows_11_STIG".into(),
+            version: v.into(),
+            releaseinfo: rel.into(),
+            ..Default::default()
+        };
+        let asset = |m: &str| Asset {
+            marking: m.into(),
+            ..Default::default()
+        };
+        let r6 = info("2", "Release: 6 Benchmark Date: 05 Nov 2025");
+        assert_eq!(
+            file_stem("WS01", &asset(""), &r6).unwrap(),
+            "WS01_MS_Windows_11_STIG_V2R6"
+        );
+        assert_eq!(
+            file_stem("WS01", &asset("CUI"), &r6).unwrap(),
+            "CUI_WS01_MS_Windows_11_STIG_V2R6"
+        );
+        assert_eq!(
+            file_stem("WS01", &asset("unclassified"), &r6).unwrap(),
+            "WS01_MS_Windows_11_STIG_V2R6"
+        );
+        assert_eq!(
+            file_stem("WS01", &asset("CUI//SP-CTI"), &r6).unwrap(),
+            "CUI--SP-CTI_WS01_MS_Windows_11_STIG_V2R6"
+        );
+        let v0 = info("0", "Release: 8 Benchmark Date: 26 Jan 2023");
+        assert_eq!(
+            file_stem("H", &asset(""), &v0).unwrap(),
+            "H_MS_Windows_11_STIG_V0R8"
+        );
+        // No version or no release stated: no suffix rather than a made-up one.
+        assert_eq!(
+            file_stem("H", &asset(""), &info("", "Release: 8")).unwrap(),
+            "H_MS_Windows_11_STIG"
+        );
+        assert_eq!(
+            file_stem("H", &asset(""), &info("2", "")).unwrap(),
+            "H_MS_Windows_11_STIG"
+        );
+        assert_eq!(
+            file_stem("H", &asset(""), &info("2", "Release: ../x")).unwrap(),
+            "H_MS_Windows_11_STIG"
+        );
+    }
+
+    #[test]
     fn one_file_per_benchmark_or_combined() {
         let h = synthetic_host("WS01", 700, 1);
         let files = checklist_files(&h, BOTH, false, "stigpack").unwrap();
@@ -252,12 +352,12 @@ mod tests {
         assert_eq!(
             paths,
             [
-                "WS01/Synthetic_1_STIG.ckl",
-                "WS01/Synthetic_1_STIG.cklb",
-                "WS01/Synthetic_2_STIG.ckl",
-                "WS01/Synthetic_2_STIG.cklb",
-                "WS01/Synthetic_3_STIG.ckl",
-                "WS01/Synthetic_3_STIG.cklb",
+                "WS01/WS01_Synthetic_1_STIG_V2R1.ckl",
+                "WS01/WS01_Synthetic_1_STIG_V2R1.cklb",
+                "WS01/WS01_Synthetic_2_STIG_V2R1.ckl",
+                "WS01/WS01_Synthetic_2_STIG_V2R1.cklb",
+                "WS01/WS01_Synthetic_3_STIG_V2R1.ckl",
+                "WS01/WS01_Synthetic_3_STIG_V2R1.cklb",
             ]
         );
         let c = crate::ckl::read(&files[0].bytes, "x").unwrap();

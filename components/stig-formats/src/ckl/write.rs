@@ -118,25 +118,12 @@ fn write_body(out: &mut String, asset: &Asset, stigs: &[StigChecklist]) {
     out.push_str("<CHECKLIST>\n\t<ASSET>\n");
     // STIG Viewer rejects a file without a ROLE / ASSET_TYPE value, so empty ones get its
     // defaults.
-    elem(
-        out,
-        2,
-        "ROLE",
-        if asset.role.is_empty() {
-            "None"
-        } else {
-            &asset.role
-        },
-    );
+    elem(out, 2, "ROLE", schema_value(&asset.role, ROLES, "None"));
     elem(
         out,
         2,
         "ASSET_TYPE",
-        if asset.asset_type.is_empty() {
-            "Computing"
-        } else {
-            &asset.asset_type
-        },
+        schema_value(&asset.asset_type, ASSET_TYPES, "Computing"),
     );
     elem(out, 2, "MARKING", &asset.marking);
     elem(out, 2, "HOST_NAME", &asset.host_name);
@@ -148,9 +135,20 @@ fn write_body(out: &mut String, asset: &Asset, stigs: &[StigChecklist]) {
             elem(out, 2, "HOST_GUID", v);
         }
     }
-    elem(out, 2, "HOST_FQDN", &asset.host_fqdn);
+    // An absolute FQDN's trailing dot (`host.example.mil.`) is refused by other readers;
+    // the name is the same without it.
+    let fqdn = asset
+        .host_fqdn
+        .strip_suffix('.')
+        .unwrap_or(&asset.host_fqdn);
+    elem(out, 2, "HOST_FQDN", fqdn);
     elem(out, 2, "TARGET_COMMENT", &asset.target_comment);
-    elem(out, 2, "TECH_AREA", &asset.tech_area);
+    elem(
+        out,
+        2,
+        "TECH_AREA",
+        schema_value(&asset.tech_area, TECH_AREAS, ""),
+    );
     elem(out, 2, "TARGET_KEY", &asset.target_key);
     elem(
         out,
@@ -302,6 +300,43 @@ fn elem(out: &mut String, indent: usize, name: &str, value: &str) {
     out.push_str("</");
     out.push_str(name);
     out.push_str(">\n");
+}
+
+/// DISA's checklist schema (U_Checklist_Schema_V2.xsd) enumerations for ASSET values.
+const ROLES: &[&str] = &["None", "Workstation", "Member Server", "Domain Controller"];
+const ASSET_TYPES: &[&str] = &["Computing", "Non-Computing"];
+const TECH_AREAS: &[&str] = &[
+    "",
+    "Application Review",
+    "Boundary Security",
+    "CDS Admin Review",
+    "CDS Technical Review",
+    "Database Review",
+    "Domain Name System (DNS)",
+    "Exchange Server",
+    "Host Based System Security (HBSS)",
+    "Internal Network",
+    "Mobility",
+    "Releasable Networks (REL)",
+    "Releaseable Networks (REL)",
+    "Traditional Security",
+    "UNIX OS",
+    "VVOIP Review",
+    "Web Review",
+    "Windows OS",
+    "Other Review",
+];
+
+/// A value the schema's enumeration allows: the value itself, its allowed spelling (case
+/// aside), or `fallback` (STIG Viewer 3 and Evaluate-STIG write TECH_AREA `None`, which
+/// STIG Viewer 2 and the schema refuse). The model, and so the CKLB, keep the original.
+fn schema_value<'a>(value: &'a str, allowed: &[&'a str], fallback: &'a str) -> &'a str {
+    let v = value.trim();
+    allowed
+        .iter()
+        .copied()
+        .find(|a| a.eq_ignore_ascii_case(v))
+        .unwrap_or(fallback)
 }
 
 /// Extra ASSET element names come from input files; only plain XML names are written.

@@ -295,6 +295,7 @@ fn read_stig(at: &At<'_>, raw: &RawValue, si: usize) -> Result<StigChecklist> {
     let mut info = BenchmarkInfo::default();
     let mut rules_raw = Vec::new();
     let mut rules_at = None;
+    let mut saw_version = false;
     for (key, raw) in at.object(raw)?.0 {
         let here = at.child(&key);
         let slot = match key.as_str() {
@@ -302,7 +303,11 @@ fn read_stig(at: &At<'_>, raw: &RawValue, si: usize) -> Result<StigChecklist> {
             "display_name" => &mut info.display_name,
             "stig_id" => &mut info.stigid,
             "release_info" => &mut info.releaseinfo,
-            "version" => &mut info.version,
+            "version" if raw.get().trim() == "null" => continue,
+            "version" => {
+                saw_version = true;
+                &mut info.version
+            }
             "uuid" => &mut info.uuid,
             "reference_identifier" => &mut info.reference_identifier,
             "rules" => {
@@ -322,6 +327,12 @@ fn read_stig(at: &At<'_>, raw: &RawValue, si: usize) -> Result<StigChecklist> {
             }
         };
         *slot = here.string(raw)?;
+    }
+    // Early STIG Viewer 3 files (Evaluate-STIG 1.2310's) have no `version`; STIG Viewer
+    // and STIG Manager read that as version 0 (`V0R8`), so the model says so and both
+    // writers keep it (an empty version would read as `VR8`, or as no revision at all).
+    if !saw_version {
+        info.version = "0".to_owned();
     }
     let rules_at = rules_at.unwrap_or_else(|| format!("{}/rules", at.pointer));
     let mut rules = Vec::with_capacity(rules_raw.len());

@@ -11,7 +11,9 @@ use serde_json::value::RawValue;
 
 use super::EMPTY_GROUP_DESCRIPTION;
 use crate::ids::derived_uuid;
-use crate::model::{Asset, Checklist, CklbMeta, RuleResult, StigChecklist};
+use crate::model::{
+    Asset, Checklist, CklbMeta, EvalStigRecord, EvalStigValue, RuleResult, StigChecklist,
+};
 use crate::status;
 
 /// Members kept from the input as raw JSON text, written back unchanged and in order.
@@ -192,11 +194,15 @@ pub fn write(asset: &Asset, stigs: &[StigChecklist], meta: &CklbMeta) -> String 
     } else {
         meta.id.as_str()
     };
+    let (doc_record, stig_fallback) = current_layout(meta.evaluate_stig.as_ref());
     let doc = Doc {
-        evaluate_stig: record(meta.evaluate_stig.as_ref()),
+        evaluate_stig: record(doc_record.as_ref()),
         title,
         id,
-        stigs: stigs.iter().map(|s| stig(host, s)).collect(),
+        stigs: stigs
+            .iter()
+            .map(|s| stig(host, s, stig_fallback.as_ref()))
+            .collect(),
         active: meta.active.unwrap_or(false),
         mode: meta.mode.unwrap_or(1),
         has_path: meta.has_path.unwrap_or(true),
@@ -223,7 +229,37 @@ pub fn write(asset: &Asset, stigs: &[StigChecklist], meta: &CklbMeta) -> String 
     serde_json::to_string(&doc).unwrap_or_default()
 }
 
-fn stig<'a>(host: &'a str, s: &'a StigChecklist) -> Stig<'a> {
+/// Evaluate-STIG 1.22xx wrote one document comment holding `<global>` (version, time) and
+/// `<module>`; its CKLB layout (and STIG Manager's CKLB reader) has the version at the top
+/// and time and module per STIG. An old record is written in the CKLB layout: the top
+/// object with `global`'s members lifted, and a STIG object for benchmarks without one.
+fn current_layout(
+    rec: Option<&EvalStigRecord>,
+) -> (Option<EvalStigRecord>, Option<EvalStigRecord>) {
+    let Some(rec) = rec else {
+        return (None, None);
+    };
+    let global = rec.0.iter().find_map(|(k, v)| match v {
+        EvalStigValue::Record(g) if k == "global" => Some(g),
+        _ => None,
+    });
+    let Some(global) = global else {
+        return (Some(rec.clone()), None);
+    };
+    let mut top = global.0.clone();
+    top.extend(rec.0.iter().filter(|(k, _)| k != "global").cloned());
+    let stig: Vec<(String, EvalStigValue)> = top
+        .iter()
+        .filter(|(k, _)| k == "time" || k == "module")
+        .cloned()
+        .collect();
+    (
+        Some(EvalStigRecord(top)),
+        (!stig.is_empty()).then_some(EvalStigRecord(stig)),
+    )
+}
+
+fn stig<'a>(host: &'a str, s: &'a StigChecklist, fallback: Option<&EvalStigRecord>) -> Stig<'a> {
     let i = &s.info;
     let uuid = if i.uuid.is_empty() {
         derived_uuid(&["stig", host, &i.stigid, &i.version, &i.releaseinfo])
@@ -236,7 +272,7 @@ fn stig<'a>(host: &'a str, s: &'a StigChecklist) -> Stig<'a> {
         .map(|r| rule(host, s, &uuid, r))
         .collect::<Vec<_>>();
     Stig {
-        evaluate_stig: record(i.evaluate_stig.as_ref()),
+        evaluate_stig: record(i.evaluate_stig.as_ref().or(fallback)),
         stig_name: &i.title,
         display_name: if i.display_name.is_empty() {
             &i.title
