@@ -1309,3 +1309,111 @@ fn bad_cci_list_is_refused_up_front_naming_it() {
         );
     }
 }
+
+#[test]
+fn real_fleet_on_two_chrome_revisions_gives_items_true_of_every_host() {
+    let s = samples();
+    let w = tempfile::tempdir().unwrap();
+    let r = w.path().join("results");
+    // V2R8 by an Evaluate-STIG checklist, V2R9 by Evaluate-STIG results + the benchmark.
+    for (host, file) in [
+        (
+            "chrome-r8",
+            "ckl/CA1294WK16078_Chrome_V2R8_20231211-125631.ckl",
+        ),
+        ("chrome-r9", "results/eval-stig-w-sm-resultEngine.xml"),
+    ] {
+        fs::create_dir_all(r.join(host)).unwrap();
+        let mut bytes = fs::read(s.join(file)).unwrap();
+        if host == "chrome-r8" {
+            // Every rule of the real V2R8 checklist passed; mark them Open so that both
+            // revisions report findings on the same Vuln IDs.
+            let text = String::from_utf8(bytes).unwrap();
+            bytes = text
+                .replace("<STATUS>NotAFinding</STATUS>", "<STATUS>Open</STATUS>")
+                .into_bytes();
+        }
+        fs::write(
+            r.join(host).join(Path::new(file).file_name().unwrap()),
+            bytes,
+        )
+        .unwrap();
+    }
+    let out = w.path().join("out");
+    let mut c = sp(w.path());
+    c.arg("export-emass")
+        .arg("--results")
+        .arg(&r)
+        .arg("--benchmark")
+        .arg(s.join("xccdf/U_Google_Chrome_STIG_V2R9_Manual-xccdf.xml"))
+        .arg("--exported-at")
+        .arg(T1)
+        .arg("--out")
+        .arg(&out);
+    let o = run(&mut c);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let p = package_in(&out);
+    // What each host has, from its own checklist in the package.
+    let mut truth = std::collections::BTreeMap::new();
+    for host in ["chrome-r8", "chrome-r9"] {
+        for e in fs::read_dir(p.join("02_Checklists").join(host)).unwrap() {
+            let path = e.unwrap().path();
+            let bytes = fs::read(&path).unwrap();
+            let cl = stig_formats::ckl::read_reference(&bytes, "x.ckl").unwrap();
+            for stig in &cl.stigs {
+                for rr in &stig.rules {
+                    truth.insert(
+                        (host.to_owned(), rr.rule.vuln_num.clone()),
+                        (
+                            rr.rule.rule_id.clone(),
+                            rr.rule.severity,
+                            stig.info.releaseinfo.clone(),
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    let poam = json_of(&p.join("03_POAM/poam.json"));
+    let items = poam["items"].as_array().unwrap();
+    let mut hosts_seen = std::collections::BTreeSet::new();
+    let mut hosts_of_vuln: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for item in items {
+        for h in item["hosts"].as_array().unwrap() {
+            let host = h["host"].as_str().unwrap().to_owned();
+            let (rule_id, sev, release) =
+                &truth[&(host.clone(), item["vulnId"].as_str().unwrap().to_owned())];
+            assert_eq!(item["ruleId"], rule_id.as_str(), "{host}: {item:#}");
+            let sev = match sev {
+                Some(stig_formats::model::Severity::High) => "high",
+                Some(stig_formats::model::Severity::Medium) => "medium",
+                Some(stig_formats::model::Severity::Low) => "low",
+                None => "",
+            };
+            assert_eq!(item["rawSeverity"], sev, "{host}: {item:#}");
+            assert!(
+                item["benchmarkRelease"]
+                    .as_str()
+                    .unwrap()
+                    .contains(release.as_str()),
+                "{host}: {item:#}"
+            );
+            hosts_of_vuln
+                .entry(item["vulnId"].as_str().unwrap().to_owned())
+                .or_default()
+                .push(host.clone());
+            hosts_seen.insert(host);
+        }
+    }
+    // Some Vuln ID is open on both revisions, so the grouping was put to the test.
+    assert!(
+        hosts_of_vuln.values().any(|h| h.len() == 2),
+        "{hosts_of_vuln:?}"
+    );
+    // Both revisions have open findings, so both were checked.
+    assert_eq!(hosts_seen.len(), 2, "{hosts_seen:?}");
+    check_controls_independently(
+        &p,
+        &s.parent().unwrap().join("reference/cci/U_CCI_List.xml"),
+    );
+}
