@@ -57,3 +57,55 @@ fn xccdf_benchmarks_and_results_with_a_multibyte_character_across_byte_256_read(
         }
     }
 }
+
+/// A benchmark with `depth` nested Groups around one rule each level.
+fn nested_benchmark(depth: usize, description: &str) -> Vec<u8> {
+    let mut doc = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Benchmark id=\"B\"><title>T</title><version>1</version>",
+    );
+    for i in 0..depth {
+        doc.push_str(&format!(
+            "<Group id=\"V-{i}\"><title>g{i}</title><description>{description}</description>\
+             <Rule id=\"SV-{i}r1_rule\" severity=\"medium\"><version>R-{i}</version><title>r</title></Rule>"
+        ));
+    }
+    doc.push_str(&"</Group>".repeat(depth));
+    doc.push_str("</Benchmark>");
+    doc.into_bytes()
+}
+
+#[test]
+fn nested_groups_are_refused_past_the_limit_without_deep_recursion() {
+    // 10^4 nested groups on a small stack: a clear error naming the file, no overflow.
+    let doc = nested_benchmark(10_000, "d");
+    let out = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(move || xccdf::benchmark::read(&doc, "deep.xml").map(|b| b.rules.len()))
+        .unwrap()
+        .join()
+        .unwrap();
+    let err = out.unwrap_err().to_string();
+    assert!(
+        err.contains("deep.xml") && err.contains("nest more than 32"),
+        "{err}"
+    );
+    // At the limit, every level's rule is read with its whole chain of groups.
+    let b = xccdf::benchmark::read(&nested_benchmark(32, "d"), "ok.xml").unwrap();
+    assert_eq!(b.rules.len(), 32);
+    assert_eq!(b.rules[31].rule.group_tree.len(), 32);
+}
+
+#[test]
+fn group_chains_copied_into_rules_are_bounded_by_the_input_size() {
+    // 32 levels of 512 KB descriptions (16 MB in) would copy 264 MB of chains into rules:
+    // quadratic. The reader stops at its budget (a multiple of the input) instead.
+    let big = "x".repeat(512 << 10);
+    let doc = nested_benchmark(32, &big);
+    let err = xccdf::benchmark::read(&doc, "wide.xml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("wide.xml") && err.contains("exceeds the limit"),
+        "{err}"
+    );
+}

@@ -122,7 +122,10 @@ fn read_benchmark(
                     info.source = r.source;
                 }
             }
-            b"Group" if !empty => read_group(x, file, &s, unclass, &mut rules, &mut Vec::new())?,
+            b"Group" if !empty => {
+                let mut nesting = Nesting::new(bytes.len());
+                read_group(x, file, &s, unclass, &mut rules, &mut nesting)?
+            }
             _ if !empty => x.skip()?,
             _ => {}
         }
@@ -176,14 +179,55 @@ fn read_reference(x: &mut XmlReader<'_>) -> Result<Reference> {
     Ok(r)
 }
 
+/// Deepest `Group` nesting accepted. DISA benchmarks nest one Group per rule; SCAP
+/// content a few. The limit keeps the recursion of [`read_group`] shallow on hostile input.
+pub const MAX_GROUP_DEPTH: usize = 32;
+
+/// The chain of groups above the rule being read, and what copying it into every rule's
+/// `group_tree` has cost so far. Each rule owns its chain (the model is plain data), so a
+/// hostile file with deep groups and many rules could make that copying quadratic: the
+/// total is capped at a multiple of the input's size instead.
+struct Nesting {
+    parents: Vec<GroupTreeNode>,
+    /// Bytes of text in `parents`.
+    chain_bytes: usize,
+    /// Bytes of group text copied into rules so far, and the cap.
+    copied: usize,
+    budget: usize,
+}
+
+impl Nesting {
+    fn new(input_len: usize) -> Self {
+        Self {
+            parents: Vec::new(),
+            chain_bytes: 0,
+            copied: 0,
+            budget: input_len.saturating_mul(2).max(16 << 20),
+        }
+    }
+
+    fn node_bytes(n: &GroupTreeNode) -> usize {
+        n.id.len() + n.title.len() + n.description.len()
+    }
+}
+
 fn read_group(
     x: &mut XmlReader<'_>,
     file: &str,
     start: &BytesStart<'_>,
     unclass: bool,
     rules: &mut Vec<RuleResult>,
-    parents: &mut Vec<GroupTreeNode>,
+    nesting: &mut Nesting,
 ) -> Result<()> {
+    if nesting.parents.len() >= MAX_GROUP_DEPTH {
+        return Err(x.err(ErrorKind::InvalidValue {
+            field: "Group nesting".into(),
+            value: format!("deeper than {MAX_GROUP_DEPTH}"),
+            reason: format!(
+                "Groups nest more than {MAX_GROUP_DEPTH} deep (the limit); DISA benchmarks nest one"
+            ),
+        }));
+    }
     let mut node = GroupTreeNode {
         id: strip(
             x.attr(start, b"id")?.unwrap_or_default(),
@@ -198,13 +242,21 @@ fn read_group(
             b"description" => node.description = leaf(x, empty)?,
             b"Rule" | b"Group" if !empty => {
                 if !pushed {
-                    parents.push(node.clone());
+                    nesting.chain_bytes += Nesting::node_bytes(&node);
+                    nesting.parents.push(node.clone());
                     pushed = true;
                 }
                 if local(&s) == b"Group" {
-                    read_group(x, file, &s, unclass, rules, parents)?;
+                    read_group(x, file, &s, unclass, rules, nesting)?;
                 } else {
-                    rules.push(read_rule(x, file, &s, unclass, parents)?);
+                    nesting.copied = nesting.copied.saturating_add(nesting.chain_bytes);
+                    if nesting.copied > nesting.budget {
+                        return Err(x.err(ErrorKind::TooLarge {
+                            size: nesting.copied as u64,
+                            limit: nesting.budget as u64,
+                        }));
+                    }
+                    rules.push(read_rule(x, file, &s, unclass, &nesting.parents)?);
                 }
             }
             _ if !empty => x.skip()?,
@@ -212,7 +264,9 @@ fn read_group(
         }
     }
     if pushed {
-        parents.pop();
+        if let Some(n) = nesting.parents.pop() {
+            nesting.chain_bytes -= Nesting::node_bytes(&n);
+        }
     }
     Ok(())
 }
