@@ -1405,6 +1405,9 @@ fn real_fleet_on_two_chrome_revisions_gives_items_true_of_every_host() {
             hosts_seen.insert(host);
         }
     }
+    let (_, v) = validate(w.path(), &p);
+    assert_eq!(v["valid"], true, "{v:#}");
+    assert_eq!(v["readiness"]["poamComplete"], true, "{v:#}");
     // Some Vuln ID is open on both revisions, so the grouping was put to the test.
     assert!(
         hosts_of_vuln.values().any(|h| h.len() == 2),

@@ -677,15 +677,20 @@ fn cross_checks(pkg: &Path, c: &Contents, readiness: &Readiness, checks: &mut Ch
             problems.append(ids);
         }
     }
+    // A control may have several items (one per severity and rule revision), but a host
+    // is in at most one of them.
     let mut keys = BTreeSet::new();
     for item in &c.poam.items {
-        if !keys.insert((item.control_id.as_str(), item.severity.as_str())) {
-            problems.push(format!(
-                "{}: duplicate item for {} ({})",
-                paths::POAM_JSON,
-                item.control_id,
-                item.severity
-            ));
+        for h in &item.hosts {
+            if !keys.insert((item.control_id.as_str(), h.host.as_str())) {
+                problems.push(format!(
+                    "{}: duplicate item for {} on {} (item {})",
+                    paths::POAM_JSON,
+                    item.control_id,
+                    h.host,
+                    item.item_id
+                ));
+            }
         }
     }
     for s in readiness
