@@ -292,11 +292,7 @@ fn first_difference(a: &StigChecklist, b: &StigChecklist) -> Option<String> {
         if x.rule.vuln_num != y.rule.vuln_num {
             return Some(format!("rule {} vs {}", y.rule.vuln_num, x.rule.vuln_num));
         }
-        if x.review.status != y.review.status
-            || x.review.finding_details != y.review.finding_details
-            || x.review.comments != y.review.comments
-            || x.review.severity_override != y.review.severity_override
-        {
+        if !x.review.same_review(&y.review) {
             return Some(format!("review of {}", x.rule.vuln_num));
         }
     }

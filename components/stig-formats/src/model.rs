@@ -140,6 +140,36 @@ pub struct Review {
     pub keep: ReviewExtras,
 }
 
+impl Review {
+    /// Whether two reviews of one rule say the same: status, severity override, and
+    /// finding details and comments compared as text, ignoring line-end style (CR LF, CR,
+    /// LF) and white space at line ends and at the end. Evaluate-STIG writes the CKL and
+    /// CKLB of one scan with CR LF in one and LF in the other; those are one review.
+    pub fn same_review(&self, other: &Review) -> bool {
+        self.status == other.status
+            && self.severity_override == other.severity_override
+            && same_text(&self.finding_details, &other.finding_details)
+            && same_text(&self.comments, &other.comments)
+    }
+}
+
+/// Text equality up to line-end style and trailing white space (per line and at the end).
+pub fn same_text(a: &str, b: &str) -> bool {
+    fn lines(s: &str) -> impl Iterator<Item = &str> {
+        s.trim_end()
+            .split('\n')
+            .flat_map(|l| l.split('\r'))
+            .map(str::trim_end)
+    }
+    if a == b {
+        return true;
+    }
+    // `\r\n` splits into a line and an empty piece; drop the pieces a CR LF made.
+    let norm = |s: &str| s.replace("\r\n", "\n");
+    let (a, b) = (norm(a), norm(b));
+    lines(&a).eq(lines(&b))
+}
+
 /// Per-review fields with no STIG Viewer 2 element, kept for lossless round trips.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewExtras {
@@ -245,4 +275,45 @@ pub struct HostResults {
     /// single path component.
     pub host: String,
     pub checklists: Vec<Checklist>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn review(details: &str, comments: &str, status: Status) -> Review {
+        Review {
+            status,
+            finding_details: details.into(),
+            comments: comments.into(),
+            severity_override: None,
+            severity_justification: String::new(),
+            keep: ReviewExtras::default(),
+        }
+    }
+
+    #[test]
+    fn line_ends_and_trailing_space_do_not_make_a_different_review() {
+        let lf = review("a\nb\n", "x  \ny", Status::Open);
+        for same in [
+            review("a\r\nb\r\n", "x\r\ny", Status::Open),
+            review("a\rb", "x\ny \n\n", Status::Open),
+            review("a \t\nb", "x\ny", Status::Open),
+        ] {
+            assert!(lf.same_review(&same), "{same:?}");
+            assert!(same.same_review(&lf), "{same:?}");
+        }
+        for differs in [
+            review("a\nb", "x\ny", Status::NotAFinding),
+            review("a\n\nb", "x\ny", Status::Open),
+            review("a b", "x\ny", Status::Open),
+            review(" a\nb", "x\ny", Status::Open),
+            review("a\nb", "x\nY", Status::Open),
+        ] {
+            assert!(!lf.same_review(&differs), "{differs:?}");
+        }
+        let mut o = lf.clone();
+        o.severity_override = Some(Severity::Low);
+        assert!(!lf.same_review(&o));
+    }
 }

@@ -245,3 +245,39 @@ fn evaluate_stig_records_name_the_tool_and_scan_date_in_the_poam() {
         );
     }
 }
+
+#[test]
+fn one_scan_as_ckl_and_cklb_is_one_review_and_real_conflicts_name_both_files() {
+    use stig_formats::import::HostImport;
+    let path = common::samples_dir().join("ckl/CA1294WK16078_Chrome_V2R8_20231211-125631.ckl");
+    let a = ckl::read(&std::fs::read(path).unwrap(), "H/scan.ckl").unwrap();
+    // The same scan as Evaluate-STIG's CKLB gives it: LF where the CKL has CR LF, and
+    // no trailing white space.
+    let mut b = cklb::read(cklb::write_checklist(&a).as_bytes(), "H/scan.cklb").unwrap();
+    let mut changed = 0;
+    for r in b.stigs.iter_mut().flat_map(|s| &mut s.rules) {
+        let lf = r.review.finding_details.replace("\r\n", "\n");
+        let lf = lf.trim_end().to_owned();
+        changed += usize::from(lf != r.review.finding_details);
+        r.review.finding_details = lf;
+    }
+    assert!(
+        changed > 0,
+        "the sample has CR LF or trailing line ends to differ in"
+    );
+    let mut imp = HostImport::new("H");
+    imp.add_checklist(a.clone()).unwrap();
+    imp.add_checklist(b.clone()).unwrap();
+    // A real difference is still a conflict naming both files.
+    b.stigs[0].rules[0]
+        .review
+        .finding_details
+        .push_str(" (edited)");
+    let mut imp = HostImport::new("H");
+    imp.add_checklist(a).unwrap();
+    let e = imp.add_checklist(b).unwrap_err().to_string();
+    assert!(
+        e.contains("H/scan.cklb") && e.contains("H/scan.ckl "),
+        "{e}"
+    );
+}
