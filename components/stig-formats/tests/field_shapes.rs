@@ -234,9 +234,9 @@ fn evaluate_stig_records_name_the_tool_and_scan_date_in_the_poam() {
             },
         );
         let src = p.items[0].source_text();
+        // The scanner as its record names it and the scan's date (the day of its time).
         assert!(
-            src.contains(&format!("{tool} scan of {}", &at[..10]))
-                || src.contains(&format!("{tool} scan of {at}")),
+            src.contains(&format!("{tool}, scanned {}", &at[..10])),
             "{file}: {src}"
         );
         assert!(
