@@ -27,6 +27,14 @@ pub enum Exit {
     Sandbox = 7,
     /// A fleet operation failed on one or more hosts (the others completed).
     Fleet = 8,
+    /// `verify`/`unseal`: a file differs from its recorded checksum.
+    Checksum = 9,
+    /// `verify`/`unseal`: a signature is missing, invalid for the pinned key, or signs
+    /// other files than those present.
+    Signature = 10,
+    /// `verify`/`unseal`: the bundle's shape is wrong (extra, missing, unsafe, non-regular
+    /// or oversized entries).
+    Structure = 11,
 }
 
 impl From<Exit> for ExitCode {

@@ -9,6 +9,7 @@ pub mod package;
 pub mod parallel;
 pub mod pipeline;
 pub mod sandbox;
+pub mod seal;
 pub mod staging;
 pub mod time_arg;
 pub mod timings;

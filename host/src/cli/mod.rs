@@ -14,6 +14,7 @@ mod demo;
 mod emass;
 mod export_ckl;
 pub mod fleet;
+mod seal;
 pub mod simulate;
 
 const AFTER_HELP: &str = "\
@@ -145,6 +146,14 @@ pub enum Command {
     Fleet(fleet::FleetCommand),
     /// Inspect, verify, prove and repair the tamper-evident audit log (docs/audit.md).
     Audit(audit::AuditArgs),
+    /// Seal a package into one signed, deterministic .tar.gz (optionally age-encrypted).
+    Seal(seal::SealArgs),
+    /// Verify a sealed bundle or a package folder offline against a pinned public key.
+    Verify(seal::VerifyArgs),
+    /// Check an encrypted bundle's signed sidecar, decrypt it, and verify it.
+    Unseal(seal::UnsealArgs),
+    /// Print the CycloneDX SBOM of this binary and its embedded components.
+    Sbom(seal::SbomArgs),
     /// Generate a synthetic fleet of checklists (benchmark fixture).
     #[command(hide = true, name = "dev-gen-fleet")]
     DevGenFleet(emass::GenFleetArgs),
@@ -166,5 +175,9 @@ pub fn run() -> anyhow::Result<Exit> {
         Command::Audit(args) => audit::run(args, g.audit_log.as_deref()),
         Command::Simulate(args) => simulate::run(args),
         Command::Fleet(cmd) => fleet::run(cmd),
+        Command::Seal(args) => seal::seal(args, g),
+        Command::Verify(args) => seal::verify(args),
+        Command::Unseal(args) => seal::unseal(args),
+        Command::Sbom(args) => seal::sbom(args),
     }
 }
