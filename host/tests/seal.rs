@@ -558,7 +558,7 @@ fn encrypted_bundles_open_with_the_age_cli_and_unseal_needs_a_valid_sidecar() {
         "ext.tar.gz",
         &sha(&f.bundle),
         &sha(&ext),
-        &[r.clone()],
+        std::slice::from_ref(&r),
         &key,
     )
     .unwrap();

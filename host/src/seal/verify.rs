@@ -309,14 +309,13 @@ fn check_bundle(
     let mut folder: Option<&str> = None;
     for name in entries.keys() {
         match name.split_once('/') {
-            Some((top, _)) => {
-                if *folder.get_or_insert(top) != top {
-                    return Err(rej(Rejected::structure(format!(
-                        "entry {name:?} is outside the package folder {:?}",
-                        folder.unwrap_or_default()
-                    ))));
-                }
+            Some((top, _)) if *folder.get_or_insert(top) != top => {
+                return Err(rej(Rejected::structure(format!(
+                    "entry {name:?} is outside the package folder {:?}",
+                    folder.unwrap_or_default()
+                ))));
             }
+            Some(_) => {}
             None if !allowed_top.contains(&name.as_str()) => {
                 return Err(rej(Rejected::structure(format!(
                     "unexpected entry {name:?}"
