@@ -18,6 +18,9 @@ use sha2::{Digest, Sha256};
 // The guest build command, shared with the reproducibility test (host/tests/reproducible.rs).
 #[path = "guest_build.rs"]
 mod guest_build;
+// The CycloneDX SBOM `stigpack sbom` prints and `seal` puts in every bundle.
+#[path = "sbom_gen.rs"]
+mod sbom_gen;
 
 use guest_build::TARGET;
 
@@ -52,12 +55,16 @@ fn run() -> Result<(), String> {
     guest_build::build_guests(&repo, &target_dir, &cargo_home, sysroot.trim(), &names)?;
 
     let release = target_dir.join(TARGET).join("release");
+    let mut wasm_digests = Vec::new();
     let mut builtin = String::from("/// (name, bytes, sha256) of every production component.\npub const BUILTIN: &[(&str, &[u8], &str)] = &[\n");
     let mut test_only = String::from("/// (name, path) of components built only for tests.\n#[allow(dead_code)]\npub const TEST_ONLY: &[(&str, &str)] = &[\n");
     for m in &members {
         let file = release.join(format!("{}.wasm", m.name.replace('-', "_")));
         let bytes = fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         let sha = hex::encode(Sha256::digest(&bytes));
+        if !m.test_only {
+            wasm_digests.push((m.name.clone(), sha.clone()));
+        }
         if m.test_only {
             let _ = writeln!(
                 test_only,
@@ -90,6 +97,8 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("writing components.rs: {e}"))?;
 
     embed_demo_scans(&repo.join("fixtures"), &out_dir)?;
+    let version = env::var("CARGO_PKG_VERSION").unwrap_or_default();
+    sbom_gen::write(&repo, &cargo_home, &version, &wasm_digests, &out_dir)?;
 
     println!(
         "cargo::rerun-if-changed={}",

@@ -30,6 +30,14 @@ pub enum Exit {
     /// `--keep-going`: every readable host was exported; one or more hosts could not be
     /// read and were left out (listed on stderr and in the output).
     Partial = 9,
+    /// `verify`/`unseal`: a file differs from its recorded checksum.
+    Checksum = 10,
+    /// `verify`/`unseal`: a signature is missing, invalid for the pinned key, or signs
+    /// other files than those present.
+    Signature = 11,
+    /// `verify`/`unseal`: the bundle's shape is wrong (extra, missing, unsafe, non-regular
+    /// or oversized entries).
+    Structure = 12,
 }
 
 impl From<Exit> for ExitCode {

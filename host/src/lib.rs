@@ -10,6 +10,7 @@ pub mod package;
 pub mod parallel;
 pub mod pipeline;
 pub mod sandbox;
+pub mod seal;
 pub mod staging;
 pub mod stale;
 pub mod time_arg;

@@ -15,6 +15,7 @@ mod emass;
 mod export_ckl;
 pub mod fleet;
 mod key;
+mod seal;
 pub mod simulate;
 
 const AFTER_HELP: &str = "\
@@ -149,6 +150,14 @@ pub enum Command {
     /// Create the Ed25519 key that signs packages and audit checkpoints (docs/cli.md).
     #[command(subcommand)]
     Key(key::KeyCommand),
+    /// Seal a package into one signed, deterministic .tar.gz (optionally age-encrypted).
+    Seal(seal::SealArgs),
+    /// Verify a sealed bundle or a package folder offline against a pinned public key.
+    Verify(seal::VerifyArgs),
+    /// Check an encrypted bundle's signed sidecar, decrypt it, and verify it.
+    Unseal(seal::UnsealArgs),
+    /// Print the CycloneDX SBOM of this binary and its embedded components.
+    Sbom(seal::SbomArgs),
     /// Generate a synthetic fleet of checklists (benchmark fixture).
     #[command(hide = true, name = "dev-gen-fleet")]
     DevGenFleet(emass::GenFleetArgs),
@@ -171,5 +180,9 @@ pub fn run() -> anyhow::Result<Exit> {
         Command::Simulate(args) => simulate::run(args),
         Command::Fleet(cmd) => fleet::run(cmd),
         Command::Key(cmd) => key::run(cmd),
+        Command::Seal(args) => seal::seal(args, g),
+        Command::Verify(args) => seal::verify(args),
+        Command::Unseal(args) => seal::unseal(args),
+        Command::Sbom(args) => seal::sbom(args),
     }
 }
