@@ -328,4 +328,86 @@ mod tests {
             assert!(!is_800_53_control(bad), "{bad}");
         }
     }
+
+    fn item(status: &str, mitigations: String) -> PoamItem {
+        PoamItem {
+            item_id: 1,
+            control_id: "V-1".into(),
+            vuln_id: "V-1".into(),
+            rule_id: "SV-1r1_rule".into(),
+            rule_ver: "X-1".into(),
+            title: "t".into(),
+            benchmark_id: "b".into(),
+            benchmark_title: "B".into(),
+            benchmark_release: "R1".into(),
+            raw_severity: "medium".into(),
+            severity: "medium".into(),
+            cat: "II".into(),
+            status: status.into(),
+            scheduled_completion: "2026-12-01".into(),
+            security_controls: vec!["CCI-000068".into(), "AC-17 (2)".into()],
+            ia_controls: String::new(),
+            mitigations,
+            impact_description: String::new(),
+            recommendations: String::new(),
+            office: String::new(),
+            resources_required: String::new(),
+            hosts: vec![],
+        }
+    }
+
+    fn cell<'a>(p: &'a WorkbookPlan, t: &Template, field: &str) -> Option<&'a CellValue> {
+        let col = column_index(&t.column_of(field)?.column)?;
+        let s = p.sheets.iter().find(|s| s.name == t.poam_sheet)?;
+        s.cells
+            .iter()
+            .find(|c| c.row == t.first_data_row - 1 && c.col == col)
+            .map(|c| &c.value)
+    }
+
+    #[test]
+    fn rows_follow_the_instructions_and_long_cells_are_cut_visibly() {
+        let t = Template::builtin("navy").unwrap();
+        let profile = SystemProfile::default();
+        let input = WorkbookInput {
+            template: &t,
+            profile: &profile,
+            exported_at: 1_780_000_000,
+            office: "Org",
+            resources: "Time",
+        };
+        let long = "x".repeat(40_000);
+        let p = plan(&[item("Ongoing", long)], &input);
+        let text = |f: &str| match cell(&p, &t, f) {
+            Some(CellValue::Text(s)) => s.clone(),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(text("status"), "Ongoing");
+        assert_eq!(text("scheduledCompletion"), "12/01/2026");
+        assert_eq!(text("milestoneScheduledCompletion"), "12/01/2026");
+        assert_eq!(text("rawSeverity"), "Moderate");
+        assert_eq!(text("controls"), "AC-17 (2)");
+        let m = text("mitigations");
+        assert_eq!(m.encode_utf16().count(), 32_767);
+        assert!(m.ends_with("the complete text is in poam.json]"));
+        assert_eq!(p.cut, vec!["poam.xlsx!W8".to_owned()]);
+        assert_eq!(p.sheets[0].hidden_columns, vec![0]);
+
+        let p = plan(&[item("Risk Accepted", String::new())], &input);
+        for f in ["milestoneId", "milestoneDescription", "scheduledCompletion"] {
+            assert!(cell(&p, &t, f).is_none(), "{f} on a Risk Accepted item");
+        }
+        let joint = Template::builtin("joint").unwrap();
+        let p = plan(
+            &[item("Ongoing", String::new())],
+            &WorkbookInput {
+                template: &joint,
+                ..input
+            },
+        );
+        assert_eq!(
+            cell(&p, &joint, "rawSeverity"),
+            Some(&CellValue::Text("II".into()))
+        );
+    }
 }
