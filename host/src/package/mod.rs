@@ -13,3 +13,4 @@ pub mod layout;
 pub mod manifest;
 pub mod reproduce;
 pub mod validate;
+pub mod workbook_check;
