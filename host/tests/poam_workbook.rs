@@ -440,11 +440,29 @@ fn validate_names_each_cell_emass_would_reject() {
 }
 
 #[test]
-fn without_office_the_package_is_not_ready_and_the_profile_keys_are_listed() {
+fn without_office_the_profile_keys_are_listed_and_the_cells_named_alone() {
     let w = tempfile::tempdir().unwrap();
     let results = hostile_results(w.path());
     let pkg = export(w.path(), &results, &w.path().join("out"), &[]);
     let o = sp(w.path()).arg("validate").arg(&pkg).output().unwrap();
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(4), "{text}");
+    // Office/Org and Resources Required, which only the profile (or --office /
+    // --resources) supplies, are listed as profile keys to fill.
+    assert!(
+        text.contains("system profile lacks (--system-profile): system_type"),
+        "{text}"
+    );
+    assert!(
+        text.contains("office_org") && text.contains("resources_required"),
+        "{text}"
+    );
+    // The same workbook alone: each empty cell is named.
+    let o = sp(w.path())
+        .args(["validate", "--poam"])
+        .arg(pkg.join("03_POAM/poam.xlsx"))
+        .output()
+        .unwrap();
     let text = stdout(&o);
     assert_eq!(o.status.code(), Some(4), "{text}");
     assert!(
@@ -453,10 +471,6 @@ fn without_office_the_package_is_not_ready_and_the_profile_keys_are_listed() {
     );
     assert!(
         text.contains("poam.xlsx!S8: Resources Required is required"),
-        "{text}"
-    );
-    assert!(
-        text.contains("system profile lacks (--system-profile): system_type"),
         "{text}"
     );
     // An unknown profile key is refused, naming it and the file.

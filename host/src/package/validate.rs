@@ -520,7 +520,7 @@ fn poam_workbook(
     let result = stig_formats::poam::template::Template::builtin(&name)
         .map_err(|e| e.to_string())
         .and_then(|t| {
-            super::workbook_check::check_file(&path, "poam.xlsx", &t).map_err(|e| e.to_string())
+            super::workbook_check::check_package_file(&path, &t).map_err(|e| e.to_string())
         });
     match result {
         Ok(r) => {

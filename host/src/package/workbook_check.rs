@@ -43,6 +43,15 @@ pub fn check_file(
     Ok(check::check(template, shown, &grid))
 }
 
+/// [`check_file`] for a package's own workbook ([`check::check_in_package`]).
+pub fn check_package_file(path: &Path, template: &Template) -> Result<WorkbookReport, Unreadable> {
+    let grid = read_grid(path, template).map_err(|problem| Unreadable {
+        file: path.display().to_string(),
+        problem,
+    })?;
+    Ok(check::check_in_package(template, "poam.xlsx", &grid))
+}
+
 fn bounded_archive(path: &Path) -> Result<(), String> {
     let meta = fs::symlink_metadata(path).map_err(|e| e.to_string())?;
     if !meta.is_file() {

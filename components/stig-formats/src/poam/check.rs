@@ -99,6 +99,10 @@ struct Ctx<'a> {
     grid: &'a Grid,
     columns: Vec<(u16, &'a TemplateColumn)>,
     problems: Vec<String>,
+    /// In a package, empty cells whose value only the system profile (or the options)
+    /// supplies are listed as missing profile fields, not as cell problems.
+    from_profile: bool,
+    missing: std::collections::BTreeSet<String>,
 }
 
 impl Ctx<'_> {
@@ -206,6 +210,15 @@ impl Ctx<'_> {
         };
         for f in &rule.required {
             if self.get(row, f).is_none() {
+                let key = match f.as_str() {
+                    "office" => "office_org",
+                    "resourcesRequired" => "resources_required",
+                    _ => "",
+                };
+                if self.from_profile && !key.is_empty() {
+                    self.missing.insert(key.to_owned());
+                    continue;
+                }
                 if let Some((i, c)) = self.column(f) {
                     let header = c.header.trim().to_owned();
                     self.fail(
@@ -306,6 +319,17 @@ impl Ctx<'_> {
 
 /// Checks a workbook read into `grid` against `t`; `file` names it in messages.
 pub fn check(t: &Template, file: &str, grid: &Grid) -> WorkbookReport {
+    check_as(t, file, grid, false)
+}
+
+/// [`check`] of a package's own workbook: Office/Org and Resources Required left empty
+/// are reported as system profile keys to fill (`missing_profile_fields`), since only
+/// the profile or the options supply them.
+pub fn check_in_package(t: &Template, file: &str, grid: &Grid) -> WorkbookReport {
+    check_as(t, file, grid, true)
+}
+
+fn check_as(t: &Template, file: &str, grid: &Grid, from_profile: bool) -> WorkbookReport {
     let mut columns: Vec<(u16, &TemplateColumn)> = t
         .columns
         .iter()
@@ -318,6 +342,8 @@ pub fn check(t: &Template, file: &str, grid: &Grid) -> WorkbookReport {
         grid,
         columns,
         problems: Vec::new(),
+        from_profile,
+        missing: Default::default(),
     };
     if grid.sheets != t.sheets {
         cx.problems.push(format!(
@@ -393,6 +419,7 @@ pub fn check(t: &Template, file: &str, grid: &Grid) -> WorkbookReport {
         items += 1;
         row = next;
     }
+    missing_profile_fields.extend(cx.missing.iter().cloned());
     WorkbookReport {
         template: t.name.clone(),
         items,
