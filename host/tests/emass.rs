@@ -208,6 +208,7 @@ fn exported_at_changes_only_time_dependent_files() {
         "03_POAM/poam.csv",
         "03_POAM/poam.json",
         "03_POAM/poam_summary.txt",
+        "03_POAM/poam.xlsx",
         "06_Index/index.html",
         "README_Submission.txt",
     ];

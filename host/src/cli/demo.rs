@@ -74,6 +74,8 @@ pub fn run(args: DemoArgs, g: &Globals) -> anyhow::Result<Exit> {
             poam_days: "30,90,180".into(),
             office: String::new(),
             resources: String::new(),
+            emass_template: "navy".into(),
+            system_profile: None,
             exported_at: args.exported_at.clone(),
             out: out.join("emass"),
             force: false,
@@ -91,7 +93,9 @@ pub fn run(args: DemoArgs, g: &Globals) -> anyhow::Result<Exit> {
     // The demo fleet has controls no scanner decided, so NOT READY (exit 4) is the honest
     // verdict; only an invalid package fails the demo.
     let verdict = super::emass::validate(super::emass::ValidateArgs {
-        package: package.clone(),
+        package: Some(package.clone()),
+        poam: None,
+        emass_template: "navy".into(),
         json: false,
         trusted_key: vec![],
     })?;

@@ -65,6 +65,13 @@ pub struct ExportEmassArgs {
     /// POA&M Resources Required cell.
     #[arg(long, default_value = "")]
     pub resources: String,
+    /// eMASS workbook template of 03_POAM/poam.xlsx: navy, army, marine_corps or joint.
+    #[arg(long, default_value = "navy", value_name = "NAME")]
+    pub emass_template: String,
+    /// System profile (TOML): the workbook's banner and rows 2-6, Office/Org and
+    /// Resources Required (see docs/package.md); kept in the package.
+    #[arg(long, value_name = "TOML")]
+    pub system_profile: Option<PathBuf>,
     /// The export time (RFC 3339) [default: $SOURCE_DATE_EPOCH, else now].
     #[arg(long, value_name = "TIME")]
     pub exported_at: Option<String>,
@@ -87,7 +94,14 @@ pub struct ExportEmassArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ValidateArgs {
     /// The package folder.
-    pub package: PathBuf,
+    #[arg(required_unless_present = "poam", conflicts_with = "poam")]
+    pub package: Option<PathBuf>,
+    /// Check a POA&M workbook alone (e.g. one edited in Excel) against its template.
+    #[arg(long, value_name = "XLSX")]
+    pub poam: Option<PathBuf>,
+    /// The eMASS template the --poam workbook is for.
+    #[arg(long, default_value = "navy", value_name = "NAME", requires = "poam")]
+    pub emass_template: String,
     /// Print the JSON report instead of text.
     #[arg(long)]
     pub json: bool,
@@ -281,6 +295,12 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         assemble::read_cci_list(f)?;
     }
     let signing = signing(args.sign_key.as_deref())?;
+    stig_formats::poam::template::Template::builtin(&args.emass_template)
+        .map_err(|e| coded(Exit::Usage, anyhow::anyhow!("--emass-template: {e}")))?;
+    let system_profile = match &args.system_profile {
+        Some(p) => Some(assemble::read_profile_toml(p)?),
+        None => None,
+    };
     let hosts = pipeline::host_dirs(&args.results)?;
     let mut benchmarks = Vec::new();
     for (i, b) in args.benchmark.iter().enumerate() {
@@ -299,6 +319,7 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         answers,
         poam_layout: args.poam_layout_file.clone(),
         cci_list: args.cci_list.clone(),
+        system_profile,
     };
     let log = g.open_audit_log()?;
     let settings = assemble::Settings {
@@ -308,6 +329,7 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         days: args.poam_days.clone(),
         office: args.office.clone(),
         resources: args.resources.clone(),
+        template: args.emass_template.clone(),
         audit_checkpoint: audit_checkpoint(&log)?,
         keep_going: args.keep_going,
     };
@@ -376,9 +398,52 @@ fn print_signed(signing: Option<&Signing>) {
     }
 }
 
+/// `validate --poam FILE`: the pre-upload check on a workbook alone.
+fn validate_workbook(path: &std::path::Path, template: &str, json: bool) -> anyhow::Result<Exit> {
+    let t = stig_formats::poam::template::Template::builtin(template)
+        .map_err(|e| coded(Exit::Usage, anyhow::anyhow!("--emass-template: {e}")))?;
+    let shown = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "poam.xlsx".into());
+    let report = crate::package::workbook_check::check_file(path, &shown, &t)
+        .map_err(|e| coded(Exit::BadInput, anyhow::anyhow!(e)))?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).context("serialising the report")?
+        );
+    } else {
+        print!("{}", check::render_workbook(&report));
+        println!(
+            "\nVerdict: {}",
+            if report.passed() {
+                "PASSES"
+            } else {
+                "WOULD BE REJECTED"
+            }
+        );
+    }
+    Ok(if report.passed() {
+        Exit::Success
+    } else {
+        Exit::NotReady
+    })
+}
+
 pub fn validate(args: ValidateArgs) -> anyhow::Result<Exit> {
     let trusted = crate::keyfile::public_keys(&args.trusted_key)?;
-    let report = match check::validate_with(&args.package, &trusted) {
+    let package = match (&args.poam, &args.package) {
+        (Some(x), _) => return validate_workbook(x, &args.emass_template, args.json),
+        (None, Some(p)) => p,
+        (None, None) => {
+            return Err(coded(
+                Exit::Usage,
+                anyhow::anyhow!("give a package folder or --poam FILE.xlsx"),
+            ))
+        }
+    };
+    let report = match check::validate_with(package, &trusted) {
         Ok(r) => r,
         Err(e) => return Err(coded(Exit::BadInput, anyhow::anyhow!(e.0))),
     };

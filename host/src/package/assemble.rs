@@ -45,6 +45,8 @@ pub struct Inputs {
     pub poam_layout: Option<PathBuf>,
     /// A DISA CCI list used instead of the built-in CCI -> 800-53 table.
     pub cci_list: Option<PathBuf>,
+    /// The system profile (banner and rows 2-6 of poam.xlsx), kept in the package.
+    pub system_profile: Option<stig_formats::poam::profile::SystemProfile>,
 }
 
 /// How to build.
@@ -56,6 +58,8 @@ pub struct Settings {
     pub days: String,
     pub office: String,
     pub resources: String,
+    /// The eMASS workbook template of 03_POAM/poam.xlsx.
+    pub template: String,
     pub audit_checkpoint: Option<String>,
     /// Leave hosts whose files cannot be read out (listed in the package, which is then
     /// never ready) instead of failing the build.
@@ -220,6 +224,7 @@ fn emass_may_write(path: &str) -> bool {
         && !under(paths::ANSWERS_DIR)
         && !under(paths::POAM_LAYOUT_DIR)
         && !under(paths::POAM_CCI_DIR)
+        && !under(stig_formats::poam::profile::PROFILE_DIR)
 }
 
 /// Copies one scan into the package (`from`: what the import run read; `shown`: the
@@ -315,6 +320,19 @@ pub fn build(
             fs::write(dest.join(paths::POAM_CCI_DIR).join(&list.name), &list.bytes)
                 .with_context(|| format!("copying {}", src.display()))?;
             Some(list)
+        }
+        None => None,
+    };
+
+    // The profile is kept in its normalised form: the bytes the component reads.
+    let profile_sha256 = match &inputs.system_profile {
+        Some(p) => {
+            use stig_formats::poam::profile::{PROFILE_DIR, PROFILE_FILE};
+            let text = p.to_json();
+            fs::create_dir_all(dest.join(PROFILE_DIR))?;
+            fs::write(dest.join(PROFILE_FILE), &text)
+                .with_context(|| format!("writing {PROFILE_FILE}"))?;
+            Some(crate::hashing::sha256_hex(text.as_bytes()))
         }
         None => None,
     };
@@ -442,6 +460,10 @@ pub fn build(
             &emass_in.join(stig_formats::import::UNREADABLE_FILE),
         )?;
     }
+    if profile_sha256.is_some() {
+        use stig_formats::poam::profile::{PROFILE_FILE, PROFILE_INPUT};
+        link_or_copy(&dest.join(PROFILE_FILE), &emass_in.join(PROFILE_INPUT))?;
+    }
     let emass_out = s.join("emass-out");
     fs::create_dir_all(&emass_out)?;
     let mut emass_opts = BTreeMap::new();
@@ -452,6 +474,7 @@ pub fn build(
     emass_opts.insert("days".to_owned(), settings.days.clone());
     emass_opts.insert("office".to_owned(), settings.office.clone());
     emass_opts.insert("resources".to_owned(), settings.resources.clone());
+    emass_opts.insert("template".to_owned(), settings.template.clone());
     // The emass run is one guest on one core; the scans are copied into the package on
     // the others meanwhile. Each copy is hashed as it is written and must match the
     // digest its import run recorded, so the package holds exactly the bytes that were
@@ -571,7 +594,8 @@ pub fn build(
                 "answers/": format!("{}/", paths::ANSWERS_DIR),
                 "layout/": format!("{}/", paths::POAM_LAYOUT_DIR),
                 "cci/": format!("{}/", paths::POAM_CCI_DIR),
-                stig_formats::import::UNREADABLE_FILE: UNREADABLE }),
+                stig_formats::import::UNREADABLE_FILE: UNREADABLE,
+                "profile/": format!("{}/", stig_formats::poam::profile::PROFILE_DIR) }),
         json!({ "": "",
                 paths::FACTS: format!("(intermediate: the counts and readiness written into {})", hashlist::MANIFEST) }),
     ));
@@ -617,6 +641,10 @@ pub fn build(
     options.insert("poamDays".to_owned(), settings.days.clone());
     options.insert("office".to_owned(), settings.office.clone());
     options.insert("resources".to_owned(), settings.resources.clone());
+    options.insert("emassTemplate".to_owned(), settings.template.clone());
+    if let Some(sha) = &profile_sha256 {
+        options.insert("systemProfileSha256".to_owned(), sha.clone());
+    }
     let meta = ManifestMeta {
         system: settings.system.clone(),
         exported_at,
@@ -685,6 +713,10 @@ pub fn from_package(pkg: &Path) -> anyhow::Result<(Inputs, Settings)> {
         days: text(&opts["days"]),
         office: text(&opts["office"]),
         resources: text(&opts["resources"]),
+        template: opts["template"]
+            .as_str()
+            .unwrap_or(stig_formats::poam::template::DEFAULT_TEMPLATE)
+            .to_owned(),
         audit_checkpoint: m["auditCheckpoint"].as_str().map(str::to_owned),
         // Rebuilt as it was built: the import runs' recorded options say whether hosts
         // could be left out.
@@ -728,6 +760,7 @@ pub fn from_package(pkg: &Path) -> anyhow::Result<(Inputs, Settings)> {
             poam_layout: Some(pkg.join(paths::POAM_LAYOUT_FILE))
                 .filter(|p| fs::symlink_metadata(p).is_ok()),
             cci_list: kept_cci_list(pkg)?,
+            system_profile: read_kept_profile(pkg)?,
         },
         settings,
     ))
@@ -752,6 +785,38 @@ fn kept_cci_list(pkg: &Path) -> anyhow::Result<Option<PathBuf>> {
             ),
         )),
     }
+}
+
+/// The profile a package keeps (its normalised JSON), if any.
+fn read_kept_profile(
+    pkg: &Path,
+) -> anyhow::Result<Option<stig_formats::poam::profile::SystemProfile>> {
+    use stig_formats::poam::profile::{SystemProfile, PROFILE_FILE};
+    let path = pkg.join(PROFILE_FILE);
+    if fs::symlink_metadata(&path).is_err() {
+        return Ok(None);
+    }
+    let bytes = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    SystemProfile::from_json(&bytes).map(Some).map_err(|e| {
+        coded(
+            Exit::BadInput,
+            anyhow::anyhow!("{}: not a system profile: {e}", path.display()),
+        )
+    })
+}
+
+/// Reads a `--system-profile` TOML file: every key optional, an unknown key an error
+/// naming it (and the file).
+pub fn read_profile_toml(
+    path: &Path,
+) -> anyhow::Result<stig_formats::poam::profile::SystemProfile> {
+    let bad = |m: String| coded(Exit::BadInput, anyhow::anyhow!("{}: {m}", path.display()));
+    let m = fs::symlink_metadata(path).map_err(|e| bad(e.to_string()))?;
+    if !m.is_file() || m.len() > 1 << 20 {
+        return Err(bad("not a regular file of at most 1 MiB".into()));
+    }
+    let text = fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    toml::from_str(&text).map_err(|e| bad(format!("not a system profile: {e}")))
 }
 
 #[cfg(test)]

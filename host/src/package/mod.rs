@@ -15,3 +15,4 @@ pub mod manifest;
 pub mod reproduce;
 pub mod signed;
 pub mod validate;
+pub mod workbook_check;

@@ -15,6 +15,7 @@ use stig_formats::attest::effective_status;
 use stig_formats::control_view::{ckl_status, ControlResult, FleetView, HostView};
 use stig_formats::model::Status;
 use stig_formats::package_artifacts::paths;
+use stig_formats::poam::profile;
 use stig_formats::readiness::Readiness;
 
 use super::contents::{self, Contents};
@@ -46,6 +47,9 @@ pub struct Report {
     /// Findings that do not make the package invalid (an unsigned package).
     pub warnings: Vec<String>,
     pub readiness: Option<stig_formats::readiness::Readiness>,
+    /// The pre-upload check of `03_POAM/poam.xlsx` (see [`poam_workbook`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poam_workbook: Option<stig_formats::poam::check::WorkbookReport>,
 }
 
 /// A package that cannot be validated at all (exit 3).
@@ -492,8 +496,11 @@ pub fn validate_with(pkg: &Path, trusted: &[PublicKey]) -> Result<Report, Unusab
         &mut checks,
     );
 
+    let poam_workbook = poam_workbook(pkg, &mut checks);
     let valid = checks.0.iter().all(|c| c.passed);
-    let ready = valid && readiness.as_ref().is_some_and(|r| r.is_ready);
+    let ready = valid
+        && readiness.as_ref().is_some_and(|r| r.is_ready)
+        && poam_workbook.as_ref().is_none_or(|w| w.passed());
     Ok(Report {
         package: pkg.display().to_string(),
         valid,
@@ -509,6 +516,7 @@ pub fn validate_with(pkg: &Path, trusted: &[PublicKey]) -> Result<Report, Unusab
         checks: checks.0,
         warnings,
         readiness,
+        poam_workbook,
     })
 }
 
@@ -598,6 +606,96 @@ fn signature_checks(
         });
     }
     Vec::new()
+}
+
+/// The eMASS template a package's workbook was written for: the emass step's recorded
+/// `template` option (provenance), `navy` when the step recorded none.
+fn recorded_template(pkg: &Path) -> String {
+    let prov: Value = fs::read(pkg.join(PROVENANCE))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    prov["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["step"] == "emass"))
+        .and_then(|s| s["run"]["options"]["template"].as_str())
+        .unwrap_or(stig_formats::poam::template::DEFAULT_TEMPLATE)
+        .to_owned()
+}
+
+/// The pre-upload check of the package's POA&M workbook: a workbook eMASS would refuse
+/// makes the package NOT READY (its cells are listed); one that cannot be read at all,
+/// or an unknown template, fails the `poam-workbook` check.
+fn poam_workbook(
+    pkg: &Path,
+    checks: &mut Checks,
+) -> Option<stig_formats::poam::check::WorkbookReport> {
+    let rel = stig_formats::poam::workbook::WORKBOOK_PATH;
+    let path = pkg.join(rel);
+    if !path.exists() {
+        return None;
+    }
+    let name = recorded_template(pkg);
+    let result = stig_formats::poam::template::Template::builtin(&name)
+        .map_err(|e| e.to_string())
+        .and_then(|t| {
+            super::workbook_check::check_package_file(&path, &t).map_err(|e| e.to_string())
+        });
+    match result {
+        Ok(r) => {
+            checks.add(
+                "poam-workbook",
+                vec![],
+                format!("{rel} is a readable {name} workbook"),
+                String::new(),
+            );
+            Some(r)
+        }
+        Err(e) => {
+            checks.add(
+                "poam-workbook",
+                vec![e],
+                String::new(),
+                format!("{rel} cannot be checked against the {name} template"),
+            );
+            None
+        }
+    }
+}
+
+/// The pre-upload check's part of the text report.
+pub fn render_workbook(w: &stig_formats::poam::check::WorkbookReport) -> String {
+    let mut s = format!(
+        "\nPOA&M workbook (eMASS template {}): {} item(s), {}\n",
+        w.template,
+        w.items,
+        if w.passed() {
+            "passes the template's rules".to_owned()
+        } else {
+            format!("{} problem(s) eMASS would reject", w.problems.len())
+        }
+    );
+    for p in w.problems.iter().take(MAX_FILES) {
+        s.push_str(&format!("  {p}\n"));
+    }
+    if w.problems.len() > MAX_FILES {
+        s.push_str(&format!(
+            "  ... and {} more\n",
+            w.problems.len() - MAX_FILES
+        ));
+    }
+    if !w.missing_profile_fields.is_empty() {
+        s.push_str(&format!(
+            "  metadata the template has and the system profile lacks (--system-profile): {}\n",
+            w.missing_profile_fields.join(", ")
+        ));
+    }
+    for c in &w.cut_cells {
+        s.push_str(&format!(
+            "  {c}: cut at Excel's 32,767-character cell limit (the complete text is in poam.json)\n"
+        ));
+    }
+    s
 }
 
 /// The artifacts against each other. The indexes and poam.csv are streamed: each row is
@@ -892,6 +990,9 @@ fn provenance_checks(pkg: &Path, digests: &DigestCache, checks: &mut Checks) {
                 ("emass", Some((stig_formats::package_artifacts::CCI_INPUT_DIR, rest))) => {
                     inputs.insert(format!("{}/{rest}", paths::POAM_CCI_DIR), sha);
                 }
+                ("emass", Some(("profile", rest))) => {
+                    inputs.insert(format!("{}/{rest}", profile::PROFILE_DIR), sha);
+                }
                 _ => {}
             }
         }
@@ -900,11 +1001,13 @@ fn provenance_checks(pkg: &Path, digests: &DigestCache, checks: &mut Checks) {
     let answers = format!("{}/", paths::ANSWERS_DIR);
     let layout = format!("{}/", paths::POAM_LAYOUT_DIR);
     let cci = format!("{}/", paths::POAM_CCI_DIR);
+    let profile_dir = format!("{}/", profile::PROFILE_DIR);
     for f in &files {
         let raw = f.starts_with(&format!("{SCANS}/"))
             || f.starts_with(&answers)
             || f.starts_with(&layout)
-            || f.starts_with(&cci);
+            || f.starts_with(&cci)
+            || f.starts_with(&profile_dir);
         let generated = !raw
             && (f.starts_with(&format!("{CHECKLISTS}/"))
                 || f.starts_with(&format!("{POAM}/"))
@@ -1006,6 +1109,9 @@ pub fn render_text(r: &Report) -> String {
     }
     if !r.warnings.is_empty() {
         s.push('\n');
+    }
+    if let Some(w) = &r.poam_workbook {
+        s.push_str(&render_workbook(w));
     }
     s.push_str(&format!("\nVerdict: {}\n", r.verdict));
     s

@@ -13,9 +13,12 @@
 //! Output: `03_POAM/*`, `05_Attestations/*`, `06_Index/*`, `README_Submission.txt`
 //! (see `stig_formats::package_artifacts::paths`), and `package-facts.json`: the counts
 //! and readiness the host writes into the manifest (not itself a package file).
+//! `/input/profile/system_profile.json` (optional: the normalised system profile, see
+//! `stig_formats::poam::profile`), which fills the workbook's banner and rows 2-6.
 //! Options: `system` (name shown in the files), `layout` (POA&M layout, default
 //! `emass_joint`), `days` (`30,90,180`: days to completion for CAT I,II,III), `office`,
-//! `resources` (POA&M Office/Org and Resources Required cells).
+//! `resources` (POA&M Office/Org and Resources Required cells), `template` (the eMASS
+//! workbook template of `03_POAM/poam.xlsx`, default `navy`).
 //!
 //! The import runs fold their hosts into compact per-control views; this component only
 //! merges them, so it never holds or decodes a full checklist.
@@ -26,6 +29,9 @@ use stig_formats::control_view::FleetBuilder;
 use stig_formats::evidence::Evidence;
 use stig_formats::package_artifacts::{self, ArtifactOptions, CCI_INPUT_DIR, LAYOUT_INPUT};
 use stig_formats::poam::layout::{Layout, DEFAULT_LAYOUT};
+use stig_formats::poam::profile::{SystemProfile, PROFILE_INPUT};
+use stig_formats::poam::template::{Template, DEFAULT_TEMPLATE};
+use stig_formats::poam::workbook;
 use stig_formats::poam::PoamOptions;
 
 wit_bindgen::generate!({
@@ -34,6 +40,8 @@ wit_bindgen::generate!({
 });
 
 use stigpack::component::types::InputProblem;
+
+mod xlsx;
 
 struct Emass;
 
@@ -191,14 +199,30 @@ impl Guest for Emass {
             answers.push((f.rel.clone(), bytes));
         }
 
+        let template = Template::builtin(opts.get("template").unwrap_or(DEFAULT_TEMPLATE))
+            .map_err(|e| RunError::Unsupported(e.to_string()))?;
+        let profile_file = std::path::Path::new(INPUT).join(PROFILE_INPUT);
+        let profile = if profile_file.exists() {
+            let bytes = std::fs::read(&profile_file)
+                .map_err(|e| invalid(PROFILE_INPUT, format!("cannot read: {e}")))?;
+            SystemProfile::from_json(&bytes).map_err(|e| invalid(PROFILE_INPUT, e))?
+        } else {
+            SystemProfile::default()
+        };
+
         let mut out = Outputs::new();
         let mut write_error = None;
+        // The workbook is made from the items poam.json states, so the two cannot differ.
+        let mut poam_json = String::new();
         let (facts, _) = package_artifacts::build_each(
             &fleet,
             &evidence,
             &answers,
             &artifact_opts,
             &mut |path, text| {
+                if path == package_artifacts::paths::POAM_JSON {
+                    poam_json.clone_from(&text);
+                }
                 if write_error.is_none() {
                     if let Err(e) = out.write(path, text.as_bytes()) {
                         write_error = Some(RunError::Internal(format!("writing {path}: {e}")));
@@ -210,6 +234,23 @@ impl Guest for Emass {
         if let Some(e) = write_error {
             return Err(e);
         }
+        let poam = stig_formats::poam::PoamFile::from_json(poam_json.as_bytes())
+            .map_err(|e| RunError::Internal(format!("re-reading poam.json: {e}")))?;
+        drop(poam_json);
+        let plan = workbook::plan(
+            &poam.items,
+            &workbook::WorkbookInput {
+                template: &template,
+                profile: &profile,
+                exported_at,
+                office: &artifact_opts.poam.office,
+                resources: &artifact_opts.poam.resources_required,
+            },
+        );
+        let bytes = xlsx::render(&plan)
+            .map_err(|e| RunError::Internal(format!("writing {}: {e}", workbook::WORKBOOK_PATH)))?;
+        out.write(workbook::WORKBOOK_PATH, &bytes)
+            .map_err(|e| RunError::Internal(format!("writing {}: {e}", workbook::WORKBOOK_PATH)))?;
         out.write(package_artifacts::paths::FACTS, facts.to_json().as_bytes())
             .map_err(|e| {
                 RunError::Internal(format!("writing {}: {e}", package_artifacts::paths::FACTS))

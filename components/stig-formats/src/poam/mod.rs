@@ -23,8 +23,12 @@
 //! - Order: (severity, Vuln ID numerically, first host); item ids 1..n in that order.
 //! - Controls answered NonCompliant / PartiallyCompliant by an attestation are open too.
 
+pub mod check;
 pub mod layout;
+pub mod profile;
 pub mod summary;
+pub mod template;
+pub mod workbook;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
