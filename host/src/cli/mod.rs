@@ -123,6 +123,9 @@ impl Globals {
     }
 }
 
+// One value per process, parsed once: the size of the largest variant costs nothing, and
+// boxing it would only obscure the clap definitions.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write STIG Viewer checklists (CKL/CKLB) per host and benchmark from scan results.
