@@ -436,6 +436,84 @@ fn a_package_folder_is_verified_without_tar() {
     assert_eq!(verify_code(work.path(), &copy, &f.public).0, 10);
 }
 
+#[test]
+fn a_signed_package_folder_and_its_bundle_verify_with_the_pinned_key_only() {
+    // The package's own signed provenance (export --sign-key) is checked by `verify` as
+    // `validate --trusted-key` checks it: signature, subjects, audit inclusion proof.
+    let f = fixture();
+    let work = tempfile::tempdir().unwrap();
+    let results = work.path().join("results");
+    copy_dir(&repo().join("fixtures").join("scans"), &results);
+    let _ = fs::remove_file(results.join("README.md"));
+    let out = work.path().join("out");
+    let o = run(stigpack(work.path())
+        .arg("--cache-dir")
+        .arg(Path::new(env!("CARGO_TARGET_TMPDIR")).join("emass-component-cache"))
+        .args(["export-emass", "--system", "Signed", "--exported-at", AT])
+        .arg("--results")
+        .arg(&results)
+        .arg("--out")
+        .arg(&out)
+        .arg("--sign-key")
+        .arg(&f.key)
+        .arg("--benchmark")
+        .arg(
+            repo().join("fixtures/benchmarks/U_MS_Defender_Antivirus_STIG_V2R4_Manual-xccdf.xml"),
+        ));
+    assert!(o.status.success(), "export: {}", stderr(&o));
+    let pkg = fs::read_dir(&out).unwrap().next().unwrap().unwrap().path();
+    assert!(pkg
+        .join("00_Manifest/provenance.intoto.dsse.json")
+        .is_file());
+
+    let (code, text) = verify_code(work.path(), &pkg, &f.public);
+    assert_eq!(code, 0, "{text}");
+    let other = work.path().join("other");
+    stigpack_sign::keys::generate_files(&other).unwrap();
+    let other_pub = PathBuf::from(format!("{}.pub", other.display()));
+    let (code, text) = verify_code(work.path(), &pkg, &other_pub);
+    assert_eq!(code, 11, "{text}");
+
+    // A validly signed envelope whose embedded audit entry is not the one the inclusion
+    // proof leads to (re-signed with the same key): refused for the audit proof alone.
+    let forged = work.path().join("forged");
+    copy_dir(&pkg, &forged);
+    let env_path = forged.join("00_Manifest/provenance.intoto.dsse.json");
+    let env: serde_json::Value = serde_json::from_slice(&fs::read(&env_path).unwrap()).unwrap();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut st: serde_json::Value =
+        serde_json::from_slice(&b64.decode(env["payload"].as_str().unwrap()).unwrap()).unwrap();
+    let entry = &mut st["predicate"]["runDetails"]["byproducts"][0];
+    let line = String::from_utf8(b64.decode(entry["content"].as_str().unwrap()).unwrap()).unwrap();
+    let at = line.find("\"prev\":\"").unwrap() + 8;
+    let flipped = if &line[at..at + 1] == "0" { "1" } else { "0" };
+    let line = format!("{}{flipped}{}", &line[..at], &line[at + 1..]);
+    entry["content"] = serde_json::json!(b64.encode(line.as_bytes()));
+    let payload = stigpack_sign::statement::Statement::from_json(&serde_json::to_vec(&st).unwrap())
+        .unwrap()
+        .to_canonical_json()
+        .unwrap();
+    let key = stigpack_sign::keys::PrivateKey::read(&f.key).unwrap();
+    let env = stigpack_sign::dsse::sign(stigpack_sign::dsse::INTOTO_PAYLOAD_TYPE, &payload, &key);
+    fs::write(&env_path, env.to_json()).unwrap();
+    let (code, text) = verify_code(work.path(), &forged, &f.public);
+    assert_eq!(code, 11, "{text}");
+    assert!(text.contains("audit-inclusion"), "{text}");
+
+    let bundle = work.path().join("signed.tar.gz");
+    let o = run(stigpack(work.path())
+        .arg("seal")
+        .arg(&pkg)
+        .arg("--sign-key")
+        .arg(&f.key)
+        .arg("--out")
+        .arg(&bundle));
+    assert!(o.status.success(), "seal: {}", stderr(&o));
+    let (code, text) = verify_code(work.path(), &bundle, &f.public);
+    assert_eq!(code, 0, "{text}");
+}
+
 fn age_recipient(dir: &Path) -> (PathBuf, String) {
     let id = dir.join("id.txt");
     let o = Command::new("age-keygen")

@@ -313,6 +313,14 @@ fn signed_export_verifies_with_independent_tools_and_every_tampering_fails() {
     let rd = &st["predicate"]["runDetails"];
     assert_eq!(rd["metadata"]["startedOn"], T1);
     assert!(rd["builder"]["id"].as_str().unwrap().contains("stigpack@"));
+    // The builder's own bill of materials, by digest: the SBOM `stigpack sbom` prints.
+    let sbom = run(sp(w.path()).arg("sbom"));
+    assert!(sbom.status.success(), "{}", stderr(&sbom));
+    let sbom_sha = hex::encode(Sha256::digest(&sbom.stdout));
+    assert_eq!(
+        rd["builder"]["builderDependencies"][0]["digest"]["sha256"],
+        sbom_sha.as_str()
+    );
     let entry_line = B64
         .decode(rd["byproducts"][0]["content"].as_str().unwrap())
         .unwrap();

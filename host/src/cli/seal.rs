@@ -71,7 +71,7 @@ pub struct UnsealArgs {
 pub struct SbomArgs {}
 
 /// The embedded CycloneDX SBOM of this binary and its components.
-pub const SBOM: &str = include_str!(concat!(env!("OUT_DIR"), "/sbom.cdx.json"));
+pub const SBOM: &str = crate::seal::SBOM_JSON;
 
 fn load_private(path: &Path) -> anyhow::Result<PrivateKey> {
     PrivateKey::read(path).map_err(|e| coded(Exit::BadInput, e))

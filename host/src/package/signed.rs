@@ -230,7 +230,17 @@ pub fn statement(
             "resolvedDependencies": deps,
         },
         "runDetails": {
-            "builder": { "id": format!("{BUILDER_ID}@{version}"), "version": { "stigpack": version } },
+            "builder": {
+                "id": format!("{BUILDER_ID}@{version}"),
+                "version": { "stigpack": version },
+                // What the builder itself is made of: the SBOM `stigpack sbom` prints.
+                "builderDependencies": [{
+                    "name": "stigpack SBOM (CycloneDX)",
+                    "uri": "urn:stigpack:sbom",
+                    "mediaType": "application/vnd.cyclonedx+json",
+                    "digest": { "sha256": hex::encode(sha2::Sha256::digest(crate::seal::SBOM_JSON.as_bytes())) },
+                }],
+            },
             "metadata": {
                 "invocationId": format!("sha256:{}", manifest["packageHash"].as_str().unwrap_or("")),
                 "startedOn": exported_at,

@@ -14,6 +14,9 @@ pub const VERIFY_MD: &str = "VERIFY.md";
 pub const VERIFY_SH: &str = "verify.sh";
 pub const PUBLIC_KEY: &str = "signing-key.pub";
 pub const SBOM: &str = "sbom.cdx.json";
+/// The embedded CycloneDX SBOM of this binary and its components (host/build.rs), shown by
+/// `stigpack sbom`, put in every bundle and named by digest in every package's provenance.
+pub const SBOM_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/sbom.cdx.json"));
 /// The DSSE envelope. Named to sort after every other entry, so the signed bytes are a
 /// prefix of the uncompressed tar stream (what `head -c` can cut).
 pub const ENVELOPE: &str = "zz-seal.intoto.dsse.json";

@@ -432,7 +432,17 @@ pub fn verify_package(
     trusted: &PublicKey,
     require_signed: bool,
 ) -> anyhow::Result<Verified> {
-    let report = validate::validate(pkg).map_err(|e| rej(Rejected::structure(e.0)))?;
+    // A signed package is checked with the pinned key exactly as `validate --trusted-key`
+    // checks it: the signature, the signed subjects, and the export's audit entry with its
+    // inclusion proof against the embedded checkpoint. An unsigned one is checked without
+    // keys (and refused below when a signature is required).
+    let package_signed = pkg.join(PROVENANCE_DSSE).is_file();
+    let keys: Vec<PublicKey> = if package_signed {
+        vec![trusted.clone()]
+    } else {
+        Vec::new()
+    };
+    let report = validate::validate_with(pkg, &keys).map_err(|e| rej(Rejected::structure(e.0)))?;
     let hash_checks = [
         "hashes",
         "hash-list-format",
@@ -452,6 +462,19 @@ pub fn verify_package(
             c.files.join(", ")
         ))));
     }
+    let signature_checks = ["signature", "signed-subjects", "audit-inclusion"];
+    if let Some(c) = report
+        .checks
+        .iter()
+        .find(|c| !c.passed && signature_checks.contains(&c.name.as_str()))
+    {
+        return Err(rej(Rejected::signature(format!(
+            "{}: {}: {}",
+            pkg.display(),
+            c.name,
+            c.message
+        ))));
+    }
     if let Some(c) = report.checks.iter().find(|c| !c.passed) {
         return Err(crate::exit::coded(
             crate::exit::Exit::Invalid,
@@ -465,7 +488,6 @@ pub fn verify_package(
         ));
     }
     let env_path = pkg.join(PROVENANCE_DSSE);
-    let package_signed = env_path.is_file();
     if package_signed {
         let env = fs::read(&env_path).with_context(|| format!("reading {}", env_path.display()))?;
         let st = verified_statement(&env, trusted, PROVENANCE_DSSE)?;
