@@ -6,63 +6,19 @@
 //! `cargo bench -p stigpack --bench emass_export` (release profile);
 //! `STIGPACK_BENCH_HOSTS` / `STIGPACK_BENCH_RULES` change the fleet size.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::Command;
 use std::time::Instant;
 
-const BIN: &str = env!("CARGO_BIN_EXE_stigpack");
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn files(root: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(root).unwrap_or_else(|e| panic!("{}: {e}", root.display())) {
-        let p = e.map(|e| e.path()).unwrap_or_default();
-        if p.is_dir() {
-            files(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
-
-fn total_bytes(paths: &[PathBuf]) -> u64 {
-    paths
-        .iter()
-        .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
-        .sum()
-}
+use common::{files, total_bytes, BIN, EXPORTED_AT};
 
 fn main() {
     // Ignore libtest-style arguments cargo passes (e.g. --bench).
-    let hosts = env_usize("STIGPACK_BENCH_HOSTS", 1000);
-    let rules = env_usize("STIGPACK_BENCH_RULES", 800);
-    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("emass-bench-{hosts}x{rules}"));
-    let results = base.join("results");
+    let (hosts, rules) = common::fleet_size();
+    let base = common::base_dir(hosts, rules);
+    let results = common::fleet(hosts, rules);
     let cache = base.join("cache");
-    if !base.join("results.done").exists() {
-        let _ = std::fs::remove_dir_all(&results);
-        let t = Instant::now();
-        let st = Command::new(BIN)
-            .args([
-                "dev-gen-fleet",
-                "--hosts",
-                &hosts.to_string(),
-                "--rules",
-                &rules.to_string(),
-                "--out",
-            ])
-            .arg(&results)
-            .status()
-            .expect("run stigpack dev-gen-fleet");
-        assert!(st.success());
-        std::fs::write(base.join("results.done"), "").expect("marker");
-        eprintln!("generated fleet in {:.1} s", t.elapsed().as_secs_f64());
-    }
     let mut inputs = Vec::new();
     files(&results, &mut inputs);
     let input_bytes = total_bytes(&inputs);
@@ -88,12 +44,7 @@ fn main() {
     let st = Command::new(BIN)
         .arg("--cache-dir")
         .arg(&cache)
-        .args([
-            "export-emass",
-            "--exported-at",
-            "2026-11-22T20:00:00Z",
-            "--results",
-        ])
+        .args(["export-emass", "--exported-at", EXPORTED_AT, "--results"])
         .arg(&one)
         .arg("--out")
         .arg(&warm)
@@ -109,12 +60,7 @@ fn main() {
         .arg(BIN)
         .arg("--cache-dir")
         .arg(&cache)
-        .args([
-            "export-emass",
-            "--exported-at",
-            "2026-11-22T20:00:00Z",
-            "--results",
-        ])
+        .args(["export-emass", "--exported-at", EXPORTED_AT, "--results"])
         .arg(&results)
         .arg("--out")
         .arg(&out)

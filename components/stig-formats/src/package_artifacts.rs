@@ -194,10 +194,12 @@ fn readme(
          (the controls behind each NO are listed in 00_Manifest/manifest.json and 06_Index/index.html)\n\
          \n\
          Layout\n\
-           00_Manifest/    manifest.json, file_hashes.sha256 (sha256sum -c), provenance.json\n\
+           00_Manifest/    manifest.json, file_hashes.sha256 (sha256sum -c), provenance.json,\n\
+                           provenance.intoto.dsse.json (signed provenance, when signed)\n\
            01_Scans/       the raw scan results, byte for byte, per host\n\
            02_Checklists/  STIG Viewer checklists per host and benchmark\n\
-           03_POAM/        poam.csv (upload), poam.json (complete data), poam_summary.txt\n\
+           03_POAM/        poam.xlsx (the eMASS import workbook), poam.csv (same items),\n\
+                           poam.json (complete data), poam_summary.txt\n\
            04_Evidence/    evidence per host and control\n\
            05_Attestations/ attestations.json, attestation_template.csv, INSTRUCTIONS.txt\n\
            06_Index/       control_evidence_index.csv, control_to_scan_source.csv,\n\
@@ -208,11 +210,13 @@ fn readme(
            cd <package> && sha256sum -c 00_Manifest/file_hashes.sha256\n\
            stigpack validate <package>       (every consistency check; READY / NOT READY)\n\
            stigpack reproduce <package>      (re-runs every recorded component, byte compare)\n\
+           stigpack verify <package> --trusted-key KEY.pub   (the signature, offline)\n\
          manifest.json and file_hashes.sha256 are outside the hash list (one holds the\n\
          other's hash: packageHash = SHA-256 of file_hashes.sha256).\n\
          \n\
-         POA&M cells beginning with = + - @ TAB or CR are prefixed with ' so a spreadsheet\n\
-         shows them as text (formula-injection guard); poam.json holds the raw text.\n",
+         POA&M CSV cells beginning with = + - @ TAB or CR are prefixed with ' so a spreadsheet\n\
+         shows them as text (formula-injection guard); poam.json holds the raw text; every\n\
+         text cell of poam.xlsx is a string cell, never a formula.\n",
         system = opts.system,
         hosts = fleet.hosts.len(),
         controls = fleet.control_count(),
