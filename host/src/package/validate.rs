@@ -686,7 +686,7 @@ pub fn render_workbook(w: &stig_formats::poam::check::WorkbookReport) -> String 
     }
     if !w.missing_profile_fields.is_empty() {
         s.push_str(&format!(
-            "  metadata the template has and the system profile lacks (--system-profile): {}\n",
+            "  warning (eMASS's import accepts these empty): metadata the template has and the system profile lacks (--system-profile): {}\n",
             w.missing_profile_fields.join(", ")
         ));
     }
