@@ -336,6 +336,43 @@ fn the_workbook_is_the_emass_template_filled_deterministic_and_validated() {
             ],
         );
         assert!(out.starts_with("ok "), "{name}: {out}");
+        // Every Controls / APs value is what DISA's CCI list maps the row's rule's CCIs
+        // to, read independently (openpyxl, ElementTree); one row per poam.json item.
+        let items = json_of(&a.join("03_POAM/poam.json"))["items"]
+            .as_array()
+            .unwrap()
+            .len();
+        let out = controls_check(&python, &a, None).unwrap();
+        assert!(
+            out.starts_with(&format!("OK {items} rows, ")),
+            "{name}: {out}"
+        );
+        assert!(
+            !out.starts_with(&format!("OK {items} rows, 0 controls")),
+            "{name}: {out}"
+        );
+        if name == "navy" || name == "joint" {
+            // A wrong control (well formed, but not mapped from the rule's CCIs) and a
+            // dropped one are caught and their cells named.
+            let bad = w.path().join(format!("{name}-wrong-control.xlsx"));
+            py(
+                &python,
+                WRONG_CONTROL,
+                &[&a.join("03_POAM/poam.xlsx"), &bad, Path::new("D")],
+            );
+            let out = controls_check(&python, &a, Some(&bad)).unwrap_err();
+            assert!(
+                out.contains(&format!(
+                    "{name}-wrong-control.xlsx!D8: 'PM-99' is not a control the CCI list maps from"
+                )),
+                "{name}: {out}"
+            );
+            assert!(
+                out.contains(&format!("{name}-wrong-control.xlsx!D9: controls ["))
+                    && out.contains("are missing"),
+                "{name}: {out}"
+            );
+        }
         // The package's own pre-upload check passes and the profile is recorded.
         let o = sp(w.path())
             .arg("validate")
@@ -370,6 +407,51 @@ fn the_workbook_is_the_emass_template_filled_deterministic_and_validated() {
             assert!(stdout(&o).contains("same            03_POAM/poam.xlsx"));
         }
     }
+}
+
+/// Writes a copy of a workbook with a wrong control added to row 8 and row 9's controls
+/// emptied (argv: workbook, copy, controls column).
+const WRONG_CONTROL: &str = r#"
+import sys, warnings
+warnings.simplefilter("ignore")
+import openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+ws = wb["POA&M"]
+c = sys.argv[3]
+ws[c + "8"] = (ws[c + "8"].value or "") + "; PM-99"
+assert ws[c + "9"].value, "row 9 has controls"
+ws[c + "9"] = None
+wb.save(sys.argv[2])
+"#;
+
+/// Runs scripts/checkers/poam_workbook_controls.py on a package (and optionally another
+/// workbook): Ok(stdout) when it passes, Err(stdout) when it reports problems.
+fn controls_check(python: &Path, pkg: &Path, workbook: Option<&Path>) -> Result<String, String> {
+    let list = samples()
+        .parent()
+        .unwrap()
+        .join("reference/cci/U_CCI_List.xml");
+    let mut c = Command::new(python);
+    c.arg(repo().join("scripts/checkers/poam_workbook_controls.py"))
+        .arg(pkg)
+        .arg(&list);
+    if let Some(wb) = workbook {
+        c.arg(wb);
+    }
+    let o = c.output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    match o.status.code() {
+        Some(0) => Ok(out),
+        Some(1) => Err(out),
+        _ => panic!(
+            "checker crashed: {out}{}",
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    }
+}
+
+fn json_of(p: &Path) -> serde_json::Value {
+    serde_json::from_slice(&fs::read(p).unwrap()).unwrap()
 }
 
 /// Edits a workbook with openpyxl, then checks `validate --poam` names every broken cell.
@@ -447,16 +529,73 @@ fn without_office_the_profile_keys_are_listed_and_the_cells_named_alone() {
     let o = sp(w.path()).arg("validate").arg(&pkg).output().unwrap();
     let text = stdout(&o);
     assert_eq!(o.status.code(), Some(4), "{text}");
-    // Office/Org and Resources Required, which only the profile (or --office /
-    // --resources) supplies, are listed as profile keys to fill.
+    // eMASS's Instructions require Office/Org and Resources Required on every item
+    // (its import rejects the item): NOT READY, naming the column and the profile key.
+    // The metadata rows, which eMASS accepts empty, are only a warning.
     assert!(
-        text.contains("system profile lacks (--system-profile): system_type"),
+        text.contains("poam.xlsx!R8: Office/Org is empty on ")
+            && text.contains(
+                "set office_org in the system profile (--system-profile FILE) or pass --office"
+            ),
         "{text}"
     );
     assert!(
-        text.contains("office_org") && text.contains("resources_required"),
+        text.contains("poam.xlsx!S8: Resources Required is empty on ")
+            && text.contains("set resources_required in the system profile (--system-profile FILE) or pass --resources"),
         "{text}"
     );
+    assert!(
+        text.contains("warning (eMASS's import accepts these empty): metadata the template has and the system profile lacks (--system-profile): system_type"),
+        "{text}"
+    );
+    let o = sp(w.path())
+        .arg("validate")
+        .arg(&pkg)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["poamWorkbook"]["problems"].as_array().unwrap().len(),
+        2,
+        "{v:#}"
+    );
+    assert!(!v["poamWorkbook"]["missingProfileFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f == "office_org"));
+    // The other way: only office_org and resources_required given (no other metadata):
+    // the workbook passes; the empty metadata rows stay a warning.
+    let partial = w.path().join("partial.toml");
+    fs::write(
+        &partial,
+        "office_org = \"NAVWAR 5.0, Ann Lee\"\nresources_required = \"Admin time\"\n",
+    )
+    .unwrap();
+    let pkg2 = export(
+        w.path(),
+        &results,
+        &w.path().join("out-partial"),
+        &["--system-profile", partial.to_str().unwrap()],
+    );
+    let o = sp(w.path())
+        .arg("validate")
+        .arg(&pkg2)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["poamWorkbook"]["problems"],
+        serde_json::json!([]),
+        "{v:#}"
+    );
+    assert!(v["poamWorkbook"]["missingProfileFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f == "system_type"));
     // The same workbook alone: each empty cell is named.
     let o = sp(w.path())
         .args(["validate", "--poam"])
@@ -495,5 +634,192 @@ fn without_office_the_profile_keys_are_listed_and_the_cells_named_alone() {
                 .unwrap()
                 .next()
                 .is_none()
+    );
+}
+
+/// The workbook, poam.csv and poam.json of a package read side by side (openpyxl, csv,
+/// json): the same items in the same order with the same status, ids, rules and hosts;
+/// Risk Accepted rows without milestone or scheduled date and with comments, Ongoing rows
+/// with both. Prints one `ACCEPTED <control> <hosts> <comments as JSON>` line per Risk
+/// Accepted item, then `ok <rows> <accepted>`.
+const RISK_CHECK: &str = r#"
+import csv, datetime, json, os, sys, warnings
+warnings.simplefilter("ignore")
+import openpyxl
+pkg, tjson = sys.argv[1], sys.argv[2]
+t = json.load(open(tjson, encoding="utf-8"))
+ws = openpyxl.load_workbook(os.path.join(pkg, "03_POAM", "poam.xlsx"))[t["poamSheet"]]
+col = {c["field"]: openpyxl.utils.column_index_from_string(c["column"]) for c in t["columns"]}
+rows = [r for r in range(t["firstDataRow"], ws.max_row + 1) if ws.cell(r, col["status"]).value]
+poam = json.load(open(os.path.join(pkg, "03_POAM", "poam.json"), encoding="utf-8"))
+with open(os.path.join(pkg, "03_POAM", "poam.csv"), newline="", encoding="utf-8") as fh:
+    recs = list(csv.DictReader(fh))
+assert len(rows) == len(recs) == len(poam["items"]), (len(rows), len(recs), len(poam["items"]))
+accepted = 0
+for r, rec, item in zip(rows, recs, poam["items"]):
+    v = lambda f: ws.cell(r, col[f]).value
+    status = v("status")
+    assert status == rec["Status"] == item["status"], (r, status, rec["Status"], item["status"])
+    assert v("itemId") == int(rec["POA&M Item ID"]) == item["itemId"]
+    assert v("securityChecks") == rec["Security Checks"] == item["ruleId"]
+    hosts = sorted(v("devicesAffected").split("\n"))
+    assert hosts == sorted(h["host"] for h in item["hosts"]), (hosts, item["hosts"])
+    milestone = [v(f) for f in ("milestoneId", "milestoneDescription", "milestoneStatus", "milestoneScheduledCompletion")]
+    if status == "Risk Accepted":
+        accepted += 1
+        assert milestone == [None] * 4, (r, milestone)
+        assert v("scheduledCompletion") is None, r
+        assert rec["Scheduled Completion Date"] == "" and rec["Milestone with Completion Dates"] == "", rec
+        assert item["scheduledCompletion"] == ""
+        assert v("comments") == rec["Comments"] and v("comments").startswith("Risk Accepted by the AO ["), v("comments")
+        print("ACCEPTED", item["controlId"], ",".join(hosts), json.dumps(v("comments")))
+    else:
+        assert status == "Ongoing", status
+        assert all(x is not None for x in milestone), (r, milestone)
+        due = datetime.datetime.strptime(v("scheduledCompletion"), "%m/%d/%Y")
+        assert datetime.datetime.strptime(v("milestoneScheduledCompletion"), "%m/%d/%Y") <= due
+print("ok", len(rows), accepted)
+"#;
+
+/// Risk acceptance end to end through the binary: one finding accepted in its checklist
+/// (`Risk Accepted:` in the severity override's justification), one Not_Reviewed
+/// control answered `RiskAccepted` by import-attestations. Both come out `Risk Accepted`
+/// with their justification and no milestones in poam.json, poam.csv and poam.xlsx
+/// alike; the imported package validates READY (its workbook passes the pre-upload
+/// check), reproduces byte for byte and passes `sha256sum -c`.
+#[test]
+fn risk_accepted_findings_and_attestations_reach_csv_json_and_workbook() {
+    let Some(python) = python() else { return };
+    let w = tempfile::tempdir().unwrap();
+    let results = hostile_results(w.path());
+    let ckl = results.join("SRV01/SRV01_Combined.ckl");
+    let text = fs::read_to_string(&ckl).unwrap();
+    let marked = text.replacen(
+        "<SEVERITY_JUSTIFICATION>Group changes",
+        "<SEVERITY_JUSTIFICATION>Risk Accepted: AO Col. R. Diaz, 2026-10-01, memo 26-114.\nGroup changes",
+        1,
+    );
+    assert_ne!(marked, text);
+    fs::write(&ckl, marked).unwrap();
+    let profile = w.path().join("profile.toml");
+    fs::write(&profile, PROFILE).unwrap();
+    let pkg = export(
+        w.path(),
+        &results,
+        &w.path().join("out"),
+        &["--system-profile", profile.to_str().unwrap()],
+    );
+    let navy = template_json("navy");
+    let before = py(&python, RISK_CHECK, &[&pkg, &navy]);
+    let accepted: Vec<&str> = before
+        .lines()
+        .filter(|l| l.starts_with("ACCEPTED "))
+        .collect();
+    assert_eq!(accepted.len(), 1, "{before}");
+    assert!(
+        accepted[0].starts_with("ACCEPTED V-254302 SRV01 ")
+            && accepted[0].contains("severity override justification (below)")
+            && accepted[0].contains("Risk Accepted: AO Col. R. Diaz, 2026-10-01, memo 26-114."),
+        "{before}"
+    );
+
+    // Answer every attestation: the first RiskAccepted, the rest Compliant.
+    let att = json_of(&pkg.join("05_Attestations/attestations.json"));
+    let records = att["attestations"].as_array().unwrap();
+    assert!(records.len() >= 2);
+    let mut csv = String::from("Host,Control ID,Attestor Name,Attestor Role,Attestation Date,Compliance Status,Compliance Evidence,Known Limitations\n");
+    for (i, a) in records.iter().enumerate() {
+        let answer = if i == 0 { "RiskAccepted" } else { "Compliant" };
+        csv.push_str(&format!(
+            "{},{},Col. R. Diaz,AO,2026-11-23,{answer},AO memo 26-120,legacy controller needs it\n",
+            a["host"].as_str().unwrap(),
+            a["controlId"].as_str().unwrap()
+        ));
+    }
+    let (host0, control0) = (
+        records[0]["host"].as_str().unwrap().to_owned(),
+        records[0]["controlId"].as_str().unwrap().to_owned(),
+    );
+    let answers = w.path().join("answers.csv");
+    fs::write(&answers, csv).unwrap();
+    let o = sp(w.path())
+        .arg("import-attestations")
+        .arg("--package")
+        .arg(&pkg)
+        .arg("--file")
+        .arg(&answers)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let after = py(&python, RISK_CHECK, &[&pkg, &navy]);
+    let accepted: Vec<&str> = after
+        .lines()
+        .filter(|l| l.starts_with("ACCEPTED "))
+        .collect();
+    assert_eq!(accepted.len(), 2, "{after}");
+    let attested = accepted
+        .iter()
+        .find(|l| l.starts_with(&format!("ACCEPTED {control0} {host0} ")))
+        .unwrap_or_else(|| panic!("no Risk Accepted item for {host0}/{control0}: {after}"));
+    assert!(
+        attested.contains("recorded in the attestation (below)")
+            && attested.contains(
+                "RiskAccepted per attestation by Col. R. Diaz (AO) on 2026-11-23; evidence: AO memo 26-120; known limitations: legacy controller needs it"
+            ),
+        "{attested}"
+    );
+    // The workbook's controls are still the CCI list's.
+    assert!(controls_check(&python, &pkg, None).is_ok());
+
+    let o = sp(w.path())
+        .arg("validate")
+        .arg(&pkg)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{v:#}");
+    assert_eq!(v["verdict"], "READY");
+    assert_eq!(
+        v["poamWorkbook"]["problems"],
+        serde_json::json!([]),
+        "{v:#}"
+    );
+    assert_eq!(
+        v["poamWorkbook"]["items"].as_u64().unwrap() as usize,
+        after
+            .lines()
+            .last()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse::<usize>()
+            .unwrap()
+    );
+    let summary = fs::read_to_string(pkg.join("03_POAM/poam_summary.txt")).unwrap();
+    assert!(
+        summary.contains("Risk Accepted by the AO (no scheduled date, no milestones): 2 items"),
+        "{summary}"
+    );
+
+    let o = sp(w.path()).arg("reproduce").arg(&pkg).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("same            03_POAM/poam.xlsx"),
+        "{}",
+        stdout(&o)
+    );
+    let o = Command::new("sha256sum")
+        .args(["-c", "--strict", "00_Manifest/file_hashes.sha256"])
+        .current_dir(&pkg)
+        .output()
+        .expect("sha256sum (coreutils) is required");
+    assert!(
+        o.status.success(),
+        "sha256sum -c: {}{}",
+        stdout(&o),
+        stderr(&o)
     );
 }
