@@ -219,6 +219,7 @@ import xml.etree.ElementTree as ET
 warnings.simplefilter("ignore")
 import openpyxl
 pkg, tjson, real_path, payloads = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+results, benchmark = sys.argv[5], sys.argv[6]
 t = json.load(open(tjson, encoding="utf-8"))
 wb = openpyxl.load_workbook(os.path.join(pkg, "03_POAM", "poam.xlsx"))
 assert wb.sheetnames == t["sheets"], wb.sheetnames
@@ -266,22 +267,42 @@ for r in rows:
         assert datetime.datetime.strptime(m, "%m/%d/%Y") <= datetime.datetime.strptime(due, "%m/%d/%Y")
         assert ws.cell(r, col("milestoneDescription")).value
     assert ws.cell(r, col("rawSeverity")).value in ("Very Low", "Low", "Moderate", "High", "Very High", "I", "II", "III")
-# Open host-findings, counted from the package's checklists.
-expected = []
-for f in glob.glob(os.path.join(pkg, "02_Checklists", "*", "*.ckl")):
+# Open host-findings, counted from the input scans (CKL, CKLB, XCCDF results with the
+# benchmark's Rule -> Group map): one per (host, Vuln ID), whichever files say it.
+import re
+group_of = {}
+for g in ET.parse(benchmark).getroot().iter("{http://checklists.nist.gov/xccdf/1.1}Group"):
+    for rule in g.iter("{http://checklists.nist.gov/xccdf/1.1}Rule"):
+        group_of[rule.get("id")] = g.get("id")
+found = set()
+for f in glob.glob(os.path.join(results, "*", "*")):
     host = os.path.basename(os.path.dirname(f))
-    for v in ET.parse(f).getroot().iter("VULN"):
-        status = v.findtext("STATUS")
-        num = [s.findtext("ATTRIBUTE_DATA") for s in v.findall("STIG_DATA") if s.findtext("VULN_ATTRIBUTE") == "Vuln_Num"][0]
-        if status == "Open":
-            expected.append((host, num))
-if "devicesAffected" in by_field:
-    got = []
-    for r in rows:
-        vuln = ws.cell(r, col("description")).value.split(" ")[0]
-        for h in ws.cell(r, col("devicesAffected")).value.split("\n"):
-            got.append((h, vuln))
-    assert sorted(got) == sorted(expected), (sorted(got), sorted(expected))
+    if f.endswith(".ckl"):
+        for v in ET.parse(f).getroot().iter("VULN"):
+            num = [s.findtext("ATTRIBUTE_DATA") for s in v.findall("STIG_DATA") if s.findtext("VULN_ATTRIBUTE") == "Vuln_Num"][0]
+            if v.findtext("STATUS") == "Open":
+                found.add((host, num))
+    elif f.endswith(".cklb"):
+        for st in json.load(open(f, encoding="utf-8"))["stigs"]:
+            for r in st["rules"]:
+                if r["status"] == "open":
+                    found.add((host, r["group_id"]))
+    elif f.endswith(".xml"):
+        for rr in ET.parse(f).getroot().iter():
+            if rr.tag.endswith("}rule-result") and any(c.tag.endswith("}result") and c.text == "fail" for c in rr):
+                found.add((host, group_of[re.sub(r"^xccdf_mil\.disa\.stig_rule_", "", rr.get("idref"))]))
+expected = sorted(found)
+got = []
+for r in rows:
+    vuln = ws.cell(r, col("description")).value.split(" ")[0]
+    if "devicesAffected" in by_field:
+        hosts = ws.cell(r, col("devicesAffected")).value.split("\n")
+    else:
+        # No Devices Affected column (joint): the description names every host once.
+        text = ws.cell(r, col("description")).value.split("\n\nFinding details:\n", 1)[1]
+        hosts = [h for line in text.split("\n") for m in [re.match(r"^\[([^\]]*)\]: ", line)] if m for h in m.group(1).split(", ")]
+    got.extend((h, vuln) for h in hosts)
+assert sorted(got) == expected, (sorted(got), expected)
 assert len(expected) > 0
 # The same items as poam.csv.
 with open(os.path.join(pkg, "03_POAM", "poam.csv"), newline="", encoding="utf-8") as fh:
@@ -333,6 +354,9 @@ fn the_workbook_is_the_emass_template_filled_deterministic_and_validated() {
                 &template_json(name),
                 &real_template(name),
                 Path::new(&payloads),
+                &results,
+                &repo()
+                    .join("fixtures/benchmarks/U_MS_Defender_Antivirus_STIG_V2R4_Manual-xccdf.xml"),
             ],
         );
         assert!(out.starts_with("ok "), "{name}: {out}");
