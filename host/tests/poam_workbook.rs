@@ -705,8 +705,9 @@ for r, rec, item in zip(rows, recs, poam["items"]):
 print("ok", len(rows), accepted)
 "#;
 
-/// Risk acceptance end to end through the binary: one finding accepted in its checklist
-/// (`Risk Accepted:` in the severity override's justification), one Not_Reviewed
+/// Risk acceptance end to end through the binary: two findings accepted in their
+/// checklists (`Risk Accepted:` in a CKL's severity override justification and in a
+/// CKLB's comments), one Not_Reviewed
 /// control answered `RiskAccepted` by import-attestations. Both come out `Risk Accepted`
 /// with their justification and no milestones in poam.json, poam.csv and poam.xlsx
 /// alike; the imported package validates READY (its workbook passes the pre-upload
@@ -725,6 +726,19 @@ fn risk_accepted_findings_and_attestations_reach_csv_json_and_workbook() {
     );
     assert_ne!(marked, text);
     fs::write(&ckl, marked).unwrap();
+    // And a STIG Viewer 3 checklist's COMMENTS (WS02's CKLB).
+    let cklb = results.join("WS02/WS02_Win11_V2R1_20261102-101500.cklb");
+    let mut doc = json_of(&cklb);
+    let rule = doc["stigs"][0]["rules"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["group_id"] == "V-253264")
+        .unwrap();
+    assert_eq!(rule["status"], "open");
+    rule["comments"] =
+        "Legacy kiosk.\nRisk Accepted: AO Col. R. Diaz, 2026-10-05, memo 26-117".into();
+    fs::write(&cklb, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
     let profile = w.path().join("profile.toml");
     fs::write(&profile, PROFILE).unwrap();
     let pkg = export(
@@ -739,7 +753,19 @@ fn risk_accepted_findings_and_attestations_reach_csv_json_and_workbook() {
         .lines()
         .filter(|l| l.starts_with("ACCEPTED "))
         .collect();
-    assert_eq!(accepted.len(), 1, "{before}");
+    assert_eq!(accepted.len(), 2, "{before}");
+    assert!(
+        accepted
+            .iter()
+            .any(|l| l.starts_with("ACCEPTED V-253264 WS02 ")
+                && l.contains("recorded in the checklist's COMMENTS (below)")
+                && l.contains("Risk Accepted: AO Col. R. Diaz, 2026-10-05, memo 26-117")),
+        "{before}"
+    );
+    let accepted: Vec<&str> = accepted
+        .into_iter()
+        .filter(|l| !l.contains("V-253264"))
+        .collect();
     assert!(
         accepted[0].starts_with("ACCEPTED V-254302 SRV01 ")
             && accepted[0].contains("severity override justification (below)")
@@ -781,7 +807,7 @@ fn risk_accepted_findings_and_attestations_reach_csv_json_and_workbook() {
         .lines()
         .filter(|l| l.starts_with("ACCEPTED "))
         .collect();
-    assert_eq!(accepted.len(), 2, "{after}");
+    assert_eq!(accepted.len(), 3, "{after}");
     let attested = accepted
         .iter()
         .find(|l| l.starts_with(&format!("ACCEPTED {control0} {host0} ")))
@@ -824,7 +850,7 @@ fn risk_accepted_findings_and_attestations_reach_csv_json_and_workbook() {
     );
     let summary = fs::read_to_string(pkg.join("03_POAM/poam_summary.txt")).unwrap();
     assert!(
-        summary.contains("Risk Accepted by the AO (no scheduled date, no milestones): 2 items"),
+        summary.contains("Risk Accepted by the AO (no scheduled date, no milestones): 3 items"),
         "{summary}"
     );
 
