@@ -349,6 +349,56 @@ fn risk_accepted_attestations_and_reviews_make_their_own_risk_accepted_items() {
     assert!(risk[11].starts_with("Risk Accepted by the AO"));
 }
 
+/// A real Evaluate-STIG checklist whose answer file's comment starts `Risk Accepted:` (the
+/// answer file writes its comment on its own line under `[ValidTrueComment]:` in
+/// COMMENTS) gives a Risk Accepted item quoting it.
+#[test]
+fn an_evaluate_stig_answer_file_comment_accepts_the_risk() {
+    let path =
+        crate::shared_dir().join("samples/ckl/CA1294WK16078_COMBINED_20231211-125650-trimmed.ckl");
+    if !path.exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: {} is required",
+            path.display()
+        );
+        eprintln!("SKIP: {} missing", path.display());
+        return;
+    }
+    let text = String::from_utf8(std::fs::read(&path).unwrap()).unwrap();
+    let tag = "[ValidTrueComment]:";
+    let at = text.find(tag).unwrap();
+    // That rule's status: Open (the answer file's own answer was NotAFinding).
+    let s = text[..at].rfind("<STATUS>").unwrap();
+    let e = s + text[s..].find("</STATUS>").unwrap();
+    let mut t = format!("{}<STATUS>Open{}", &text[..s], &text[e..]);
+    let at = t.find(tag).unwrap() + tag.len();
+    t.insert_str(
+        at,
+        "\nRisk Accepted: AO Col. R. Diaz, 2026-10-06, memo 26-118",
+    );
+    let cl = crate::ckl::read(t.as_bytes(), "answer.ckl").unwrap();
+    let fleet = view(&[host("h", vec![cl])]).unwrap();
+    let p = build(&fleet, None, &opts());
+    let accepted: Vec<&PoamItem> = p.items.iter().filter(|i| i.is_risk_accepted()).collect();
+    assert_eq!(
+        accepted.len(),
+        1,
+        "{:?}",
+        p.items.iter().map(|i| &i.status).collect::<Vec<_>>()
+    );
+    let c = accepted[0].comments_text();
+    assert!(
+        c.starts_with("Risk Accepted by the AO [h]: recorded in the checklist's COMMENTS (below)"),
+        "{c}"
+    );
+    assert!(
+        c.contains("Risk Accepted: AO Col. R. Diaz, 2026-10-06, memo 26-118"),
+        "{c}"
+    );
+    assert_eq!(accepted[0].scheduled_completion, "");
+}
+
 #[test]
 fn long_cells_are_cut_at_the_excel_limit_on_a_char_boundary() {
     let long = "é".repeat(40_000);
