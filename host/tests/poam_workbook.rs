@@ -589,6 +589,42 @@ fn without_office_the_profile_keys_are_listed_and_the_cells_named_alone() {
         .unwrap()
         .iter()
         .any(|f| f == "office_org"));
+    // Every attestation answered: the manifest's readiness flags are all true, yet the
+    // workbook is what eMASS rejects, so import-attestations' readiness line says NOT
+    // READY and why, and so does validate.
+    let att = json_of(&pkg.join("05_Attestations/attestations.json"));
+    let mut csv = String::from(
+        "Host,Control ID,Attestor Name,Attestation Date,Compliance Status,Compliance Evidence\n",
+    );
+    for a in att["attestations"].as_array().unwrap() {
+        csv.push_str(&format!(
+            "{},{},Ann Lee,2026-11-23,Compliant,GPO report 42\n",
+            a["host"].as_str().unwrap(),
+            a["controlId"].as_str().unwrap()
+        ));
+    }
+    let answers = w.path().join("answers.csv");
+    fs::write(&answers, csv).unwrap();
+    let o = sp(w.path())
+        .arg("import-attestations")
+        .arg("--package")
+        .arg(&pkg)
+        .arg("--file")
+        .arg(&answers)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains(
+            "readiness: NOT READY (see stigpack validate)\n  poam.xlsx!R8: Office/Org is empty on "
+        ),
+        "{text}"
+    );
+    let m = json_of(&pkg.join("00_Manifest/manifest.json"));
+    assert_eq!(m["submissionReadiness"]["isReady"], true, "{m:#}");
+    let o = sp(w.path()).arg("validate").arg(&pkg).output().unwrap();
+    assert_eq!(o.status.code(), Some(4), "{}", stdout(&o));
     // The other way: only office_org and resources_required given (no other metadata):
     // the workbook passes; the empty metadata rows stay a warning.
     let partial = w.path().join("partial.toml");

@@ -610,7 +610,7 @@ fn signature_checks(
 
 /// The eMASS template a package's workbook was written for: the emass step's recorded
 /// `template` option (provenance), `navy` when the step recorded none.
-fn recorded_template(pkg: &Path) -> String {
+pub(crate) fn recorded_template(pkg: &Path) -> String {
     let prov: Value = fs::read(pkg.join(PROVENANCE))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
