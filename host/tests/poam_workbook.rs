@@ -424,12 +424,15 @@ fn the_workbook_is_the_emass_template_filled_deterministic_and_validated() {
         let manifest = fs::read_to_string(a.join("00_Manifest/manifest.json")).unwrap();
         assert!(manifest.contains(&format!("\"emassTemplate\": \"{name}\"")));
         assert!(a.join("03_POAM/profile/system_profile.json").is_file());
-        if name == "navy" {
-            // The recorded run, rerun on the package's own inputs (profile included).
-            let o = sp(w.path()).arg("reproduce").arg(&a).output().unwrap();
-            assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-            assert!(stdout(&o).contains("same            03_POAM/poam.xlsx"));
-        }
+        // The recorded run, rerun on the package's own inputs (template and profile
+        // included).
+        let o = sp(w.path()).arg("reproduce").arg(&a).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stdout(&o));
+        assert!(
+            stdout(&o).contains("same            03_POAM/poam.xlsx"),
+            "{name}: {}",
+            stdout(&o)
+        );
     }
 }
 
@@ -1155,4 +1158,84 @@ fn mixed_revisions_give_workbook_rows_true_of_every_host() {
     // The case was met: Vuln IDs open on both revisions, some split into rows per
     // rule id where the rule changed between them.
     assert!(n[1] > 0 && n[2] > 0, "{o}");
+}
+
+/// A finding longer than Excel's cell limit: its workbook cell is cut to exactly 32,767
+/// characters (UTF-16 units, as Excel counts) ending in the visible marker, `validate`
+/// names the cut cell in its report and still passes the workbook, and poam.json keeps
+/// the whole text.
+#[test]
+fn a_cell_over_excels_limit_is_cut_visibly_and_reported() {
+    let Some(python) = python() else { return };
+    let w = tempfile::tempdir().unwrap();
+    let results = hostile_results(w.path());
+    let ckl = results.join("SRV01/SRV01_Combined.ckl");
+    let long = "Share C$ open to Everyone; ".repeat(2_000);
+    let text = fs::read_to_string(&ckl).unwrap();
+    let edited = text.replacen(
+        "<FINDING_DETAILS>Security Group Management: No Auditing</FINDING_DETAILS>",
+        &format!("<FINDING_DETAILS>{long}</FINDING_DETAILS>"),
+        1,
+    );
+    assert_ne!(edited, text);
+    fs::write(&ckl, edited).unwrap();
+    let profile = w.path().join("profile.toml");
+    fs::write(&profile, PROFILE).unwrap();
+    let pkg = export(
+        w.path(),
+        &results,
+        &w.path().join("out"),
+        &["--system-profile", profile.to_str().unwrap()],
+    );
+    let out = py(
+        &python,
+        r#"
+import os, sys, warnings
+warnings.simplefilter("ignore")
+import openpyxl
+ws = openpyxl.load_workbook(os.path.join(sys.argv[1], "03_POAM", "poam.xlsx"))["POA&M"]
+for row in ws.iter_rows(min_row=8):
+    for c in row:
+        if isinstance(c.value, str) and "[cut at the spreadsheet cell limit" in c.value:
+            units = len(c.value.encode("utf-16-le")) // 2
+            print(c.coordinate, units, c.value.endswith("the complete text is in poam.json]"))
+"#,
+        &[&pkg],
+    );
+    let cut: Vec<&str> = out.lines().collect();
+    assert_eq!(cut.len(), 1, "{out}");
+    let parts: Vec<&str> = cut[0].split(' ').collect();
+    assert_eq!(parts[1..], ["32767", "True"], "{out}");
+    let cell = parts[0];
+    assert!(cell.starts_with('C'), "the description cell: {out}");
+    let o = sp(w.path())
+        .arg("validate")
+        .arg(&pkg)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["poamWorkbook"]["problems"],
+        serde_json::json!([]),
+        "{v:#}"
+    );
+    assert_eq!(
+        v["poamWorkbook"]["cutCells"],
+        serde_json::json!([format!("poam.xlsx!{cell}")]),
+        "{v:#}"
+    );
+    let o = sp(w.path()).arg("validate").arg(&pkg).output().unwrap();
+    assert!(
+        stdout(&o).contains(&format!(
+            "poam.xlsx!{cell}: cut at Excel's 32,767-character cell limit (the complete text is in poam.json)"
+        )),
+        "{}",
+        stdout(&o)
+    );
+    let poam = fs::read_to_string(pkg.join("03_POAM/poam.json")).unwrap();
+    assert!(
+        poam.contains(long.trim_end()),
+        "poam.json keeps the whole text"
+    );
 }
