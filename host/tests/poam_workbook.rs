@@ -892,6 +892,7 @@ fn risk_accepted_findings_and_attestations_reach_csv_json_and_workbook() {
         summary.contains("Risk Accepted by the AO (no scheduled date, no milestones): 3 items"),
         "{summary}"
     );
+    assert!(summary.contains("due none (Risk Accepted)"), "{summary}");
 
     let o = sp(w.path()).arg("reproduce").arg(&pkg).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));

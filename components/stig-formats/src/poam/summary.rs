@@ -92,7 +92,7 @@ pub fn render(poam: &PoamFile, layout_name: &str) -> String {
             item.cat,
             item.vuln_id,
             if item.is_risk_accepted() {
-                "risk accepted"
+                "none (Risk Accepted)"
             } else {
                 item.scheduled_completion.as_str()
             },
