@@ -624,10 +624,70 @@ fn without_office_the_profile_keys_are_listed_and_the_cells_named_alone() {
         ),
         "{text}"
     );
+    // The manifest, the README and validate agree: NOT READY because of the workbook,
+    // every other flag true.
     let m = json_of(&pkg.join("00_Manifest/manifest.json"));
-    assert_eq!(m["submissionReadiness"]["isReady"], true, "{m:#}");
+    let r = &m["submissionReadiness"];
+    assert_eq!(r["isReady"], false, "{m:#}");
+    assert_eq!(r["poamWorkbook"], false, "{m:#}");
+    for flag in [
+        "allControlsCovered",
+        "evidencePresent",
+        "poamComplete",
+        "attestationsComplete",
+    ] {
+        assert_eq!(r[flag], true, "{flag}: {m:#}");
+    }
+    let v = validate_agrees_with_manifest(w.path(), &pkg, 4);
+    assert_eq!(r["blocking"]["poamWorkbook"], v["poamWorkbook"]["problems"]);
+    let readme = fs::read_to_string(pkg.join("README_Submission.txt")).unwrap();
+    assert!(readme.contains("Readiness: NOT READY"), "{readme}");
+    assert!(
+        readme.contains("eMASS workbook:         NO (2 rule(s) eMASS's import would refuse, first: poam.xlsx!R8: Office/Org is empty on "),
+        "{readme}"
+    );
     let o = sp(w.path()).arg("validate").arg(&pkg).output().unwrap();
-    assert_eq!(o.status.code(), Some(4), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("  poamWorkbook: false (2 rule(s) of the eMASS template broken"),
+        "{}",
+        stdout(&o)
+    );
+    // A manifest claiming the workbook passes is caught: validate re-derives it from the
+    // xlsx bytes, not from the manifest.
+    let mut lie = m.clone();
+    let sr = lie["submissionReadiness"].as_object_mut().unwrap();
+    sr.remove("poamWorkbook");
+    sr.insert("isReady".into(), serde_json::Value::Bool(true));
+    sr["blocking"]
+        .as_object_mut()
+        .unwrap()
+        .remove("poamWorkbook");
+    let manifest = pkg.join("00_Manifest/manifest.json");
+    let honest = fs::read(&manifest).unwrap();
+    fs::write(
+        &manifest,
+        serde_json::to_string_pretty(&lie).unwrap() + "\n",
+    )
+    .unwrap();
+    let o = sp(w.path())
+        .arg("validate")
+        .arg(&pkg)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verdict"], "INVALID", "{v:#}");
+    let consistent = check_named(&v, "manifest-consistent");
+    assert_eq!(consistent["passed"], false, "{v:#}");
+    assert!(
+        consistent["files"][0]
+            .as_str()
+            .unwrap()
+            .contains("submissionReadiness"),
+        "{v:#}"
+    );
+    fs::write(&manifest, honest).unwrap();
+    validate_agrees_with_manifest(w.path(), &pkg, 4);
     // The other way: only office_org and resources_required given (no other metadata):
     // the workbook passes; the empty metadata rows stay a warning.
     let partial = w.path().join("partial.toml");
@@ -659,6 +719,26 @@ fn without_office_the_profile_keys_are_listed_and_the_cells_named_alone() {
         .unwrap()
         .iter()
         .any(|f| f == "system_type"));
+    // With the profile fields set, readiness follows the other rules as before: not ready
+    // while attestations are pending, ready once they are answered; no workbook reason.
+    let m = json_of(&pkg2.join("00_Manifest/manifest.json"));
+    let r = &m["submissionReadiness"];
+    assert!(r.get("poamWorkbook").is_none(), "{m:#}");
+    assert!(r["blocking"].get("poamWorkbook").is_none(), "{m:#}");
+    assert_eq!(r["attestationsComplete"], false, "{m:#}");
+    assert_eq!(r["isReady"], false, "{m:#}");
+    validate_agrees_with_manifest(w.path(), &pkg2, 4);
+    import_answers(w.path(), &pkg2, "answers2.csv", |_| "Compliant");
+    let m = json_of(&pkg2.join("00_Manifest/manifest.json"));
+    assert_eq!(m["submissionReadiness"]["isReady"], true, "{m:#}");
+    assert!(
+        m["submissionReadiness"].get("poamWorkbook").is_none(),
+        "{m:#}"
+    );
+    let readme = fs::read_to_string(pkg2.join("README_Submission.txt")).unwrap();
+    assert!(readme.contains("Readiness: READY"), "{readme}");
+    assert!(!readme.contains("eMASS workbook"), "{readme}");
+    validate_agrees_with_manifest(w.path(), &pkg2, 0);
     // The same workbook alone: each empty cell is named.
     let o = sp(w.path())
         .args(["validate", "--poam"])
@@ -959,6 +1039,37 @@ fn import_answers(work: &Path, pkg: &Path, name: &str, answer: impl Fn(usize) ->
         .output()
         .unwrap();
     assert!(o.status.success(), "{name}: {}", stderr(&o));
+}
+
+/// The check of `validate --json`'s report named `name`.
+fn check_named<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name}: {v:#}"))
+}
+
+/// validate exits `code` and its readiness, re-derived from the package (the workbook
+/// read from its bytes), is the manifest's: the `manifest-consistent` check passes.
+fn validate_agrees_with_manifest(work: &Path, pkg: &Path, code: i32) -> serde_json::Value {
+    let o = sp(work)
+        .arg("validate")
+        .arg(pkg)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(code), "{v:#}");
+    assert_eq!(
+        check_named(&v, "manifest-consistent")["passed"],
+        true,
+        "{v:#}"
+    );
+    let m = json_of(&pkg.join("00_Manifest/manifest.json"));
+    assert_eq!(v["readiness"], m["submissionReadiness"], "{v:#}");
+    v
 }
 
 /// validate passes the package's workbook and the whole package is READY.

@@ -53,10 +53,9 @@ pub fn check_package_file(path: &Path, template: &Template) -> Result<WorkbookRe
 }
 
 /// The pre-upload check's problems for a package just written, for the readiness line
-/// `export-emass` and `import-attestations` print: the manifest's readiness flags do not
-/// cover the workbook (validate checks it), so without this an export could say READY
-/// of a package whose workbook eMASS rejects (e.g. no Office/Org). `template` is the
-/// workbook's template name; a package without a workbook has no problems here.
+/// `export-emass` and `import-attestations` print: the cells behind a NOT READY that the
+/// manifest's `poamWorkbook` states (read back from the xlsx, as validate does).
+/// `template` is the workbook's template name; a package without a workbook has none.
 pub fn package_problems(pkg: &Path, template: &str) -> Vec<String> {
     let path = pkg.join(stig_formats::poam::workbook::WORKBOOK_PATH);
     if !path.exists() {

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use super::template::{column_index, column_letters, Template, TemplateColumn};
-use super::workbook::is_800_53_control;
+use super::workbook::{is_800_53_control, CellValue, WorkbookPlan};
 use crate::civil_date::Date;
 
 /// One cell as read from a workbook.
@@ -43,6 +43,42 @@ impl GridValue {
 pub struct Grid {
     pub sheets: Vec<String>,
     pub cells: BTreeMap<(u32, u16), GridValue>,
+}
+
+impl Grid {
+    /// The grid a reader of the xlsx written from `plan` sees: its sheet names and the
+    /// POA&M sheet's non-empty cells up to one column past the template's (as the host's
+    /// calamine reader keeps them). The `emass` component checks this before writing the
+    /// workbook, so the readiness it states covers the workbook; `validate` reads the
+    /// bytes and must find the same.
+    pub fn of_plan(plan: &WorkbookPlan, t: &Template) -> Grid {
+        let last_col = t
+            .columns
+            .iter()
+            .filter_map(|c| column_index(&c.column))
+            .max()
+            .unwrap_or(0);
+        let mut g = Grid {
+            sheets: plan.sheets.iter().map(|s| s.name.clone()).collect(),
+            ..Default::default()
+        };
+        let Some(sheet) = plan.sheets.iter().find(|s| s.name == t.poam_sheet) else {
+            return g;
+        };
+        for c in sheet
+            .cells
+            .iter()
+            .filter(|c| c.col <= last_col.saturating_add(1))
+        {
+            let v = match &c.value {
+                CellValue::Text(s) if s.is_empty() => continue,
+                CellValue::Text(s) => GridValue::Text(s.clone()),
+                CellValue::Number(n) => GridValue::Number(*n),
+            };
+            g.cells.insert((c.row, c.col), v);
+        }
+        g
+    }
 }
 
 /// What the check found.
@@ -445,7 +481,7 @@ fn check_as(t: &Template, file: &str, grid: &Grid, from_profile: bool) -> Workbo
 mod tests {
     use super::*;
     use crate::poam::profile::SystemProfile;
-    use crate::poam::workbook::{plan, CellValue, WorkbookInput};
+    use crate::poam::workbook::{plan, WorkbookInput};
     use crate::poam::PoamItem;
 
     fn item(id: u32, status: &str) -> PoamItem {
@@ -490,19 +526,7 @@ mod tests {
                 resources: "Admin time",
             },
         );
-        let mut g = Grid {
-            sheets: p.sheets.iter().map(|s| s.name.clone()).collect(),
-            ..Default::default()
-        };
-        let s = p.sheets.iter().find(|s| s.name == t.poam_sheet).unwrap();
-        for c in &s.cells {
-            let v = match &c.value {
-                CellValue::Text(s) => GridValue::Text(s.clone()),
-                CellValue::Number(n) => GridValue::Number(*n),
-            };
-            g.cells.insert((c.row, c.col), v);
-        }
-        g
+        Grid::of_plan(&p, t)
     }
 
     #[test]
