@@ -60,6 +60,14 @@ fn export(
         .arg("--out")
         .arg(out)
         .args(benchmark_args())
+        // eMASS rejects items without Office/Org and Resources Required (validate: NOT
+        // READY); these tests are about the rest of the package.
+        .args([
+            "--office",
+            "ISSO Office",
+            "--resources",
+            "Administrator time",
+        ])
         .args(extra);
     run(&mut c)
 }

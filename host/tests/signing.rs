@@ -71,6 +71,14 @@ fn export(work: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
         .arg(out)
         .arg("--benchmark")
         .arg(repo().join("fixtures/benchmarks/U_MS_Defender_Antivirus_STIG_V2R4_Manual-xccdf.xml"))
+        // eMASS rejects items without Office/Org and Resources Required (validate: NOT
+        // READY); these tests are about signing.
+        .args([
+            "--office",
+            "ISSO Office",
+            "--resources",
+            "Administrator time",
+        ])
         .args(extra);
     run(&mut c)
 }

@@ -11,6 +11,9 @@ use crate::control_view::FleetView;
 use crate::evidence::Evidence;
 use crate::index::{self, html};
 use crate::package_facts::PackageFacts;
+use crate::poam::profile::SystemProfile;
+use crate::poam::template::Template;
+use crate::poam::workbook::{self, WorkbookPlan};
 use crate::poam::{self, layout::Layout, PoamOptions};
 use crate::readiness::{self, Readiness};
 
@@ -62,6 +65,25 @@ pub struct ArtifactOptions {
     pub unreadable: Vec<crate::import::Unreadable>,
 }
 
+/// The eMASS workbook to plan with the other artifacts: its template and the system
+/// profile that fills it (Office/Org and Resources Required fall back to the `office` and
+/// `resources` of [`PoamOptions`]).
+#[derive(Debug, Clone, Copy)]
+pub struct WorkbookSpec<'a> {
+    pub template: &'a Template,
+    pub profile: &'a SystemProfile,
+}
+
+/// What [`build_package`] returns besides the files it emitted.
+#[derive(Debug, Clone)]
+pub struct Built {
+    /// The counts and readiness for the manifest.
+    pub facts: PackageFacts,
+    pub attestations: AttestationFile,
+    /// The workbook's plan (to render as `03_POAM/poam.xlsx`), when one was asked for.
+    pub workbook: Option<WorkbookPlan>,
+}
+
 /// The generated files (path, bytes) in path order, and the facts they imply.
 #[derive(Debug, Clone)]
 pub struct Artifacts {
@@ -78,17 +100,31 @@ pub fn build(
     answers: &[(String, Vec<u8>)],
     opts: &ArtifactOptions,
 ) -> Result<Artifacts, ImportError> {
+    build_with(fleet, evidence, answers, opts, None).map(|(a, _)| a)
+}
+
+/// [`build`] with the eMASS workbook planned too (its plan returned beside the files).
+pub fn build_with(
+    fleet: &FleetView,
+    evidence: &Evidence,
+    answers: &[(String, Vec<u8>)],
+    opts: &ArtifactOptions,
+    workbook: Option<WorkbookSpec>,
+) -> Result<(Artifacts, Option<WorkbookPlan>), ImportError> {
     let mut files = Vec::new();
-    let (facts, attestations) = build_each(fleet, evidence, answers, opts, &mut |p, t| {
+    let built = build_package(fleet, evidence, answers, opts, workbook, &mut |p, t| {
         files.push((p.to_owned(), t));
     })?;
     files.sort();
-    Ok(Artifacts {
-        files,
-        readiness: facts.readiness.clone(),
-        attestations,
-        facts,
-    })
+    Ok((
+        Artifacts {
+            files,
+            readiness: built.facts.readiness.clone(),
+            attestations: built.attestations,
+            facts: built.facts,
+        },
+        built.workbook,
+    ))
 }
 
 /// Builds every artifact and hands each (path, text) to `emit` as soon as it exists, so
@@ -102,13 +138,38 @@ pub fn build_each(
     opts: &ArtifactOptions,
     emit: &mut dyn FnMut(&str, String),
 ) -> Result<(PackageFacts, AttestationFile), ImportError> {
+    build_package(fleet, evidence, answers, opts, None, emit).map(|b| (b.facts, b.attestations))
+}
+
+/// [`build_each`], planning the eMASS workbook from the same POA&M items when `workbook`
+/// is given. The plan goes through the template's pre-upload check
+/// ([`poam::check::check_in_package`]) before anything is emitted, so the readiness the
+/// README, index.html and the manifest state covers the workbook: one eMASS would refuse
+/// (e.g. Office/Org empty) is never called ready (`poamWorkbook`, its rules listed).
+pub fn build_package(
+    fleet: &FleetView,
+    evidence: &Evidence,
+    answers: &[(String, Vec<u8>)],
+    opts: &ArtifactOptions,
+    workbook: Option<WorkbookSpec>,
+    emit: &mut dyn FnMut(&str, String),
+) -> Result<Built, ImportError> {
     let mut attestations = attest::generate(fleet, None);
     for (name, bytes) in answers {
         attestations = attest::import::import(name, bytes, &attestations)?.0;
     }
     let poam = poam::build(fleet, Some(&attestations), &opts.poam);
-    let readiness =
-        readiness::compute(fleet, &poam, &attestations, evidence).with_unreadable(&opts.unreadable);
+    let plan = workbook.map(|w| plan_workbook(&poam, w, &opts.poam));
+    let workbook_problems = match (&plan, workbook) {
+        (Some(p), Some(w)) => {
+            let grid = poam::check::Grid::of_plan(p, w.template);
+            poam::check::check_in_package(w.template, workbook::FILE, &grid).problems
+        }
+        _ => Vec::new(),
+    };
+    let readiness = readiness::compute(fleet, &poam, &attestations, evidence)
+        .with_unreadable(&opts.unreadable)
+        .with_workbook(&workbook_problems);
     let exported_at = rfc3339_utc(opts.poam.exported_at);
     emit(paths::POAM_CSV, opts.layout.render_csv(&poam.items));
     emit(paths::POAM_JSON, poam.to_json());
@@ -158,7 +219,25 @@ pub fn build_each(
         readme(fleet, &poam, &attestations, &readiness, opts, &exported_at),
     );
     let facts = PackageFacts::with_readiness(fleet, &poam, &attestations, readiness);
-    Ok((facts, attestations))
+    Ok(Built {
+        facts,
+        attestations,
+        workbook: plan,
+    })
+}
+
+/// The workbook of `poam`'s items (the ones poam.json states, so the two cannot differ).
+fn plan_workbook(poam: &poam::PoamFile, w: WorkbookSpec, o: &PoamOptions) -> WorkbookPlan {
+    workbook::plan(
+        &poam.items,
+        &workbook::WorkbookInput {
+            template: w.template,
+            profile: w.profile,
+            exported_at: o.exported_at,
+            office: &o.office,
+            resources: &o.resources_required,
+        },
+    )
 }
 
 fn readme(
@@ -191,6 +270,7 @@ fn readme(
            evidence present:       {e}\n\
            POA&M complete:         {p}\n\
            attestations complete:  {a}\n\
+         {workbook}\
          (the controls behind each NO are listed in 00_Manifest/manifest.json and 06_Index/index.html)\n\
          \n\
          Layout\n\
@@ -228,7 +308,20 @@ fn readme(
         e = flag(r.evidence_present),
         p = flag(r.poam_complete),
         a = flag(r.attestations_complete),
+        workbook = workbook_line(r),
     )
+}
+
+/// The README's line for the eMASS workbook: present only when eMASS would refuse it
+/// (like `poamWorkbook`), naming the first broken rule.
+fn workbook_line(r: &Readiness) -> String {
+    match r.blocking.poam_workbook.first() {
+        Some(first) if !r.poam_workbook => format!(
+            "  eMASS workbook:         NO ({} rule(s) eMASS's import would refuse, first: {first})\n",
+            r.blocking.poam_workbook.len()
+        ),
+        _ => String::new(),
+    }
 }
 
 #[cfg(test)]
@@ -302,5 +395,89 @@ mod tests {
         let bad = vec![("answers/002.csv".to_owned(), b"Control ID,Attestor Name,Attestation Date,Compliance Status\nV-2,Ann,2/1/2025,Compliant\n".to_vec())];
         let err = build(&fleet, &Evidence::default(), &bad, &opts()).unwrap_err();
         assert!(err.to_string().contains("answers/002.csv"), "{err}");
+    }
+
+    #[test]
+    fn a_workbook_without_office_org_is_not_ready_in_the_readme_index_and_facts() {
+        let fleet = view(&[host(
+            "h1",
+            vec![checklist(
+                "h1/a.ckl",
+                "t",
+                "2025-01-01",
+                vec![rr("V-1", High, Open, "x")],
+            )],
+        )])
+        .unwrap();
+        let template = Template::builtin("navy").unwrap();
+        let profile = SystemProfile::default();
+        let spec = WorkbookSpec {
+            template: &template,
+            profile: &profile,
+        };
+        let get = |a: &Artifacts, p: &str| a.files.iter().find(|f| f.0 == p).unwrap().1.clone();
+
+        // Without the workbook the package is ready, as before.
+        let plain = build(&fleet, &Evidence::default(), &[], &opts()).unwrap();
+        assert!(plain.readiness.is_ready, "{:?}", plain.readiness.blocking);
+
+        // With it and no Office/Org or Resources Required: eMASS would refuse it.
+        let (bare, plan) =
+            build_with(&fleet, &Evidence::default(), &[], &opts(), Some(spec)).unwrap();
+        assert!(plan.is_some());
+        let r = &bare.facts.readiness;
+        assert!(!r.is_ready && !r.poam_workbook);
+        assert!(r.all_controls_covered && r.poam_complete && r.attestations_complete);
+        assert_eq!(
+            r.blocking.poam_workbook.len(),
+            2,
+            "{:?}",
+            r.blocking.poam_workbook
+        );
+        assert!(
+            r.blocking.poam_workbook[0].starts_with("poam.xlsx!R8: Office/Org is empty on 1 item")
+        );
+        assert!(r.blocking.poam_workbook[0].contains("set office_org in the system profile"));
+        assert!(r.blocking.poam_workbook[1].starts_with("poam.xlsx!S8: Resources Required"));
+        let readme = get(&bare, paths::README);
+        assert!(readme.contains("Readiness: NOT READY"), "{readme}");
+        assert!(
+            readme.contains("eMASS workbook:         NO (2 rule(s)"),
+            "{readme}"
+        );
+        let html = get(&bare, paths::INDEX_HTML);
+        assert!(
+            html.contains("NOT READY") && html.contains("poam.xlsx!R8: Office/Org"),
+            "{html}"
+        );
+
+        // With the options set, readiness follows the other rules as before.
+        let mut filled = opts();
+        filled.poam.office = "Org, Ann Lee, 555-0100".into();
+        filled.poam.resources_required = "Admin time".into();
+        let (full, _) = build_with(&fleet, &Evidence::default(), &[], &filled, Some(spec)).unwrap();
+        assert!(
+            full.facts.readiness.is_ready,
+            "{:?}",
+            full.facts.readiness.blocking
+        );
+        assert!(full.facts.readiness.blocking.poam_workbook.is_empty());
+        assert!(get(&full, paths::README).contains("Readiness: READY"));
+        assert!(!get(&full, paths::README).contains("eMASS workbook"));
+        // ... and a package failing another rule still says so.
+        let two = view(&[host(
+            "h1",
+            vec![checklist(
+                "h1/a.ckl",
+                "t",
+                "2025-01-01",
+                vec![rr("V-1", High, Open, "x"), rr("V-2", Low, NotReviewed, "")],
+            )],
+        )])
+        .unwrap();
+        let (pending, _) =
+            build_with(&two, &Evidence::default(), &[], &filled, Some(spec)).unwrap();
+        let r = &pending.facts.readiness;
+        assert!(!r.is_ready && r.poam_workbook && !r.attestations_complete);
     }
 }

@@ -20,6 +20,12 @@
 //! - `allHostsRead` (present only when false): every host given to the export was read.
 //!   An export with `--keep-going` that left hosts out lists each as `host: file: reason`
 //!   in `blocking.unreadableHosts`; such a package is never ready.
+//! - `poamWorkbook` (present only when false): the package's eMASS workbook
+//!   (`03_POAM/poam.xlsx`) passes its template's pre-upload check
+//!   ([`crate::poam::check::check_in_package`]). Each rule it breaks (e.g. Office/Org
+//!   empty, naming the profile key to set) is listed in `blocking.poamWorkbook`; eMASS
+//!   would refuse the import, so such a package is never ready. The `emass` component
+//!   checks the plan it writes; `validate` checks the xlsx bytes and compares.
 //! - `isReady`: all of them.
 
 use std::collections::BTreeSet;
@@ -44,6 +50,9 @@ pub struct Blocking {
     /// Hosts left out because a file could not be read (`host: file: reason`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreadable_hosts: Vec<String>,
+    /// The workbook's broken template rules, each naming its cell (`poam.xlsx!R8: ...`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub poam_workbook: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -66,6 +75,10 @@ pub struct Readiness {
     /// left-out hosts read as before).
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub all_hosts_read: bool,
+    /// False only when the eMASS workbook breaks its template's rules (absent when true,
+    /// so packages whose workbook passes read as before).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub poam_workbook: bool,
     pub is_ready: bool,
     pub blocking: Blocking,
 }
@@ -79,6 +92,18 @@ impl Readiness {
         }
         self.blocking.unreadable_hosts = unreadable.iter().map(|u| u.line()).collect();
         self.all_hosts_read = false;
+        self.is_ready = false;
+        self
+    }
+
+    /// This readiness for a package whose workbook breaks the template rules `problems`
+    /// (the pre-upload check's, in its order): never ready while any is listed.
+    pub fn with_workbook(mut self, problems: &[String]) -> Self {
+        if problems.is_empty() {
+            return self;
+        }
+        self.blocking.poam_workbook = problems.to_vec();
+        self.poam_workbook = false;
         self.is_ready = false;
         self
     }
@@ -161,6 +186,7 @@ pub fn compute(
         poam_complete: b.poam_complete.is_empty(),
         attestations_complete: b.attestations_complete.is_empty(),
         all_hosts_read: true,
+        poam_workbook: true,
         is_ready: false,
         blocking: b,
     };
@@ -301,5 +327,36 @@ mod tests {
         assert_eq!(json["allHostsRead"], false);
         let back: Readiness = serde_json::from_value(json).unwrap();
         assert_eq!(back, left_out);
+    }
+
+    #[test]
+    fn a_workbook_emass_would_refuse_makes_a_package_not_ready_and_names_the_cells() {
+        let f = view(&[host(
+            "web01",
+            vec![checklist(
+                "web01/a.ckl",
+                "t",
+                "",
+                vec![rr("V-3", Low, NotAFinding, "")],
+            )],
+        )])
+        .unwrap();
+        let att = generate(&f, None);
+        let poam = build(&f, Some(&att), &PoamOptions::default());
+        let ready = compute(&f, &poam, &att, &Evidence::default());
+        assert!(ready.is_ready);
+        assert_eq!(ready.clone().with_workbook(&[]), ready);
+        let json = serde_json::to_value(&ready).unwrap();
+        assert!(json.get("poamWorkbook").is_none(), "{json}");
+        assert!(json["blocking"].get("poamWorkbook").is_none(), "{json}");
+        let problem = "poam.xlsx!R8: Office/Org is empty on 1 item".to_owned();
+        let refused = ready.with_workbook(std::slice::from_ref(&problem));
+        assert!(!refused.is_ready && !refused.poam_workbook);
+        assert_eq!(refused.blocking.poam_workbook, vec![problem]);
+        let json = serde_json::to_value(&refused).unwrap();
+        assert_eq!(json["poamWorkbook"], false);
+        assert_eq!(json["isReady"], false);
+        let back: Readiness = serde_json::from_value(json).unwrap();
+        assert_eq!(back, refused);
     }
 }

@@ -370,7 +370,10 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         built.poam_items,
         built.package_hash,
         built.package_hash_h1,
-        if built.is_ready { "READY" } else { "NOT READY (see stigpack validate)" }
+        crate::package::workbook_check::readiness_line(
+            built.is_ready,
+            &crate::package::workbook_check::package_problems(&out, &args.emass_template)
+        )
     );
     print_signed(signing.as_ref());
     if built.unreadable.is_empty() {
@@ -556,11 +559,13 @@ pub fn import_attestations(args: ImportAttestationsArgs, g: &Globals) -> anyhow:
         args.file.display(),
         out.display(),
         built.package_hash,
-        if built.is_ready {
-            "READY"
-        } else {
-            "NOT READY (see stigpack validate)"
-        }
+        crate::package::workbook_check::readiness_line(
+            built.is_ready,
+            &crate::package::workbook_check::package_problems(
+                &out,
+                &crate::package::validate::recorded_template(&out)
+            )
+        )
     );
     print_signed(signing.as_ref());
     Ok(Exit::Success)

@@ -416,9 +416,15 @@ pub fn validate_with(pkg: &Path, trusted: &[PublicKey]) -> Result<Report, Unusab
             None
         }
     };
+    // The workbook read from its bytes (calamine), independently of the component's
+    // plan: the readiness re-derived here must name the same broken rules as the manifest.
+    let poam_workbook = poam_workbook(pkg, &mut checks);
     let mut readiness = None;
     if let Some(c) = &contents {
-        let derived = c.derive();
+        let mut derived = c.derive();
+        if let Some(w) = &poam_workbook {
+            derived.readiness = derived.readiness.with_workbook(&w.problems);
+        }
         let mut wrong = Vec::new();
         let mut expect = |field: &str, actual: Value| {
             if manifest[field] != actual {
@@ -496,7 +502,6 @@ pub fn validate_with(pkg: &Path, trusted: &[PublicKey]) -> Result<Report, Unusab
         &mut checks,
     );
 
-    let poam_workbook = poam_workbook(pkg, &mut checks);
     let valid = checks.0.iter().all(|c| c.passed);
     let ready = valid
         && readiness.as_ref().is_some_and(|r| r.is_ready)
@@ -610,7 +615,7 @@ fn signature_checks(
 
 /// The eMASS template a package's workbook was written for: the emass step's recorded
 /// `template` option (provenance), `navy` when the step recorded none.
-fn recorded_template(pkg: &Path) -> String {
+pub(crate) fn recorded_template(pkg: &Path) -> String {
     let prov: Value = fs::read(pkg.join(PROVENANCE))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
@@ -686,7 +691,7 @@ pub fn render_workbook(w: &stig_formats::poam::check::WorkbookReport) -> String 
     }
     if !w.missing_profile_fields.is_empty() {
         s.push_str(&format!(
-            "  metadata the template has and the system profile lacks (--system-profile): {}\n",
+            "  warning (eMASS's import accepts these empty): metadata the template has and the system profile lacks (--system-profile): {}\n",
             w.missing_profile_fields.join(", ")
         ));
     }
@@ -1088,6 +1093,12 @@ pub fn render_text(r: &Report) -> String {
                 "  allHostsRead: false ({} host(s) left out: {})\n",
                 rd.blocking.unreadable_hosts.len(),
                 rd.blocking.unreadable_hosts.join("; ")
+            ));
+        }
+        if !rd.poam_workbook {
+            s.push_str(&format!(
+                "  poamWorkbook: false ({} rule(s) of the eMASS template broken, listed below)\n",
+                rd.blocking.poam_workbook.len()
             ));
         }
         for (name, ok, list) in flags {

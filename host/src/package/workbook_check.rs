@@ -52,6 +52,40 @@ pub fn check_package_file(path: &Path, template: &Template) -> Result<WorkbookRe
     Ok(check::check_in_package(template, "poam.xlsx", &grid))
 }
 
+/// The pre-upload check's problems for a package just written, for the readiness line
+/// `export-emass` and `import-attestations` print: the cells behind a NOT READY that the
+/// manifest's `poamWorkbook` states (read back from the xlsx, as validate does).
+/// `template` is the workbook's template name; a package without a workbook has none.
+pub fn package_problems(pkg: &Path, template: &str) -> Vec<String> {
+    let path = pkg.join(stig_formats::poam::workbook::WORKBOOK_PATH);
+    if !path.exists() {
+        return Vec::new();
+    }
+    match Template::builtin(template)
+        .map_err(|e| e.to_string())
+        .and_then(|t| check_package_file(&path, &t).map_err(|e| e.to_string()))
+    {
+        Ok(r) => r.problems,
+        Err(e) => vec![e],
+    }
+}
+
+/// The readiness line's word, and the workbook problems behind a NOT READY (at most 3).
+pub fn readiness_line(is_ready: bool, workbook: &[String]) -> String {
+    let mut s = if is_ready && workbook.is_empty() {
+        "READY".to_owned()
+    } else {
+        "NOT READY (see stigpack validate)".to_owned()
+    };
+    for p in workbook.iter().take(3) {
+        s.push_str(&format!("\n  {p}"));
+    }
+    if workbook.len() > 3 {
+        s.push_str(&format!("\n  ... and {} more", workbook.len() - 3));
+    }
+    s
+}
+
 fn bounded_archive(path: &Path) -> Result<(), String> {
     let meta = fs::symlink_metadata(path).map_err(|e| e.to_string())?;
     if !meta.is_file() {

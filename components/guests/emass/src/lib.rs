@@ -212,17 +212,19 @@ impl Guest for Emass {
 
         let mut out = Outputs::new();
         let mut write_error = None;
-        // The workbook is made from the items poam.json states, so the two cannot differ.
-        let mut poam_json = String::new();
-        let (facts, _) = package_artifacts::build_each(
+        // The workbook is planned from the items poam.json states, so the two cannot
+        // differ, and checked against the template before the README and the facts are
+        // written, so their readiness covers it.
+        let built = package_artifacts::build_package(
             &fleet,
             &evidence,
             &answers,
             &artifact_opts,
+            Some(package_artifacts::WorkbookSpec {
+                template: &template,
+                profile: &profile,
+            }),
             &mut |path, text| {
-                if path == package_artifacts::paths::POAM_JSON {
-                    poam_json.clone_from(&text);
-                }
                 if write_error.is_none() {
                     if let Err(e) = out.write(path, text.as_bytes()) {
                         write_error = Some(RunError::Internal(format!("writing {path}: {e}")));
@@ -234,19 +236,8 @@ impl Guest for Emass {
         if let Some(e) = write_error {
             return Err(e);
         }
-        let poam = stig_formats::poam::PoamFile::from_json(poam_json.as_bytes())
-            .map_err(|e| RunError::Internal(format!("re-reading poam.json: {e}")))?;
-        drop(poam_json);
-        let plan = workbook::plan(
-            &poam.items,
-            &workbook::WorkbookInput {
-                template: &template,
-                profile: &profile,
-                exported_at,
-                office: &artifact_opts.poam.office,
-                resources: &artifact_opts.poam.resources_required,
-            },
-        );
+        let (facts, plan) = (built.facts, built.workbook);
+        let plan = plan.ok_or_else(|| RunError::Internal("no workbook plan".into()))?;
         let bytes = xlsx::render(&plan)
             .map_err(|e| RunError::Internal(format!("writing {}: {e}", workbook::WORKBOOK_PATH)))?;
         out.write(workbook::WORKBOOK_PATH, &bytes)

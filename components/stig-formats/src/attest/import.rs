@@ -5,7 +5,7 @@
 //! accepted; columns are found by header prefix (case-insensitive, surrounding spaces
 //! ignored) so `Attestation Date` and `Attestation Date (YYYY-MM-DD)` both work. Everything
 //! that would silently lose or invent an answer is an error naming the row: a status other
-//! than Compliant / NonCompliant / PartiallyCompliant, a date that is not ISO
+//! than Compliant / NonCompliant / PartiallyCompliant / RiskAccepted, a date that is not ISO
 //! `YYYY-MM-DD`, an unknown control id or host, a missing attestor, two rows answering the
 //! same control differently. All problems are collected and reported together, and nothing
 //! is applied unless the whole file is clean.
@@ -231,7 +231,7 @@ pub fn import(
             Some(s) => s,
             None => {
                 bad(format!(
-                    "status {status_text:?} for {control:?} is not one of Compliant, NonCompliant, PartiallyCompliant"
+                    "status {status_text:?} for {control:?} is not one of Compliant, NonCompliant, PartiallyCompliant, RiskAccepted"
                 ));
                 continue;
             }
@@ -385,7 +385,7 @@ mod tests {
         generate(&fleet, None)
     }
 
-    const FULL_HEADER: &str = "Host,Control ID,Rule ID,Benchmark,Title,Attestor Name,Attestor Role,Attestation Date (YYYY-MM-DD),Compliance Status (Compliant/NonCompliant/PartiallyCompliant),Compliance Evidence,Known Limitations,Next Review Date (YYYY-MM-DD)";
+    const FULL_HEADER: &str = "Host,Control ID,Rule ID,Benchmark,Title,Attestor Name,Attestor Role,Attestation Date (YYYY-MM-DD),Compliance Status (Compliant/NonCompliant/PartiallyCompliant/RiskAccepted),Compliance Evidence,Known Limitations,Next Review Date (YYYY-MM-DD)";
 
     #[test]
     fn filled_template_round_trips() {

@@ -25,6 +25,11 @@ pub enum AttestationStatus {
     Compliant,
     NonCompliant,
     PartiallyCompliant,
+    /// Not compliant, and the Authorizing Official has accepted the risk: the control
+    /// stays open and its POA&M item is `Risk Accepted` (no milestones; the attestation
+    /// is its comment). Added after `stigpack.attestations/1` first shipped; older files
+    /// simply never hold it.
+    RiskAccepted,
 }
 
 impl AttestationStatus {
@@ -34,26 +39,31 @@ impl AttestationStatus {
             AttestationStatus::Compliant => "Compliant",
             AttestationStatus::NonCompliant => "NonCompliant",
             AttestationStatus::PartiallyCompliant => "PartiallyCompliant",
+            AttestationStatus::RiskAccepted => "RiskAccepted",
         }
     }
 
-    /// The three answers an import accepts (exact spelling).
+    /// The four answers an import accepts (exact spelling).
     pub fn parse_answer(s: &str) -> Option<AttestationStatus> {
         match s {
             "Compliant" => Some(AttestationStatus::Compliant),
             "NonCompliant" => Some(AttestationStatus::NonCompliant),
             "PartiallyCompliant" => Some(AttestationStatus::PartiallyCompliant),
+            "RiskAccepted" => Some(AttestationStatus::RiskAccepted),
             _ => None,
         }
     }
 
     /// The checklist status an answered attestation stands for: Compliant closes the
-    /// control, anything less than full compliance is a finding that needs a POA&M item.
+    /// control, anything less than full compliance is a finding that needs a POA&M item
+    /// (a risk-accepted one included: accepting a risk does not remove it).
     pub fn effective_status(self) -> Status {
         match self {
             AttestationStatus::Pending => Status::NotReviewed,
             AttestationStatus::Compliant => Status::NotAFinding,
-            AttestationStatus::NonCompliant | AttestationStatus::PartiallyCompliant => Status::Open,
+            AttestationStatus::NonCompliant
+            | AttestationStatus::PartiallyCompliant
+            | AttestationStatus::RiskAccepted => Status::Open,
         }
     }
 }

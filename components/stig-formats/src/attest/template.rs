@@ -15,7 +15,8 @@ pub const COL_TITLE: &str = "Title";
 pub const COL_NAME: &str = "Attestor Name";
 pub const COL_ROLE: &str = "Attestor Role";
 pub const COL_DATE: &str = "Attestation Date (YYYY-MM-DD)";
-pub const COL_STATUS: &str = "Compliance Status (Compliant/NonCompliant/PartiallyCompliant)";
+pub const COL_STATUS: &str =
+    "Compliance Status (Compliant/NonCompliant/PartiallyCompliant/RiskAccepted)";
 pub const COL_EVIDENCE: &str = "Compliance Evidence";
 pub const COL_LIMITS: &str = "Known Limitations";
 pub const COL_NEXT: &str = "Next Review Date (YYYY-MM-DD)";
@@ -84,8 +85,12 @@ pub fn instructions(file: &AttestationFile) -> String {
             - {name}: who attests (required).\n\
             - {role}: the attestor's role (e.g. ISSO, system administrator).\n\
             - {date}: ISO date, e.g. 2025-01-31 (required; no other date form is accepted).\n\
-            - {status}: exactly one of Compliant, NonCompliant, PartiallyCompliant.\n\
-              NonCompliant and PartiallyCompliant controls get a POA&M item.\n\
+            - {status}: exactly one of Compliant, NonCompliant, PartiallyCompliant,\n\
+              RiskAccepted. NonCompliant and PartiallyCompliant controls get an Ongoing\n\
+              POA&M item; RiskAccepted (only once the AO has accepted the risk) gets a\n\
+              Risk Accepted item with no milestones, whose comment is this row's attestor,\n\
+              role, date, evidence and known limitations: say there who accepted the risk\n\
+              and why (e.g. the AO's memo).\n\
             - {evidence}: what shows the answer is true (file names under 04_Evidence or text).\n\
             - {limits}: anything the attestation does not cover.\n\
             - {next}: ISO date of the next review (optional).\n\

@@ -97,7 +97,13 @@ pub fn render(i: &HtmlInput<'_>) -> String {
             &r.blocking.attestations_complete,
         ),
     ];
-    for (name, ok, list) in flags {
+    // The workbook's row only when eMASS would refuse it (as `poamWorkbook` in the manifest).
+    let workbook = (!r.poam_workbook).then_some((
+        "eMASS workbook (poam.xlsx) passes its template's rules",
+        false,
+        &r.blocking.poam_workbook,
+    ));
+    for (name, ok, list) in flags.into_iter().chain(workbook) {
         let mut shown: Vec<String> = list.iter().take(SHOW_BLOCKING).map(|s| esc(s)).collect();
         if list.len() > SHOW_BLOCKING {
             shown.push(format!(

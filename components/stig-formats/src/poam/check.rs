@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use super::template::{column_index, column_letters, Template, TemplateColumn};
-use super::workbook::is_800_53_control;
+use super::workbook::{is_800_53_control, CellValue, WorkbookPlan};
 use crate::civil_date::Date;
 
 /// One cell as read from a workbook.
@@ -45,6 +45,42 @@ pub struct Grid {
     pub cells: BTreeMap<(u32, u16), GridValue>,
 }
 
+impl Grid {
+    /// The grid a reader of the xlsx written from `plan` sees: its sheet names and the
+    /// POA&M sheet's non-empty cells up to one column past the template's (as the host's
+    /// calamine reader keeps them). The `emass` component checks this before writing the
+    /// workbook, so the readiness it states covers the workbook; `validate` reads the
+    /// bytes and must find the same.
+    pub fn of_plan(plan: &WorkbookPlan, t: &Template) -> Grid {
+        let last_col = t
+            .columns
+            .iter()
+            .filter_map(|c| column_index(&c.column))
+            .max()
+            .unwrap_or(0);
+        let mut g = Grid {
+            sheets: plan.sheets.iter().map(|s| s.name.clone()).collect(),
+            ..Default::default()
+        };
+        let Some(sheet) = plan.sheets.iter().find(|s| s.name == t.poam_sheet) else {
+            return g;
+        };
+        for c in sheet
+            .cells
+            .iter()
+            .filter(|c| c.col <= last_col.saturating_add(1))
+        {
+            let v = match &c.value {
+                CellValue::Text(s) if s.is_empty() => continue,
+                CellValue::Text(s) => GridValue::Text(s.clone()),
+                CellValue::Number(n) => GridValue::Number(*n),
+            };
+            g.cells.insert((c.row, c.col), v);
+        }
+        g
+    }
+}
+
 /// What the check found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -54,7 +90,10 @@ pub struct WorkbookReport {
     /// Each failing cell, `poam.xlsx!F12: ...`: eMASS would refuse the workbook.
     pub problems: Vec<String>,
     /// Metadata fields (rows 2-6) the template has and the workbook leaves empty: keys of
-    /// the system profile to fill.
+    /// the system profile to fill. A warning only: eMASS fills these rows on its own
+    /// export and its import reads the rows below the header, so it accepts them empty.
+    /// (Office/Org and Resources Required, which the Instructions require on every item,
+    /// are [`Self::problems`] instead, naming the profile key.)
     pub missing_profile_fields: Vec<String>,
     /// Cells cut at Excel's cell limit (their complete text is in poam.json).
     pub cut_cells: Vec<String>,
@@ -100,9 +139,10 @@ struct Ctx<'a> {
     columns: Vec<(u16, &'a TemplateColumn)>,
     problems: Vec<String>,
     /// In a package, empty cells whose value only the system profile (or the options)
-    /// supplies are listed as missing profile fields, not as cell problems.
+    /// supplies are reported once per column, naming the profile key, not per cell.
     from_profile: bool,
-    missing: std::collections::BTreeSet<String>,
+    /// (profile key, option) -> (column, header, empty rows).
+    missing: BTreeMap<(&'static str, &'static str), (u16, String, Vec<u32>)>,
 }
 
 impl Ctx<'_> {
@@ -211,16 +251,17 @@ impl Ctx<'_> {
         for f in &rule.required {
             if self.get(row, f).is_none() {
                 let key = match f.as_str() {
-                    "office" => "office_org",
-                    "resourcesRequired" => "resources_required",
-                    _ => "",
+                    "office" => ("office_org", "--office"),
+                    "resourcesRequired" => ("resources_required", "--resources"),
+                    _ => ("", ""),
                 };
-                if self.from_profile && !key.is_empty() {
-                    self.missing.insert(key.to_owned());
-                    continue;
-                }
                 if let Some((i, c)) = self.column(f) {
                     let header = c.header.trim().to_owned();
+                    if self.from_profile && !key.0.is_empty() {
+                        let e = self.missing.entry(key).or_insert((i, header, Vec::new()));
+                        e.2.push(row);
+                        continue;
+                    }
                     self.fail(
                         row,
                         i,
@@ -419,7 +460,13 @@ fn check_as(t: &Template, file: &str, grid: &Grid, from_profile: bool) -> Workbo
         items += 1;
         row = next;
     }
-    missing_profile_fields.extend(cx.missing.iter().cloned());
+    for ((key, option), (col, header, rows)) in std::mem::take(&mut cx.missing) {
+        let first = cx.at(rows[0], col);
+        cx.problems.push(format!(
+            "{first}: {header} is empty on {}, which eMASS's import rejects (its Instructions require it for their POA&M Status): set {key} in the system profile (--system-profile FILE) or pass {option}",
+            super::plural(rows.len(), "item"),
+        ));
+    }
     WorkbookReport {
         template: t.name.clone(),
         items,
@@ -434,7 +481,7 @@ fn check_as(t: &Template, file: &str, grid: &Grid, from_profile: bool) -> Workbo
 mod tests {
     use super::*;
     use crate::poam::profile::SystemProfile;
-    use crate::poam::workbook::{plan, CellValue, WorkbookInput};
+    use crate::poam::workbook::{plan, WorkbookInput};
     use crate::poam::PoamItem;
 
     fn item(id: u32, status: &str) -> PoamItem {
@@ -479,19 +526,7 @@ mod tests {
                 resources: "Admin time",
             },
         );
-        let mut g = Grid {
-            sheets: p.sheets.iter().map(|s| s.name.clone()).collect(),
-            ..Default::default()
-        };
-        let s = p.sheets.iter().find(|s| s.name == t.poam_sheet).unwrap();
-        for c in &s.cells {
-            let v = match &c.value {
-                CellValue::Text(s) => GridValue::Text(s.clone()),
-                CellValue::Number(n) => GridValue::Number(*n),
-            };
-            g.cells.insert((c.row, c.col), v);
-        }
-        g
+        Grid::of_plan(&p, t)
     }
 
     #[test]
@@ -507,6 +542,42 @@ mod tests {
             assert_eq!(r.items, 2);
             assert!(r.missing_profile_fields.contains(&"poc_email".to_owned()));
         }
+    }
+
+    #[test]
+    fn in_a_package_empty_office_blocks_naming_the_profile_key_and_metadata_only_warns() {
+        let t = Template::builtin("navy").unwrap();
+        let mut g = grid_of(&t, &[item(1, "Ongoing"), item(2, "Risk Accepted")]);
+        let r = check_in_package(&t, "poam.xlsx", &g);
+        // Risk Accepted without comments is the only problem; metadata is a warning.
+        assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+        assert!(r.missing_profile_fields.contains(&"system_name".to_owned()));
+        let (office, resources) = (column_index("R").unwrap(), column_index("S").unwrap());
+        for row in [7, 8] {
+            g.cells.remove(&(row, office));
+            g.cells.remove(&(row, resources));
+        }
+        let r = check_in_package(&t, "poam.xlsx", &g);
+        assert!(!r.passed());
+        let has = |s: &str| r.problems.iter().any(|p| p.starts_with(s));
+        assert!(
+            has("poam.xlsx!R8: Office/Org is empty on 2 items, which eMASS's import rejects"),
+            "{:?}",
+            r.problems
+        );
+        assert!(
+            r.problems.iter().any(|p| p.starts_with("poam.xlsx!S8: Resources Required")
+                && p.ends_with("set resources_required in the system profile (--system-profile FILE) or pass --resources")),
+            "{:?}",
+            r.problems
+        );
+        assert!(!r.missing_profile_fields.contains(&"office_org".to_owned()));
+        // Alone (validate --poam), each empty cell is named.
+        let r = check(&t, "poam.xlsx", &g);
+        assert!(r
+            .problems
+            .iter()
+            .any(|p| p.starts_with("poam.xlsx!R9: Office/Org is required")));
     }
 
     #[test]

@@ -22,10 +22,15 @@
 //!   the reviewers' comments. Nothing is rewritten (quotes, angle brackets stay).
 //! - Order: (severity, Vuln ID numerically, first host); item ids 1..n in that order.
 //! - Controls answered NonCompliant / PartiallyCompliant by an attestation are open too.
+//! - Risk acceptance ([`risk`]): hosts whose finding an attestation (`RiskAccepted`) or the
+//!   checklist review (`Risk Accepted:` in COMMENTS or the override justification) marks
+//!   as risk-accepted form their own item, status `Risk Accepted`, with no scheduled date
+//!   and no milestone; its comments say where the acceptance is recorded, then its text.
 
 pub mod check;
 pub mod layout;
 pub mod profile;
+pub mod risk;
 pub mod summary;
 pub mod template;
 pub mod workbook;
@@ -96,6 +101,10 @@ pub struct PoamHost {
     pub sources: Vec<FindingSource>,
     /// For attestation-origin hosts: the attestation's answer, attestor, date.
     pub attestation: String,
+    /// Where this host's finding is recorded as risk-accepted (see [`risk`]); empty when
+    /// it is not. Left out of `poam.json` when empty, so older packages read the same.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub risk_accepted: String,
 }
 
 /// One POA&M item.
@@ -164,6 +173,9 @@ pub struct UnmappedCci {
 
 pub const SCHEMA: &str = "stigpack.poam/1";
 
+/// eMASS's POA&M status for an item whose risk the AO accepted.
+pub const RISK_ACCEPTED: &str = "Risk Accepted";
+
 impl PoamFile {
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
@@ -217,14 +229,22 @@ pub fn build(
     opts: &PoamOptions,
 ) -> PoamFile {
     let empty = crate::control_view::RuleMeta::default();
-    // (severity rank, natural control id, effective severity, revision) -> hosts
-    type Key<'a> = (u8, (String, u64, String), Option<Severity>, RevisionKey<'a>);
+    // (severity rank, natural control id, effective severity, risk accepted, revision)
+    // -> hosts. Risk-accepted hosts get their own item: its status must be true of all.
+    type Key<'a> = (
+        u8,
+        (String, u64, String),
+        Option<Severity>,
+        bool,
+        RevisionKey<'a>,
+    );
     let mut groups: BTreeMap<Key, Vec<(PoamHost, &crate::control_view::RuleMeta)>> =
         BTreeMap::new();
     for host in &fleet.hosts {
         let host_att = attestations.map(|f| f.host(&host.name)).unwrap_or_default();
         for c in &host.controls {
-            let Some((origin, att_text)) = open_origin(c, host_att.get(&c.control_id)) else {
+            let Some((origin, att_text, accepted)) = open_origin(c, host_att.get(&c.control_id))
+            else {
                 continue;
             };
             let meta = fleet.revision(c).unwrap_or(&empty);
@@ -243,6 +263,7 @@ pub fn build(
                 severity_rank(eff),
                 natural_key(&c.control_id),
                 eff,
+                !accepted.is_empty(),
                 revision,
             );
             let entry = PoamHost {
@@ -276,6 +297,7 @@ pub fn build(
                     })
                     .collect(),
                 attestation: att_text,
+                risk_accepted: accepted,
             };
             groups.entry(key).or_default().push((entry, meta));
         }
@@ -285,7 +307,7 @@ pub fn build(
     let export_date = Date::from_unix_seconds(opts.exported_at);
     let mut items = Vec::with_capacity(groups.len());
     let mut unmapped: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for ((_, (_, _, control_id), eff, (rule_id, _, _, raw, ..)), members) in groups {
+    for ((_, (_, _, control_id), eff, accepted, (rule_id, _, _, raw, ..)), members) in groups {
         // The greatest revision among the hosts supplies the texts the key does not
         // cover (fix text, mitigations); the key guarantees the rest agree.
         let meta = members.iter().map(|(_, m)| *m).max().unwrap_or(&empty);
@@ -321,8 +343,13 @@ pub fn build(
             raw_severity: raw.map(severity_word).unwrap_or("").to_owned(),
             severity: eff.map(severity_word).unwrap_or("").to_owned(),
             cat: eff.map(cat).unwrap_or("").to_owned(),
-            status: "Ongoing".to_owned(),
-            scheduled_completion: export_date.add_days(days).to_string(),
+            status: if accepted { RISK_ACCEPTED } else { "Ongoing" }.to_owned(),
+            // A Risk Accepted item is not scheduled for remediation (no date, no milestone).
+            scheduled_completion: if accepted {
+                String::new()
+            } else {
+                export_date.add_days(days).to_string()
+            },
             security_controls: meta.ccis.clone(),
             controls: mapped.controls,
             unmapped_ccis: mapped.unmapped,
@@ -350,17 +377,24 @@ pub fn build(
 
 /// Whether a host's control belongs in the POA&M, and how: `scan` when a scan found it
 /// Open, `attestation` (with the answer in words) when it was not reviewed and an
-/// attestation says NonCompliant or PartiallyCompliant.
+/// attestation says NonCompliant, PartiallyCompliant or RiskAccepted; last, where its
+/// risk acceptance is recorded (empty when it is not risk-accepted).
 fn open_origin(
     c: &crate::control_view::ControlResult,
     attestation: Option<&crate::attest::Attestation>,
-) -> Option<(&'static str, String)> {
+) -> Option<(&'static str, String, String)> {
     match (c.status, attestation) {
-        (Status::Open, _) => Some(("scan", String::new())),
+        (Status::Open, _) => Some((
+            "scan",
+            String::new(),
+            risk::of_review(c).unwrap_or_default(),
+        )),
         (Status::NotReviewed, Some(a))
             if matches!(
                 a.status,
-                AttestationStatus::NonCompliant | AttestationStatus::PartiallyCompliant
+                AttestationStatus::NonCompliant
+                    | AttestationStatus::PartiallyCompliant
+                    | AttestationStatus::RiskAccepted
             ) =>
         {
             let mut t = format!(
@@ -378,7 +412,12 @@ fn open_origin(
             if !a.known_limitations.is_empty() {
                 t.push_str(&format!("; known limitations: {}", a.known_limitations));
             }
-            Some(("attestation", t))
+            let accepted = if a.status == AttestationStatus::RiskAccepted {
+                "the attestation (below)".to_owned()
+            } else {
+                String::new()
+            };
+            Some(("attestation", t, accepted))
         }
         _ => None,
     }
@@ -450,8 +489,17 @@ impl PoamItem {
         )
     }
 
-    /// Milestone with Completion Dates, dates in the layout's format.
+    /// Whether the item is `Risk Accepted` (no milestone, no scheduled date).
+    pub fn is_risk_accepted(&self) -> bool {
+        self.status == RISK_ACCEPTED
+    }
+
+    /// Milestone with Completion Dates, dates in the layout's format; none (empty) for a
+    /// Risk Accepted item, which eMASS forbids milestones on.
     pub fn milestone_text(&self, date: &str) -> String {
+        if self.is_risk_accepted() {
+            return String::new();
+        }
         format!(
             "Remediate {} ({}) on {} per the STIG fix text and verify with a new scan; found by {}. Completion: {}",
             self.vuln_id,
@@ -493,10 +541,22 @@ impl PoamItem {
         self.controls.join("; ")
     }
 
-    /// Comments: reviewers' comments, severity overrides with their justification,
-    /// attestation answers.
+    /// Comments: the risk acceptance (where it is recorded), reviewers' comments,
+    /// severity overrides with their justification, attestation answers.
     pub fn comments_text(&self) -> String {
         let mut lines = Vec::new();
+        let acceptance: Vec<(&String, String)> = self
+            .hosts
+            .iter()
+            .filter(|h| !h.risk_accepted.is_empty())
+            .map(|h| (&h.host, h.risk_accepted.clone()))
+            .collect();
+        for (hosts, text) in group_texts(acceptance.iter().map(|(h, t)| (*h, t))) {
+            lines.push(format!(
+                "Risk Accepted by the AO [{}]: recorded in {text}; no milestones.",
+                hosts.join(", ")
+            ));
+        }
         let overrides = group_texts(
             self.hosts
                 .iter()

@@ -55,6 +55,13 @@ pub fn render(poam: &PoamFile, layout_name: &str) -> String {
         "\nHost findings with a severity override: {overridden}\n\
          Host findings from NonCompliant/PartiallyCompliant attestations: {attested}\n\n"
     ));
+    let accepted = poam.items.iter().filter(|i| i.is_risk_accepted()).count();
+    if accepted > 0 {
+        out.push_str(&format!(
+            "Risk Accepted by the AO (no scheduled date, no milestones): {}\n\n",
+            plural(accepted, "item")
+        ));
+    }
     out.push_str(&format!(
         "Controls: NIST SP 800-53 Rev 5, mapped from the rules' CCIs with DISA's CCI list \
          version {}\n",
@@ -84,7 +91,11 @@ pub fn render(poam: &PoamFile, layout_name: &str) -> String {
             item.item_id,
             item.cat,
             item.vuln_id,
-            item.scheduled_completion,
+            if item.is_risk_accepted() {
+                "none (Risk Accepted)"
+            } else {
+                item.scheduled_completion.as_str()
+            },
             item.title.replace(['\r', '\n'], " "),
             plural(item.hosts.len(), "host")
         ));

@@ -261,6 +261,145 @@ fn non_compliant_attestations_become_items() {
 }
 
 #[test]
+fn risk_accepted_attestations_and_reviews_make_their_own_risk_accepted_items() {
+    let mut accepted = rr("V-7", Medium, Open, "SMBv1 enabled");
+    accepted.review.comments =
+        "Needed by the plant controller.\nRisk Accepted: AO Col. R. Diaz, 2026-10-01, memo 26-114"
+            .into();
+    let mut justified = rr("V-7", Medium, Open, "SMBv1 enabled");
+    justified.review.severity_justification =
+        "risk accepted: AO Col. R. Diaz, 2026-10-02, memo 26-115".into();
+    let fleet = view(&[
+        host(
+            "a",
+            vec![checklist(
+                "a/x.ckl",
+                "t",
+                "2025-01-01",
+                vec![accepted, rr("V-5", Low, NotReviewed, "")],
+            )],
+        ),
+        host(
+            "b",
+            vec![checklist(
+                "b/x.ckl",
+                "t",
+                "2025-01-01",
+                vec![rr("V-7", Medium, Open, "SMBv1 enabled")],
+            )],
+        ),
+        host(
+            "c",
+            vec![checklist("c/x.ckl", "t", "2025-01-01", vec![justified])],
+        ),
+    ])
+    .unwrap();
+    let mut att = generate(&fleet, None);
+    att.attestations[0].status = AttestationStatus::RiskAccepted;
+    att.attestations[0].attestor_name = "Col. R. Diaz".into();
+    att.attestations[0].attestor_role = "AO".into();
+    att.attestations[0].attestation_date = "2026-10-03".into();
+    att.attestations[0].compliance_evidence = "AO memo 26-116".into();
+    let p = build(&fleet, Some(&att), &opts());
+    let summary: Vec<(&str, &str, Vec<&str>)> = p
+        .items
+        .iter()
+        .map(|i| (i.control_id.as_str(), i.status.as_str(), i.host_names()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("V-7", "Ongoing", vec!["b"]),
+            ("V-7", "Risk Accepted", vec!["a", "c"]),
+            ("V-5", "Risk Accepted", vec!["a"]),
+        ]
+    );
+    let v7 = &p.items[1];
+    assert_eq!(v7.scheduled_completion, "");
+    assert_eq!(v7.milestone_text("12/01/2026"), "");
+    let c = v7.comments_text();
+    assert!(
+        c.starts_with("Risk Accepted by the AO [a]: recorded in the checklist's COMMENTS (below); no milestones."),
+        "{c}"
+    );
+    assert!(c.contains("Risk Accepted by the AO [c]: recorded in the checklist's severity justification: risk accepted: AO Col. R. Diaz, 2026-10-02, memo 26-115"), "{c}");
+    assert!(
+        c.contains("Risk Accepted: AO Col. R. Diaz, 2026-10-01, memo 26-114"),
+        "{c}"
+    );
+    let v5 = p.items[2].comments_text();
+    assert!(
+        v5.contains("[a]: recorded in the attestation (below)"),
+        "{v5}"
+    );
+    assert!(v5.contains("RiskAccepted per attestation by Col. R. Diaz (AO) on 2026-10-03; evidence: AO memo 26-116"), "{v5}");
+    // The Ongoing item keeps its date; the JSON round-trips the new field.
+    assert!(!p.items[0].scheduled_completion.is_empty());
+    assert_eq!(PoamFile::from_json(p.to_json().as_bytes()).unwrap(), p);
+    assert!(p.items[0].hosts[0].risk_accepted.is_empty());
+    // CSV layout: status, no date and no milestone on the Risk Accepted rows only.
+    let layout = Layout::builtin("emass_joint").unwrap();
+    let (ongoing, risk) = (layout.row(&p.items[0]), layout.row(&p.items[1]));
+    assert_eq!(
+        (ongoing[10].as_str(), risk[10].as_str()),
+        ("Ongoing", "Risk Accepted")
+    );
+    assert!(!ongoing[6].is_empty() && !ongoing[7].is_empty());
+    assert_eq!((risk[6].as_str(), risk[7].as_str()), ("", ""));
+    assert!(risk[11].starts_with("Risk Accepted by the AO"));
+}
+
+/// A real Evaluate-STIG checklist whose answer file's comment starts `Risk Accepted:` (the
+/// answer file writes its comment on its own line under `[ValidTrueComment]:` in
+/// COMMENTS) gives a Risk Accepted item quoting it.
+#[test]
+fn an_evaluate_stig_answer_file_comment_accepts_the_risk() {
+    let path =
+        crate::shared_dir().join("samples/ckl/CA1294WK16078_COMBINED_20231211-125650-trimmed.ckl");
+    if !path.exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: {} is required",
+            path.display()
+        );
+        eprintln!("SKIP: {} missing", path.display());
+        return;
+    }
+    let text = String::from_utf8(std::fs::read(&path).unwrap()).unwrap();
+    let tag = "[ValidTrueComment]:";
+    let at = text.find(tag).unwrap();
+    // That rule's status: Open (the answer file's own answer was NotAFinding).
+    let s = text[..at].rfind("<STATUS>").unwrap();
+    let e = s + text[s..].find("</STATUS>").unwrap();
+    let mut t = format!("{}<STATUS>Open{}", &text[..s], &text[e..]);
+    let at = t.find(tag).unwrap() + tag.len();
+    t.insert_str(
+        at,
+        "\nRisk Accepted: AO Col. R. Diaz, 2026-10-06, memo 26-118",
+    );
+    let cl = crate::ckl::read(t.as_bytes(), "answer.ckl").unwrap();
+    let fleet = view(&[host("h", vec![cl])]).unwrap();
+    let p = build(&fleet, None, &opts());
+    let accepted: Vec<&PoamItem> = p.items.iter().filter(|i| i.is_risk_accepted()).collect();
+    assert_eq!(
+        accepted.len(),
+        1,
+        "{:?}",
+        p.items.iter().map(|i| &i.status).collect::<Vec<_>>()
+    );
+    let c = accepted[0].comments_text();
+    assert!(
+        c.starts_with("Risk Accepted by the AO [h]: recorded in the checklist's COMMENTS (below)"),
+        "{c}"
+    );
+    assert!(
+        c.contains("Risk Accepted: AO Col. R. Diaz, 2026-10-06, memo 26-118"),
+        "{c}"
+    );
+    assert_eq!(accepted[0].scheduled_completion, "");
+}
+
+#[test]
 fn long_cells_are_cut_at_the_excel_limit_on_a_char_boundary() {
     let long = "é".repeat(40_000);
     let cut = cap_cell(long);

@@ -64,7 +64,8 @@ pub struct WorkbookPlan {
 
 /// Where the workbook lives in a package.
 pub const WORKBOOK_PATH: &str = "03_POAM/poam.xlsx";
-const FILE: &str = "poam.xlsx";
+/// The workbook's name in the pre-upload check's messages (`poam.xlsx!R8: ...`).
+pub const FILE: &str = "poam.xlsx";
 
 /// The 800-53 controls of an item, in the form eMASS's Controls / APs column takes: the
 /// Rev 5 controls mapped from the rule's CCIs with DISA's CCI list (`PoamItem::controls`).
