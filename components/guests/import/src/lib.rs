@@ -218,10 +218,18 @@ fn read_host(
                 imp.add_checklist(c).map_err(format_error)?;
             }
             InputKind::XccdfResults => {
-                match stig_formats::xccdf::results::read_matching(&bytes, name, benchmarks) {
-                    Ok(mut c) => {
+                match stig_formats::xccdf::results::read_matching_noted(&bytes, name, benchmarks) {
+                    Ok((mut c, not_used)) => {
                         c.source.file = name.to_string();
                         imp.add_checklist(c).map_err(format_error)?;
+                        // A given benchmark of another release: said in the report.
+                        for n in not_used {
+                            imp.set_aside(
+                                &format!("benchmarks/{}", n.benchmark),
+                                InputKind::XccdfBenchmark,
+                                &format!("not used for {name}: {}", n.reason),
+                            );
+                        }
                     }
                     // No benchmark given for them: a checklist of the one they name may
                     // cover them (Evaluate-STIG writes both from one scan).
