@@ -19,6 +19,11 @@
 //! `[{host, file, reason}]` in host order, instead of failing the run; the other hosts'
 //! outputs are byte for byte what they are without the option. A parser that panics
 //! prints the file it was reading to stderr first, so the host can name it.
+//!
+//! Option `left-out` (with `keep-going=true`): a JSON list `[{host, file, reason}]` of
+//! hosts the host program found to stop this component (a trap, or a memory or fuel
+//! limit) when it ran them; they are listed in `unreadable.json` as given, in host order,
+//! without being read, so the batch's other hosts are exported by a rerun.
 
 use std::collections::BTreeMap;
 
@@ -82,6 +87,16 @@ impl Guest for Import {
             .flag("keep-going", false)
             .map_err(RunError::Unsupported)?;
         let mut unreadable: Vec<Unreadable> = Vec::new();
+        let left_out: Vec<Unreadable> = match opts.get("left-out") {
+            None => Vec::new(),
+            Some(_) if !keep_going => {
+                return Err(RunError::Unsupported(
+                    "left-out needs keep-going=true".into(),
+                ))
+            }
+            Some(json) => serde_json::from_str(json)
+                .map_err(|e| RunError::Unsupported(format!("left-out: {e}")))?,
+        };
         std::panic::set_hook(Box::new(|info| {
             let file = READING.with(|r| r.borrow().clone());
             eprintln!("{TRAPPED_MARK}{file}\n{info}");
@@ -100,6 +115,10 @@ impl Guest for Import {
                     &dir,
                     format!("host name differs from scans/{other} only in letter case; on Windows they are the same host"),
                 ));
+            }
+            if let Some(u) = left_out.iter().find(|u| &u.host == host) {
+                unreadable.push(u.clone());
+                continue;
             }
             let (results, aside) = match read_host(host, &dir, &benchmarks) {
                 Ok(read) => read,
