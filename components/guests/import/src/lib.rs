@@ -217,11 +217,77 @@ std::thread_local! {
 }
 
 /// Reads one host's files into its results; an unreadable file is `InvalidInput` naming it.
+///
+/// A DISA benchmark found among the host's files is offered to its XCCDF results, as a
+/// `--benchmark` is. Files are read in order; when such a benchmark comes after results
+/// it could have served, the host is read once more with it known from the start, so
+/// the outcome does not depend on file names.
 fn read_host(
     host: &str,
     dir: &str,
     benchmarks: &[StigChecklist],
 ) -> Result<(HostResults, Vec<SetAside>), RunError> {
+    let mut local = Vec::new();
+    match read_host_with(host, dir, benchmarks, &mut local) {
+        Ok((read, false)) => return Ok(read),
+        Ok((_, true)) => {}
+        // A benchmark after the file that failed may be the one it lacked.
+        Err(e) => {
+            host_benchmarks(dir, benchmarks, &mut local)?;
+            if local.is_empty() {
+                return Err(e);
+            }
+        }
+    }
+    Ok(read_host_with(host, dir, benchmarks, &mut local)?.0)
+}
+
+/// Adds to `local` every DISA benchmark among the host's files that neither `given` nor
+/// `local` holds.
+fn host_benchmarks(
+    dir: &str,
+    given: &[StigChecklist],
+    local: &mut Vec<StigChecklist>,
+) -> Result<(), RunError> {
+    let files =
+        walk_input(dir).map_err(|e| RunError::Internal(format!("listing /input/{dir}: {e}")))?;
+    for f in files {
+        let bytes =
+            std::fs::read(&f.path).map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
+        if classify(&f.rel, &bytes) != InputKind::XccdfBenchmark {
+            continue;
+        }
+        READING.with(|r| f.rel.clone_into(&mut r.borrow_mut()));
+        if let Ok(b) = read_benchmark(&bytes, &f.rel) {
+            if !given
+                .iter()
+                .chain(local.iter())
+                .any(|k| same_release(k, &b))
+            {
+                local.push(b);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Two benchmarks of one STIG release (the file they came from aside).
+fn same_release(a: &StigChecklist, b: &StigChecklist) -> bool {
+    (&a.info.stigid, &a.info.version, &a.info.releaseinfo)
+        == (&b.info.stigid, &b.info.version, &b.info.releaseinfo)
+}
+
+/// One pass over a host's files with the given `benchmarks` and the host's own
+/// (`local`, added to as they are found); also whether one was found after results
+/// were read.
+fn read_host_with(
+    host: &str,
+    dir: &str,
+    benchmarks: &[StigChecklist],
+    local: &mut Vec<StigChecklist>,
+) -> Result<((HostResults, Vec<SetAside>), bool), RunError> {
+    let mut read_results = false;
+    let mut found_late = false;
     let mut imp = HostImport::new(host);
     let files =
         walk_input(dir).map_err(|e| RunError::Internal(format!("listing /input/{dir}: {e}")))?;
@@ -237,14 +303,24 @@ fn read_host(
                 imp.add_checklist(c).map_err(format_error)?;
             }
             InputKind::XccdfResults => {
+                read_results = true;
+                // The given benchmarks, borrowed; copied only when the host has its own.
+                let offered: std::borrow::Cow<'_, [StigChecklist]> = if local.is_empty() {
+                    std::borrow::Cow::Borrowed(benchmarks)
+                } else {
+                    std::borrow::Cow::Owned(
+                        benchmarks.iter().chain(local.iter()).cloned().collect(),
+                    )
+                };
+                let benchmarks = &offered[..];
                 match stig_formats::xccdf::results::read_matching_noted(&bytes, name, benchmarks) {
                     Ok((mut c, not_used)) => {
                         c.source.file = name.to_string();
                         imp.add_checklist(c).map_err(format_error)?;
-                        // A given benchmark of another release: said in the report.
+                        // A benchmark of another release: said in the report.
                         for n in not_used {
                             imp.set_aside(
-                                &format!("benchmarks/{}", n.benchmark),
+                                &n.benchmark,
                                 InputKind::XccdfBenchmark,
                                 &format!("not used for {name}: {}", n.reason),
                             );
@@ -269,11 +345,28 @@ fn read_host(
                     imp.add_checklist(c).map_err(format_error)?;
                 }
             }
-            InputKind::XccdfBenchmark => imp.set_aside(
-                name,
-                InputKind::XccdfBenchmark,
-                "a benchmark definition, not results (pass benchmarks with --benchmark)",
-            ),
+            InputKind::XccdfBenchmark => match read_benchmark(&bytes, name) {
+                Ok(b) => {
+                    if !benchmarks
+                        .iter()
+                        .chain(local.iter())
+                        .any(|k| same_release(k, &b))
+                    {
+                        found_late |= read_results;
+                        local.push(b);
+                    }
+                    imp.set_aside(
+                        name,
+                        InputKind::XccdfBenchmark,
+                        "a benchmark definition, not results: offered to this host's XCCDF results",
+                    )
+                }
+                Err(_) => imp.set_aside(
+                    name,
+                    InputKind::XccdfBenchmark,
+                    "a benchmark definition that does not read as a DISA benchmark, not results",
+                ),
+            },
             InputKind::EvaluateStigSummary => imp.set_aside(
                 name,
                 InputKind::EvaluateStigSummary,
@@ -284,7 +377,7 @@ fn read_host(
             }
         }
     }
-    imp.finish().map_err(format_error)
+    imp.finish().map_err(format_error).map(|r| (r, found_late))
 }
 
 fn read_benchmarks() -> Result<Vec<StigChecklist>, RunError> {
