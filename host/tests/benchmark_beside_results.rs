@@ -76,3 +76,23 @@ fn a_benchmark_beside_the_results_of_another_release_is_not_used() {
     );
     assert!(!out.exists());
 }
+
+/// Evaluate-STIG's own folder: its V2R9 results beside its checklist, and a V2R8 manual
+/// (another release of the same STIG) beside them: the manual is not applied to the
+/// results, which the checklist covers as when no benchmark is there.
+#[test]
+fn results_of_another_release_than_the_benchmark_are_covered_by_their_checklist() {
+    let w = tempfile::tempdir().unwrap();
+    let results = w.path().join("results");
+    host(&results, &[("z_chrome.xml", R8)]);
+    fs::copy(
+        samples().join("ckl/CA1294WK16078_Chrome_V2R8_20231211-125631.ckl"),
+        results.join("ES1/Chrome.ckl"),
+    )
+    .unwrap();
+    let out = w.path().join("out");
+    let o = export_ckl(w.path(), &results, &out);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let files: Vec<String> = tree(&out).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(files, ["ES1/ES1_Google_Chrome_Current_Windows_V2R8.ckl"]);
+}

@@ -326,12 +326,20 @@ fn read_host_with(
                             );
                         }
                     }
-                    // No benchmark given for them: a checklist of the one they name may
-                    // cover them (Evaluate-STIG writes both from one scan).
+                    // No benchmark of theirs given (none of their id, or only other
+                    // releases of it): a checklist of the one they name may cover them
+                    // (Evaluate-STIG writes both from one scan).
                     Err(e) if matches!(e.kind, stig_formats::ErrorKind::MissingElement { .. }) => {
-                        match stig_formats::import::results_benchmark(&bytes, name)
-                            .filter(|id| !benchmarks.iter().any(|b| &b.info.stigid == id))
-                        {
+                        let stated = stig_formats::xccdf::results::stated_release(&bytes, name);
+                        let theirs = |b: &StigChecklist| {
+                            stated.as_ref().is_none_or(|d| {
+                                stig_formats::xccdf::release::parse(&b.info.releaseinfo)
+                                    .is_some_and(|r| r.same_date(d))
+                            })
+                        };
+                        match stig_formats::import::results_benchmark(&bytes, name).filter(|id| {
+                            !benchmarks.iter().any(|b| &b.info.stigid == id && theirs(b))
+                        }) {
                             Some(id) => imp.defer_results(name, &id, e),
                             None => return Err(format_error(e)),
                         }

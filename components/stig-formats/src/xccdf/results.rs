@@ -149,6 +149,13 @@ pub fn read_matching_noted(
     apply(&x, tr, bench, file).map(|c| (c, not_used))
 }
 
+/// The benchmark release a results file states for itself (Evaluate-STIG's root
+/// release-info), when it states a benchmark date: what a benchmark of its id must match.
+pub fn stated_release(bytes: &[u8], file: &str) -> Option<release::ReleaseInfo> {
+    let (.., header) = scan(bytes, file).ok()?;
+    release::parse(&header.release_info).filter(|r| !r.date.is_empty())
+}
+
 /// Restates the STIG_INFO of content read from the results document itself (see
 /// [`release`]) and re-derives what STIG_INFO feeds: the benchmark uuid and each
 /// rule's STIGRef.
