@@ -395,9 +395,30 @@ fn read_benchmarks() -> Result<Vec<StigChecklist>, RunError> {
     for f in files {
         let bytes =
             std::fs::read(&f.path).map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
-        out.push(read_benchmark(&bytes, &f.rel)?);
+        out.push(read_benchmark(&bytes, &given_name(&f.rel))?);
     }
     Ok(out)
+}
+
+/// The name the operator gave a `--benchmark` file: the host stages each one as
+/// `benchmarks/<position>-<name>` (position: 3+ digits, so two files of one name cannot
+/// collide), and that staging prefix must not reach a checklist's STIG_INFO `filename`
+/// nor a message. Only the first `<digits>-` is the host's; the rest is the operator's.
+fn given_name(rel: &str) -> String {
+    let (dir, file) = rel.rsplit_once('/').unwrap_or(("", rel));
+    let name = match file.split_once('-') {
+        Some((pos, rest))
+            if pos.len() >= 3 && !rest.is_empty() && pos.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            rest
+        }
+        _ => file,
+    };
+    if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
 }
 
 include!("formats_glue.rs");
