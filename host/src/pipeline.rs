@@ -264,15 +264,29 @@ pub fn scans_to_checklists(
     if opts.keep_going {
         keep_going_option(&mut import_options);
     }
-    let import_run = sandbox.run(
-        &import,
-        &RunRequest {
-            input_dir: scan_input,
-            output_dir: model_dir,
-            exported_at,
-            options: import_options,
-            limits: limits.clone(),
-        },
+    // Under keep-going, a run the sandbox stops is rerun without the host that stops it.
+    let run_import = |input: &Path, output: &Path, options: &BTreeMap<String, String>| {
+        sandbox
+            .run(
+                &import,
+                &RunRequest {
+                    input_dir: input,
+                    output_dir: output,
+                    exported_at,
+                    options: options.clone(),
+                    limits: limits.clone(),
+                },
+            )
+            .map_err(anyhow::Error::new)
+    };
+    let scratch = tempfile::tempdir().context("creating a scratch directory")?;
+    let import_run = crate::package::isolate::run_leaving_out(
+        &run_import,
+        scan_input,
+        model_dir,
+        &import_options,
+        opts.keep_going,
+        scratch.path(),
     )?;
     let unreadable = unreadable_hosts(model_dir)?;
     let hosts = fs::read_dir(scan_input.join("scans"))

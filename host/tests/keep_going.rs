@@ -292,3 +292,177 @@ fn a_list_that_hides_an_exported_host_is_invalid() {
         .collect();
     assert!(failed.contains(&"unreadable-hosts"), "{report}");
 }
+
+/// A fleet of ten hosts (copies of the fixture hosts) in which `H03`'s one checklist is
+/// too large for the memory cap the test sets (`--component-memory-mb 64`): the guest
+/// cannot report it, the sandbox stops the whole run of the batch it shares with seven
+/// good hosts. Returns the results directory.
+fn fleet_with_a_host_that_stops_the_sandbox(root: &Path, with_bad: bool) -> PathBuf {
+    let results = root.join("results");
+    for i in 1..=10 {
+        let host = format!("H{i:02}");
+        if host == STOPPER.0 {
+            if with_bad {
+                let good =
+                    fs::read_to_string(repo().join("fixtures/scans/SRV01/SRV01_Combined.ckl"))
+                        .unwrap();
+                // 40 MiB of comment text: a valid checklist, larger than the cap allows.
+                let huge = good.replacen(
+                    "<COMMENTS>",
+                    &format!("<COMMENTS>{}", "a".repeat(40 << 20)),
+                    1,
+                );
+                fs::create_dir_all(results.join(&host)).unwrap();
+                fs::write(results.join(&host).join(STOPPER.1), huge).unwrap();
+            }
+            continue;
+        }
+        copy_dir(
+            &repo().join("fixtures/scans").join(GOOD[i % GOOD.len()]),
+            &results.join(&host),
+        );
+    }
+    results
+}
+
+/// Two trees hold the same files with the same bytes (the differing paths, if not).
+fn assert_same_tree(a: &Path, b: &Path) {
+    let (ta, tb) = (tree(a), tree(b));
+    let names = |t: &[(String, Vec<u8>)]| t.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&ta), names(&tb), "{} vs {}", a.display(), b.display());
+    let differ: Vec<&String> = ta
+        .iter()
+        .zip(&tb)
+        .filter(|(x, y)| x.1 != y.1)
+        .map(|(x, _)| &x.0)
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "{} vs {}: {differ:?}",
+        a.display(),
+        b.display()
+    );
+}
+
+/// (host, file) of the host that stops the sandbox.
+const STOPPER: (&str, &str) = ("H03", "H03_Combined.ckl");
+
+fn export_emass_capped(
+    work: &Path,
+    results: &Path,
+    out: &Path,
+    jobs: &str,
+    keep_going: bool,
+) -> std::process::Output {
+    let mut c = stigpack(work);
+    // One audit log per run, so each package records the same checkpoint (the first).
+    c.env("STIGPACK_JOBS", jobs)
+        .env("STIGPACK_AUDIT_LOG", out.with_extension("audit.jsonl"))
+        .args(["--component-memory-mb", "64", "export-emass"])
+        .args(benchmark_args())
+        .arg("--results")
+        .arg(results)
+        .arg("--out")
+        .arg(out)
+        .args(["--exported-at", AT, "--system", "KeepGoing"]);
+    if keep_going {
+        c.arg("--keep-going");
+    }
+    run(&mut c)
+}
+
+fn only_package(out: &Path) -> PathBuf {
+    let mut v: Vec<PathBuf> = fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(v.len(), 1, "{v:?}");
+    v.remove(0)
+}
+
+#[test]
+fn a_host_that_stops_the_sandbox_costs_only_itself() {
+    let w = tempfile::tempdir().unwrap();
+    let results = fleet_with_a_host_that_stops_the_sandbox(w.path(), true);
+
+    // Strict: the run fails and nothing is written.
+    let out = w.path().join("strict");
+    let o = export_emass_capped(w.path(), &results, &out, "2", false);
+    assert_ne!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ne!(o.status.code(), Some(9), "{}", stderr(&o));
+    assert!(!out.exists() || fs::read_dir(&out).unwrap().next().is_none());
+
+    // --keep-going, on one core and on two: only H03 is left out, with its file and why.
+    let mut packages = Vec::new();
+    for jobs in ["1", "2"] {
+        let out = w.path().join(format!("packages-{jobs}"));
+        let o = export_emass_capped(w.path(), &results, &out, jobs, true);
+        assert_eq!(o.status.code(), Some(9), "{}\n{}", stdout(&o), stderr(&o));
+        let pkg = only_package(&out);
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&fs::read(pkg.join("00_Manifest/manifest.json")).unwrap())
+                .unwrap();
+        let list = manifest["unreadableHosts"].as_array().unwrap();
+        assert_eq!(list.len(), 1, "{manifest}");
+        assert_eq!(list[0]["host"], STOPPER.0);
+        assert_eq!(list[0]["file"], format!("{}/{}", STOPPER.0, STOPPER.1));
+        assert!(
+            list[0]["reason"].as_str().unwrap().contains("memory limit"),
+            "{}",
+            list[0]
+        );
+        assert_eq!(manifest["hostCount"], 9, "{manifest}");
+        let exported = hosts_under(&pkg.join("02_Checklists"));
+        assert_eq!(exported.len(), 9, "{exported:?}");
+        assert!(!exported.contains(&STOPPER.0.to_owned()));
+        assert!(
+            stderr(&o).contains(&format!("left out host {}", STOPPER.0)),
+            "{}",
+            stderr(&o)
+        );
+        packages.push(pkg);
+    }
+    // The same package whatever the number of cores (and so of concurrent retries).
+    assert_same_tree(&packages[0], &packages[1]);
+
+    // The good hosts' checklists are byte for byte those of the fleet without H03.
+    let clean = fleet_with_a_host_that_stops_the_sandbox(&w.path().join("clean"), false);
+    let out = w.path().join("reference");
+    let o = export_emass_capped(w.path(), &clean, &out, "2", false);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let reference = only_package(&out);
+    assert_same_tree(
+        &packages[0].join("02_Checklists"),
+        &reference.join("02_Checklists"),
+    );
+
+    // export-ckl (one run for the whole fleet) leaves out H03 alone too.
+    let out = w.path().join("checklists");
+    let mut c = stigpack(w.path());
+    c.args(["--component-memory-mb", "64", "export-ckl"])
+        .args(benchmark_args())
+        .arg("--results")
+        .arg(&results)
+        .arg("--out")
+        .arg(&out)
+        .args(["--exported-at", AT, "--keep-going"]);
+    let o = run(&mut c);
+    assert_eq!(o.status.code(), Some(9), "{}\n{}", stdout(&o), stderr(&o));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("unreadable-hosts.json")).unwrap()).unwrap();
+    assert_eq!(summary.as_array().unwrap().len(), 1, "{summary}");
+    assert_eq!(summary[0]["file"], format!("{}/{}", STOPPER.0, STOPPER.1));
+    assert_eq!(hosts_under(&out).len(), 9);
+
+    // validate: valid but NOT READY; reproduce: the same bytes, retry and all.
+    let mut c = stigpack(w.path());
+    let o = run(c.arg("validate").arg(&packages[0]));
+    assert_eq!(o.status.code(), Some(4), "{}", stdout(&o));
+    assert!(!stdout(&o).contains("[FAIL]"), "{}", stdout(&o));
+    let mut c = stigpack(w.path());
+    let o = run(c
+        .args(["--component-memory-mb", "64", "reproduce"])
+        .arg(&packages[0]));
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("REPRODUCED"), "{}", stdout(&o));
+}

@@ -401,8 +401,20 @@ pub fn build(
         pipeline::keep_going_option(&mut import_opts);
     }
     let t = crate::timings::step("components: import");
+    // Under --keep-going a run the sandbox stops is rerun without the host that stops it
+    // (listed as unreadable), so one hostile host does not take its batch down.
+    let run_import = |input: &Path, output: &Path, options: &BTreeMap<String, String>| {
+        run(&import_c, input, output, options)
+    };
     let imports = crate::parallel::try_map(&batches, jobs, |b, _| {
-        run(&import_c, &import_in(b), &import_out(b), &import_opts)
+        super::isolate::run_leaving_out(
+            &run_import,
+            &import_in(b),
+            &import_out(b),
+            &import_opts,
+            settings.keep_going,
+            &s.join(format!("isolate-{b:05}")),
+        )
     })?;
     drop(t);
     // Batches are in host order, so the merged list is too.

@@ -10,6 +10,7 @@ pub mod assemble;
 pub mod contents;
 pub mod genfleet;
 pub mod hashlist;
+pub mod isolate;
 pub mod layout;
 pub mod manifest;
 pub mod reproduce;

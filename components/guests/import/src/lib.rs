@@ -19,6 +19,11 @@
 //! `[{host, file, reason}]` in host order, instead of failing the run; the other hosts'
 //! outputs are byte for byte what they are without the option. A parser that panics
 //! prints the file it was reading to stderr first, so the host can name it.
+//!
+//! Option `left-out` (with `keep-going=true`): a JSON list `[{host, file, reason}]` of
+//! hosts the host program found to stop this component (a trap, or a memory or fuel
+//! limit) when it ran them; they are listed in `unreadable.json` as given, in host order,
+//! without being read, so the batch's other hosts are exported by a rerun.
 
 use std::collections::BTreeMap;
 
@@ -82,6 +87,16 @@ impl Guest for Import {
             .flag("keep-going", false)
             .map_err(RunError::Unsupported)?;
         let mut unreadable: Vec<Unreadable> = Vec::new();
+        let left_out: Vec<Unreadable> = match opts.get("left-out") {
+            None => Vec::new(),
+            Some(_) if !keep_going => {
+                return Err(RunError::Unsupported(
+                    "left-out needs keep-going=true".into(),
+                ))
+            }
+            Some(json) => serde_json::from_str(json)
+                .map_err(|e| RunError::Unsupported(format!("left-out: {e}")))?,
+        };
         std::panic::set_hook(Box::new(|info| {
             let file = READING.with(|r| r.borrow().clone());
             eprintln!("{TRAPPED_MARK}{file}\n{info}");
@@ -100,6 +115,10 @@ impl Guest for Import {
                     &dir,
                     format!("host name differs from scans/{other} only in letter case; on Windows they are the same host"),
                 ));
+            }
+            if let Some(u) = left_out.iter().find(|u| &u.host == host) {
+                unreadable.push(u.clone());
+                continue;
             }
             let (results, aside) = match read_host(host, &dir, &benchmarks) {
                 Ok(read) => read,
@@ -198,11 +217,77 @@ std::thread_local! {
 }
 
 /// Reads one host's files into its results; an unreadable file is `InvalidInput` naming it.
+///
+/// A DISA benchmark found among the host's files is offered to its XCCDF results, as a
+/// `--benchmark` is. Files are read in order; when such a benchmark comes after results
+/// it could have served, the host is read once more with it known from the start, so
+/// the outcome does not depend on file names.
 fn read_host(
     host: &str,
     dir: &str,
     benchmarks: &[StigChecklist],
 ) -> Result<(HostResults, Vec<SetAside>), RunError> {
+    let mut local = Vec::new();
+    match read_host_with(host, dir, benchmarks, &mut local) {
+        Ok((read, false)) => return Ok(read),
+        Ok((_, true)) => {}
+        // A benchmark after the file that failed may be the one it lacked.
+        Err(e) => {
+            host_benchmarks(dir, benchmarks, &mut local)?;
+            if local.is_empty() {
+                return Err(e);
+            }
+        }
+    }
+    Ok(read_host_with(host, dir, benchmarks, &mut local)?.0)
+}
+
+/// Adds to `local` every DISA benchmark among the host's files that neither `given` nor
+/// `local` holds.
+fn host_benchmarks(
+    dir: &str,
+    given: &[StigChecklist],
+    local: &mut Vec<StigChecklist>,
+) -> Result<(), RunError> {
+    let files =
+        walk_input(dir).map_err(|e| RunError::Internal(format!("listing /input/{dir}: {e}")))?;
+    for f in files {
+        let bytes =
+            std::fs::read(&f.path).map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
+        if classify(&f.rel, &bytes) != InputKind::XccdfBenchmark {
+            continue;
+        }
+        READING.with(|r| f.rel.clone_into(&mut r.borrow_mut()));
+        if let Ok(b) = read_benchmark(&bytes, &f.rel) {
+            if !given
+                .iter()
+                .chain(local.iter())
+                .any(|k| same_release(k, &b))
+            {
+                local.push(b);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Two benchmarks of one STIG release (the file they came from aside).
+fn same_release(a: &StigChecklist, b: &StigChecklist) -> bool {
+    (&a.info.stigid, &a.info.version, &a.info.releaseinfo)
+        == (&b.info.stigid, &b.info.version, &b.info.releaseinfo)
+}
+
+/// One pass over a host's files with the given `benchmarks` and the host's own
+/// (`local`, added to as they are found); also whether one was found after results
+/// were read.
+fn read_host_with(
+    host: &str,
+    dir: &str,
+    benchmarks: &[StigChecklist],
+    local: &mut Vec<StigChecklist>,
+) -> Result<((HostResults, Vec<SetAside>), bool), RunError> {
+    let mut read_results = false;
+    let mut found_late = false;
     let mut imp = HostImport::new(host);
     let files =
         walk_input(dir).map_err(|e| RunError::Internal(format!("listing /input/{dir}: {e}")))?;
@@ -218,17 +303,43 @@ fn read_host(
                 imp.add_checklist(c).map_err(format_error)?;
             }
             InputKind::XccdfResults => {
-                match stig_formats::xccdf::results::read_matching(&bytes, name, benchmarks) {
-                    Ok(mut c) => {
+                read_results = true;
+                // The given benchmarks, borrowed; copied only when the host has its own.
+                let offered: std::borrow::Cow<'_, [StigChecklist]> = if local.is_empty() {
+                    std::borrow::Cow::Borrowed(benchmarks)
+                } else {
+                    std::borrow::Cow::Owned(
+                        benchmarks.iter().chain(local.iter()).cloned().collect(),
+                    )
+                };
+                let benchmarks = &offered[..];
+                match stig_formats::xccdf::results::read_matching_noted(&bytes, name, benchmarks) {
+                    Ok((mut c, not_used)) => {
                         c.source.file = name.to_string();
                         imp.add_checklist(c).map_err(format_error)?;
+                        // A benchmark of another release: said in the report.
+                        for n in not_used {
+                            imp.set_aside(
+                                &n.benchmark,
+                                InputKind::XccdfBenchmark,
+                                &format!("not used for {name}: {}", n.reason),
+                            );
+                        }
                     }
-                    // No benchmark given for them: a checklist of the one they name may
-                    // cover them (Evaluate-STIG writes both from one scan).
+                    // No benchmark of theirs given (none of their id, or only other
+                    // releases of it): a checklist of the one they name may cover them
+                    // (Evaluate-STIG writes both from one scan).
                     Err(e) if matches!(e.kind, stig_formats::ErrorKind::MissingElement { .. }) => {
-                        match stig_formats::import::results_benchmark(&bytes, name)
-                            .filter(|id| !benchmarks.iter().any(|b| &b.info.stigid == id))
-                        {
+                        let stated = stig_formats::xccdf::results::stated_release(&bytes, name);
+                        let theirs = |b: &StigChecklist| {
+                            stated.as_ref().is_none_or(|d| {
+                                stig_formats::xccdf::release::parse(&b.info.releaseinfo)
+                                    .is_some_and(|r| r.same_date(d))
+                            })
+                        };
+                        match stig_formats::import::results_benchmark(&bytes, name).filter(|id| {
+                            !benchmarks.iter().any(|b| &b.info.stigid == id && theirs(b))
+                        }) {
                             Some(id) => imp.defer_results(name, &id, e),
                             None => return Err(format_error(e)),
                         }
@@ -242,11 +353,28 @@ fn read_host(
                     imp.add_checklist(c).map_err(format_error)?;
                 }
             }
-            InputKind::XccdfBenchmark => imp.set_aside(
-                name,
-                InputKind::XccdfBenchmark,
-                "a benchmark definition, not results (pass benchmarks with --benchmark)",
-            ),
+            InputKind::XccdfBenchmark => match read_benchmark(&bytes, name) {
+                Ok(b) => {
+                    if !benchmarks
+                        .iter()
+                        .chain(local.iter())
+                        .any(|k| same_release(k, &b))
+                    {
+                        found_late |= read_results;
+                        local.push(b);
+                    }
+                    imp.set_aside(
+                        name,
+                        InputKind::XccdfBenchmark,
+                        "a benchmark definition, not results: offered to this host's XCCDF results",
+                    )
+                }
+                Err(_) => imp.set_aside(
+                    name,
+                    InputKind::XccdfBenchmark,
+                    "a benchmark definition that does not read as a DISA benchmark, not results",
+                ),
+            },
             InputKind::EvaluateStigSummary => imp.set_aside(
                 name,
                 InputKind::EvaluateStigSummary,
@@ -257,7 +385,7 @@ fn read_host(
             }
         }
     }
-    imp.finish().map_err(format_error)
+    imp.finish().map_err(format_error).map(|r| (r, found_late))
 }
 
 fn read_benchmarks() -> Result<Vec<StigChecklist>, RunError> {
@@ -267,9 +395,30 @@ fn read_benchmarks() -> Result<Vec<StigChecklist>, RunError> {
     for f in files {
         let bytes =
             std::fs::read(&f.path).map_err(|e| invalid(&f.rel, format!("cannot read: {e}")))?;
-        out.push(read_benchmark(&bytes, &f.rel)?);
+        out.push(read_benchmark(&bytes, &given_name(&f.rel))?);
     }
     Ok(out)
+}
+
+/// The name the operator gave a `--benchmark` file: the host stages each one as
+/// `benchmarks/<position>-<name>` (position: 3+ digits, so two files of one name cannot
+/// collide), and that staging prefix must not reach a checklist's STIG_INFO `filename`
+/// nor a message. Only the first `<digits>-` is the host's; the rest is the operator's.
+fn given_name(rel: &str) -> String {
+    let (dir, file) = rel.rsplit_once('/').unwrap_or(("", rel));
+    let name = match file.split_once('-') {
+        Some((pos, rest))
+            if pos.len() >= 3 && !rest.is_empty() && pos.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            rest
+        }
+        _ => file,
+    };
+    if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
 }
 
 include!("formats_glue.rs");

@@ -150,14 +150,22 @@ fn read_benchmark(
         .first()
         .map(|r: &RuleResult| r.rule.reference_identifier.clone())
         .unwrap_or_default();
-    // A stable id for this benchmark release (STIG Viewer would use a random one).
+    let mut stig = StigChecklist { info, rules };
+    stamp(&mut stig);
+    Ok(stig)
+}
+
+/// Derives from STIG_INFO what XCCDF does not carry: a stable id for this benchmark
+/// release (STIG Viewer would use a random one) and each rule's STIGRef. Rerun whenever
+/// STIG_INFO is restated.
+pub(crate) fn stamp(stig: &mut StigChecklist) {
+    let info = &mut stig.info;
     info.uuid = derived_uuid(&["benchmark", &info.stigid, &info.version, &info.releaseinfo]);
-    let reference = crate::ckl::stig_ref(&info);
-    for r in &mut rules {
+    let reference = crate::ckl::stig_ref(info);
+    for r in &mut stig.rules {
         r.rule.stig_ref.clone_from(&reference);
         r.rule.stig_uuid.clone_from(&info.uuid);
     }
-    Ok(StigChecklist { info, rules })
 }
 
 #[derive(Default)]

@@ -4,4 +4,5 @@
 
 pub mod benchmark;
 mod description;
+pub mod release;
 pub mod results;

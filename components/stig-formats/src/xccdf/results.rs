@@ -6,12 +6,18 @@
 //! Nothing is guessed: results for another benchmark, a rule the benchmark does not
 //! hold, a rule reported twice, or two `TestResult`s in one file are errors naming the
 //! file and the rule.
+//!
+//! STIG_INFO names the STIG, not the SCAP content: SCC content is restated as SCC's own
+//! checklists state it, and a DISA manual benchmark of the same id and benchmark date
+//! gives the real version, release and the rule texts the content leaves empty
+//! (see [`super::release`]).
 
 use std::collections::HashMap;
 
 use quick_xml::events::BytesStart;
 
 use super::benchmark::{child, leaf};
+use super::release::{self, Header, NotUsed};
 use crate::error::{ErrorKind, Result};
 use crate::model::{Asset, Checklist, ScanSource, StigChecklist};
 use crate::status;
@@ -36,7 +42,7 @@ struct TestResult {
 /// Reads a results file and applies it to `benchmark`. With `None`, the benchmark is
 /// read from the same document (SCC writes results inside a copy of the `Benchmark`).
 pub fn read(bytes: &[u8], file: &str, benchmark: Option<&StigChecklist>) -> Result<Checklist> {
-    let (x, root_is_benchmark, _, tr) = scan(bytes, file)?;
+    let (x, root_is_benchmark, _, tr, header) = scan(bytes, file)?;
     match benchmark {
         Some(b) => apply(&x, tr, b, file),
         None => {
@@ -49,7 +55,9 @@ pub fn read(bytes: &[u8], file: &str, benchmark: Option<&StigChecklist>) -> Resu
                 }));
             }
             let embedded = super::benchmark::read(bytes, file)?;
-            apply(&x, tr, &embedded, file)
+            let mut c = apply(&x, tr, &embedded, file)?;
+            restate(&mut c, &header, &[], &mut Vec::new());
+            Ok(c)
         }
     }
 }
@@ -61,15 +69,36 @@ pub fn read(bytes: &[u8], file: &str, benchmark: Option<&StigChecklist>) -> Resu
 /// results file wrapped in an empty benchmark, as Evaluate-STIG writes them) counts as
 /// bare results.
 pub fn read_matching(bytes: &[u8], file: &str, benchmarks: &[StigChecklist]) -> Result<Checklist> {
-    let (x, root_is_benchmark, carries_rules, tr) = scan(bytes, file)?;
+    read_matching_noted(bytes, file, benchmarks).map(|(c, _)| c)
+}
+
+/// As [`read_matching`], also returning the given benchmarks of the results' id that
+/// were not used because they are another release (another benchmark date), with why.
+///
+/// Content embedded in the results (SCC) is restated: STIG_INFO as SCC's checklists
+/// state it, then, from a given manual benchmark of the same id and date, the STIG's
+/// version, release and every rule text the content left empty. Bare results take the
+/// given benchmark of their id and, when they state one, their benchmark date.
+pub fn read_matching_noted(
+    bytes: &[u8],
+    file: &str,
+    benchmarks: &[StigChecklist],
+) -> Result<(Checklist, Vec<NotUsed>)> {
+    let (x, root_is_benchmark, carries_rules, tr, header) = scan(bytes, file)?;
+    let mut not_used = Vec::new();
     if root_is_benchmark && carries_rules {
         let embedded = super::benchmark::read(bytes, file)?;
-        return apply(&x, tr, &embedded, file);
+        let mut c = apply(&x, tr, &embedded, file)?;
+        restate(&mut c, &header, benchmarks, &mut not_used);
+        return Ok((c, not_used));
     }
-    let id = tr
-        .benchmark_id
-        .strip_prefix(BENCHMARK_PREFIX)
-        .unwrap_or(&tr.benchmark_id);
+    // Evaluate-STIG names the benchmark only on the root `Benchmark`.
+    let named = if tr.benchmark_id.is_empty() {
+        &header.id
+    } else {
+        &tr.benchmark_id
+    };
+    let id = named.strip_prefix(BENCHMARK_PREFIX).unwrap_or(named);
     let chosen = if id.is_empty() {
         tr.results.first().and_then(|(idref, ..)| {
             let key = idref.strip_prefix(RULE_PREFIX).unwrap_or(idref);
@@ -78,9 +107,31 @@ pub fn read_matching(bytes: &[u8], file: &str, benchmarks: &[StigChecklist]) -> 
                 .find(|b| b.rules.iter().any(|r| r.rule.rule_id == key))
         })
     } else {
-        benchmarks.iter().find(|b| b.info.stigid == id)
+        let stated = release::parse(&header.release_info).filter(|r| !r.date.is_empty());
+        let mut same_id = benchmarks.iter().filter(|b| b.info.stigid == id);
+        match &stated {
+            None => same_id.next(),
+            Some(d) => same_id
+                .find(|b| release::parse(&b.info.releaseinfo).is_some_and(|r| r.same_date(d))),
+        }
     };
     let Some(bench) = chosen else {
+        if let Some(d) = release::parse(&header.release_info) {
+            let other: Vec<&str> = benchmarks
+                .iter()
+                .filter(|b| b.info.stigid == id)
+                .map(|b| b.info.releaseinfo.as_str())
+                .collect();
+            if !other.is_empty() {
+                return Err(x.err(ErrorKind::MissingElement {
+                    element: format!(
+                        "benchmark {id:?} of benchmark date {} for these results (given: {}, another release)",
+                        d.date,
+                        other.join("; ")
+                    ),
+                }));
+            }
+        }
         let mut known: Vec<&str> = benchmarks.iter().map(|b| b.info.stigid.as_str()).collect();
         known.sort_unstable();
         return Err(x.err(ErrorKind::MissingElement {
@@ -95,20 +146,72 @@ pub fn read_matching(bytes: &[u8], file: &str, benchmarks: &[StigChecklist]) -> 
             ),
         }));
     };
-    apply(&x, tr, bench, file)
+    apply(&x, tr, bench, file).map(|c| (c, not_used))
+}
+
+/// The benchmark release a results file states for itself (Evaluate-STIG's root
+/// release-info), when it states a benchmark date: what a benchmark of its id must match.
+pub fn stated_release(bytes: &[u8], file: &str) -> Option<release::ReleaseInfo> {
+    let (.., header) = scan(bytes, file).ok()?;
+    release::parse(&header.release_info).filter(|r| !r.date.is_empty())
+}
+
+/// Restates the STIG_INFO of content read from the results document itself (see
+/// [`release`]) and re-derives what STIG_INFO feeds: the benchmark uuid and each
+/// rule's STIGRef.
+fn restate(
+    c: &mut Checklist,
+    header: &Header,
+    manuals: &[StigChecklist],
+    not_used: &mut Vec<NotUsed>,
+) {
+    let Some(stig) = c.stigs.first_mut() else {
+        return;
+    };
+    let content_id = stig.info.stigid.clone();
+    let content_release = release::parse(&stig.info.releaseinfo);
+    release::scc_info(&mut stig.info, header);
+    let stated_id = stig.info.stigid.clone();
+    let dates: Vec<release::ReleaseInfo> = release::parse(&stig.info.releaseinfo)
+        .into_iter()
+        .chain(content_release)
+        .filter(|r| !r.date.is_empty())
+        .collect();
+    release::enrich(stig, &[&content_id, &stated_id], &dates, manuals, not_used);
+    super::benchmark::stamp(stig);
 }
 
 /// One pass over the document: whether its root is a `Benchmark`, whether it carries
-/// rules (any `Group` or `Rule`), and its one `TestResult`.
-fn scan<'a>(bytes: &'a [u8], file: &'a str) -> Result<(XmlReader<'a>, bool, bool, TestResult)> {
+/// rules (any `Group` or `Rule`), its one `TestResult`, and the benchmark header
+/// (version, release-info, rear-matter; they precede all content in XCCDF).
+type Scanned<'a> = (XmlReader<'a>, bool, bool, TestResult, Header);
+
+fn scan<'a>(bytes: &'a [u8], file: &'a str) -> Result<Scanned<'a>> {
     let mut x = XmlReader::new(file, bytes)?;
     let mut found: Option<TestResult> = None;
     let mut root: Option<bool> = None;
     let mut carries_rules = false;
+    let mut header = Header::default();
+    let mut in_content = false;
     loop {
         match x.next()? {
+            Ev::Start(s)
+                if root == Some(true)
+                    && !in_content
+                    && matches!(local(&s), b"version" | b"plain-text" | b"rear-matter") =>
+            {
+                let is_release = x.attr(&s, b"id")?.as_deref() == Some("release-info");
+                let text = x.text()?;
+                match local(&s) {
+                    b"version" => header.version = text,
+                    b"rear-matter" => header.rear_matter = text,
+                    _ if is_release => header.release_info = text,
+                    _ => {}
+                }
+            }
             Ev::Start(s) if local(&s) == b"TestResult" => {
                 root.get_or_insert(false);
+                in_content = true;
                 let tr = read_test_result(&mut x, &s)?;
                 if found.is_some() {
                     return Err(x.err(ErrorKind::InvalidValue {
@@ -121,11 +224,16 @@ fn scan<'a>(bytes: &'a [u8], file: &'a str) -> Result<(XmlReader<'a>, bool, bool
             }
             // Benchmark content is read by the benchmark reader; skip it here.
             Ev::Start(s) if matches!(local(&s), b"Group" | b"Profile" | b"Value") => {
+                in_content = true;
                 carries_rules |= local(&s) == b"Group";
                 x.skip()?
             }
             Ev::Start(s) | Ev::Empty(s) => {
+                if root.is_none() && local(&s) == b"Benchmark" {
+                    header.id = x.attr(&s, b"id")?.unwrap_or_default();
+                }
                 carries_rules |= local(&s) == b"Rule";
+                in_content |= matches!(local(&s), b"Rule" | b"Group" | b"Profile" | b"Value");
                 root.get_or_insert(local(&s) == b"Benchmark");
             }
             Ev::Eof => break,
@@ -137,7 +245,7 @@ fn scan<'a>(bytes: &'a [u8], file: &'a str) -> Result<(XmlReader<'a>, bool, bool
             element: "TestResult".into(),
         })
     })?;
-    Ok((x, root.unwrap_or(false), carries_rules, tr))
+    Ok((x, root.unwrap_or(false), carries_rules, tr, header))
 }
 
 fn read_test_result(x: &mut XmlReader<'_>, start: &BytesStart<'_>) -> Result<TestResult> {
@@ -161,9 +269,15 @@ fn read_test_result(x: &mut XmlReader<'_>, start: &BytesStart<'_>) -> Result<Tes
                 while let Some((f, fempty)) = child(x)? {
                     let name = x.attr(&f, b"name")?.unwrap_or_default();
                     let v = leaf(x, fempty)?;
-                    match name.as_str() {
-                        "urn:xccdf:fact:asset:identifier:fqdn" => tr.fqdn = v,
-                        "urn:xccdf:fact:asset:identifier:mac" if tr.mac.is_empty() => tr.mac = v,
+                    // SCC writes `urn:xccdf:fact:...`, Evaluate-STIG `fact:...` and
+                    // `macaddress`.
+                    match name.strip_prefix("urn:xccdf:").unwrap_or(&name) {
+                        "fact:asset:identifier:fqdn" => tr.fqdn = v,
+                        "fact:asset:identifier:mac" | "fact:asset:identifier:macaddress"
+                            if tr.mac.is_empty() =>
+                        {
+                            tr.mac = v
+                        }
                         _ => {}
                     }
                 }
