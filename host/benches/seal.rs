@@ -35,13 +35,12 @@ fn package(base: &Path, results: &Path) -> PathBuf {
         assert!(st.success(), "export-emass failed");
         std::fs::write(base.join("seal-pkg.done"), "").expect("marker");
     }
-    let pkg = std::fs::read_dir(&out)
+    std::fs::read_dir(&out)
         .expect("export output")
         .filter_map(Result::ok)
         .map(|e| e.path())
         .find(|p| p.is_dir())
-        .expect("one package folder");
-    pkg
+        .expect("one package folder")
 }
 
 fn key(base: &Path) -> PathBuf {
