@@ -11,11 +11,18 @@ use std::path::PathBuf;
 
 use stigpack_fuzz_entries::{regressions_dir, target, TARGETS};
 
-/// Every regression file, as (target name, path), sorted.
+/// Every regression file and hand-written seed, as (target name, path), sorted.
 fn corpus() -> Vec<(String, PathBuf)> {
-    let root = regressions_dir();
     let mut out = Vec::new();
-    for dir in fs::read_dir(&root).unwrap_or_else(|e| panic!("{}: {e}", root.display())) {
+    for root in [regressions_dir(), regressions_dir().join("../seeds")] {
+        collect(&root, &mut out);
+    }
+    out.sort();
+    out
+}
+
+fn collect(root: &std::path::Path, out: &mut Vec<(String, PathBuf)>) {
+    for dir in fs::read_dir(root).unwrap_or_else(|e| panic!("{}: {e}", root.display())) {
         let dir = dir.unwrap().path();
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         assert!(
@@ -27,8 +34,6 @@ fn corpus() -> Vec<(String, PathBuf)> {
             out.push((name.clone(), f.unwrap().path()));
         }
     }
-    out.sort();
-    out
 }
 
 #[test]
