@@ -73,10 +73,13 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
         if let Some(s) = cause.downcast_ref::<SandboxError>() {
             return match s {
                 SandboxError::InvalidInput { .. } => Exit::BadInput,
-                // A parser that panicked on a file is bad input; the hook named the file.
+                // A trap is a panic or a bug, never a limit (limits have their own
+                // variants): bad input when the guest's hook named the file it was
+                // reading, otherwise an internal error. Exit 7 is for the limits and rules.
                 SandboxError::Trap { stderr, .. } if trapped_file(stderr).is_some() => {
                     Exit::BadInput
                 }
+                SandboxError::Trap { .. } => Exit::Internal,
                 SandboxError::Io { .. } | SandboxError::Host(_) => Exit::Internal,
                 _ => Exit::Sandbox,
             };
@@ -88,12 +91,18 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
     Exit::Internal
 }
 
-/// The file the `import` component was parsing when it trapped, as its panic hook printed
-/// it (`stigpack-import: trapped while reading <file>`).
+/// The file a component was parsing when it trapped, as its panic hook printed it
+/// (`stigpack-<component>: trapped while reading <file>`; `import` prints it today, and any
+/// guest that adopts the same hook gets the same exit code).
 pub fn trapped_file(stderr: &str) -> Option<&str> {
     stderr
         .lines()
-        .find_map(|l| l.strip_prefix("stigpack-import: trapped while reading "))
+        .find_map(|l| {
+            let (who, file) = l.split_once(": trapped while reading ")?;
+            who.strip_prefix("stigpack-")
+                .filter(|c| !c.is_empty() && !c.contains(char::is_whitespace))?;
+            Some(file)
+        })
         .filter(|f| !f.is_empty())
 }
 
@@ -120,11 +129,57 @@ mod tests {
         let named = trap("stigpack-import: trapped while reading scans/h1/a.ckl\npanicked at x");
         assert_eq!(code_for(&named), Exit::BadInput);
         assert!(format!("{named:#}").contains("scans/h1/a.ckl"));
-        // A trap with no file named stays a sandbox matter.
-        assert_eq!(code_for(&trap("panicked at x")), Exit::Sandbox);
+        // The same hook in another component names its file the same way.
+        let emass = trap("stigpack-emass: trapped while reading layout/custom.json\npanicked");
+        assert_eq!(code_for(&emass), Exit::BadInput);
+        // A trap with no file named is an internal error (a bug), never a sandbox matter.
+        assert_eq!(code_for(&trap("panicked at x")), Exit::Internal);
         assert_eq!(
             code_for(&trap("stigpack-import: trapped while reading \n")),
-            Exit::Sandbox
+            Exit::Internal
         );
+        assert_eq!(
+            code_for(&trap("x: trapped while reading a.ckl")),
+            Exit::Internal
+        );
+    }
+
+    #[test]
+    fn only_limits_and_rule_breaking_are_exit_7() {
+        let c = || "emass".to_string();
+        let limits = [
+            SandboxError::OutOfFuel {
+                component: c(),
+                fuel: 1,
+            },
+            SandboxError::OutOfMemory {
+                component: c(),
+                limit_bytes: 1,
+            },
+            SandboxError::OutputLimit {
+                component: c(),
+                what: "x".into(),
+            },
+            SandboxError::StdioLimit {
+                component: c(),
+                limit: 1,
+            },
+            SandboxError::Contract {
+                component: c(),
+                message: "x".into(),
+            },
+        ];
+        for e in limits {
+            let shown = e.to_string();
+            assert_eq!(code_for(&anyhow::Error::new(e)), Exit::Sandbox, "{shown}");
+        }
+        for component in ["import", "checklist", "emass", "third-party"] {
+            let e = anyhow::Error::new(SandboxError::Trap {
+                component: component.into(),
+                message: "wasm trap: wasm `unreachable` instruction executed".into(),
+                stderr: "panicked at src/lib.rs:1:1".into(),
+            });
+            assert_eq!(code_for(&e), Exit::Internal, "{component}");
+        }
     }
 }

@@ -76,6 +76,25 @@ pub(crate) fn reference_check(line: &[u8]) -> Result<(LineFacts, Entry), LinePro
     ))
 }
 
+/// Fuzzing entry point (fuzz/fuzz_targets/audit_line_differential.rs and the stable
+/// replay of fuzz/regressions): the scanner may only ever speed a verdict up, so whenever
+/// it accepts `line` the reference path must accept it too with the same facts. Panics
+/// on disagreement, which is what the fuzzer and the replay test look for.
+#[doc(hidden)]
+pub fn fuzz_line_differential(line: &[u8]) {
+    let fast = fast::check(line);
+    let reference = reference_check(line).map(|(facts, _)| facts);
+    if let Some(facts) = fast {
+        assert_eq!(
+            reference.as_ref().ok(),
+            Some(&facts),
+            "the fast scanner accepted a line the reference path decides otherwise: {reference:?}"
+        );
+    }
+    // The combined decision is the reference decision.
+    assert_eq!(check_line(line).ok(), reference.ok());
+}
+
 fn parse_prev(s: &[u8]) -> Option<Hash> {
     if s.len() != 64
         || !s

@@ -31,7 +31,7 @@ mod query;
 mod store;
 mod verify;
 
-pub use canonical::LineProblem;
+pub use canonical::{fuzz_line_differential, LineProblem};
 pub use checkpoint::{key_id, Checkpoint, NoteSignature, SignerKey, VerifierKey};
 pub use entry::{Entry, EntryDraft, Outcome, GENESIS_PREV};
 pub use error::AuditError;

@@ -211,6 +211,9 @@ fn a_memory_bomb_hits_the_memory_limit() {
         "{res:?}"
     );
     assert!(left.is_empty());
+    // A limit, unlike a trap, is exit 7.
+    let err = anyhow::Error::new(res.expect_err("memory bomb"));
+    assert_eq!(crate::exit::code_for(&err), crate::exit::Exit::Sandbox);
 }
 
 #[test]
@@ -277,8 +280,15 @@ fn a_panic_is_a_trap_with_the_guest_stderr() {
     let c = hostile(&sb);
     let (res, _) = attack(&sb, &c, "panic");
     match res {
-        Err(SandboxError::Trap { stderr, .. }) => {
-            assert!(stderr.contains("about to panic"), "{stderr}")
+        Err(e @ SandboxError::Trap { .. }) => {
+            let SandboxError::Trap { stderr, .. } = &e else {
+                unreachable!()
+            };
+            assert!(stderr.contains("about to panic"), "{stderr}");
+            // A panic is a bug (or bad input when the guest names its file), never a
+            // sandbox limit: exit 1 here, not 7 (issue 18).
+            let code = crate::exit::code_for(&anyhow::Error::new(e));
+            assert_eq!(code, crate::exit::Exit::Internal);
         }
         other => panic!("expected a trap, got {other:?}"),
     }

@@ -1,0 +1,4 @@
+#![no_main]
+//! Fuzz target `xccdf_results`: the body is `stigpack_fuzz_entries::xccdf_results` (shared with the replay).
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| stigpack_fuzz_entries::xccdf_results(data));
