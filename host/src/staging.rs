@@ -11,6 +11,27 @@ use anyhow::Context;
 
 use crate::exit::{coded, Exit};
 
+/// The directory an output `target` (file or tree) is built beside, created if missing.
+/// Refuses (usage error) an existing target unless `force`: every command that writes a
+/// named output decides "replace or not" here, the same way, before any work is done.
+pub fn prepare_parent(target: &Path, force: bool) -> anyhow::Result<PathBuf> {
+    if target.exists() && !force {
+        return Err(coded(
+            Exit::Usage,
+            anyhow::anyhow!(
+                "{} already exists; pass --force to replace it",
+                target.display()
+            ),
+        ));
+    }
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
+    Ok(parent)
+}
+
 /// A directory under construction that becomes `target` on [`Staged::commit`].
 #[derive(Debug)]
 pub struct Staged {
@@ -25,20 +46,7 @@ impl Staged {
     /// Prepare to build `target`. It must not exist unless `force`, in which case it is
     /// replaced whole at commit time.
     pub fn new(target: &Path, force: bool) -> anyhow::Result<Self> {
-        if target.exists() && !force {
-            return Err(coded(
-                Exit::Usage,
-                anyhow::anyhow!(
-                    "{} already exists; pass --force to replace it",
-                    target.display()
-                ),
-            ));
-        }
-        let parent = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
+        let parent = prepare_parent(target, force)?;
         let name = target
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

@@ -10,7 +10,7 @@
 use quick_xml::events::Event;
 use serde_json::value::RawValue;
 
-use crate::model::{EvalStigRecord, EvalStigValue};
+use crate::model::{EvalStigRecord, EvalStigValue, StigChecklist};
 use crate::xml::escape_into;
 
 /// The element every Evaluate-STIG comment holds.
@@ -227,6 +227,21 @@ pub fn tool_name(rec: &EvalStigRecord) -> Option<String> {
 /// document record).
 pub fn scan_time(rec: &EvalStigRecord) -> Option<&str> {
     text_at(rec, &["time"]).or_else(|| text_at(rec, &["global", "time"]))
+}
+
+/// When a checklist was scanned, as its Evaluate-STIG records say: the document record's
+/// time, else the first STIG record that states one, else empty. CKL and CKLB keep these
+/// records in different places but must give the POA&M the same scan date for one scan.
+pub fn scan_time_of(document: Option<&EvalStigRecord>, stigs: &[StigChecklist]) -> String {
+    document
+        .and_then(scan_time)
+        .or_else(|| {
+            stigs
+                .iter()
+                .find_map(|s| s.info.evaluate_stig.as_ref().and_then(scan_time))
+        })
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[cfg(test)]

@@ -83,20 +83,7 @@ fn load_public(path: &Path) -> anyhow::Result<PublicKey> {
 
 /// A file written beside its target and renamed into place when complete.
 fn temp_beside(target: &Path, force: bool) -> anyhow::Result<tempfile::NamedTempFile> {
-    if target.exists() && !force {
-        return Err(coded(
-            Exit::Usage,
-            anyhow::anyhow!(
-                "{} already exists; pass --force to replace it",
-                target.display()
-            ),
-        ));
-    }
-    let parent = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
+    let parent = crate::staging::prepare_parent(target, force)?;
     tempfile::Builder::new()
         .prefix(".stigpack-seal-")
         .tempfile_in(&parent)

@@ -120,21 +120,38 @@ fn check_evidence_layout(evidence: &Path, hosts: &[HostDir]) -> anyhow::Result<(
 /// Reads a POA&M layout file and checks it is a layout, before anything is built: a bad
 /// one is the operator's input (exit 3, naming the file), not a component failure.
 pub fn read_layout_file(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let bad = |m: String| coded(Exit::BadInput, anyhow::anyhow!("{}: {m}", path.display()));
-    let meta = fs::symlink_metadata(path).map_err(|e| bad(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(bad("not a regular file".into()));
-    }
-    if meta.len() > stig_formats::MAX_INPUT_BYTES {
-        return Err(bad(format!(
-            "{} bytes exceeds the per-file input limit of {} bytes",
-            meta.len(),
-            stig_formats::MAX_INPUT_BYTES
-        )));
-    }
-    let bytes = fs::read(path).map_err(|e| bad(e.to_string()))?;
-    stig_formats::poam::layout::Layout::from_json(&bytes).map_err(|e| bad(e.to_string()))?;
+    let bytes = read_input_file(path, stig_formats::MAX_INPUT_BYTES)?;
+    stig_formats::poam::layout::Layout::from_json(&bytes)
+        .map_err(|e| bad_input(path, e.to_string()))?;
     Ok(bytes)
+}
+
+/// An operator-named input file (layout, CCI list, system profile) as bytes: a regular
+/// file (not a link that could be swapped under the run) of at most `cap` bytes. Every
+/// refusal is bad input naming the file, so the three options fail the same way.
+fn read_input_file(path: &Path, cap: u64) -> anyhow::Result<Vec<u8>> {
+    let meta = fs::symlink_metadata(path).map_err(|e| bad_input(path, e.to_string()))?;
+    if !meta.is_file() {
+        return Err(bad_input(path, "not a regular file".into()));
+    }
+    if meta.len() > cap {
+        return Err(bad_input(
+            path,
+            format!(
+                "{} bytes exceeds the per-file input limit of {cap} bytes",
+                meta.len()
+            ),
+        ));
+    }
+    fs::read(path).map_err(|e| bad_input(path, e.to_string()))
+}
+
+/// Exit 3 (bad input), the message prefixed with the file it is about.
+fn bad_input(path: &Path, message: String) -> anyhow::Error {
+    coded(
+        Exit::BadInput,
+        anyhow::anyhow!("{}: {message}", path.display()),
+    )
 }
 
 /// A CCI list given with `--cci-list`, checked before anything is built (exit 3 naming
@@ -150,21 +167,9 @@ pub struct CciList {
 
 /// Reads and checks a CCI list file (see [`CciList`]).
 pub fn read_cci_list(path: &Path) -> anyhow::Result<CciList> {
-    let bad = |m: String| coded(Exit::BadInput, anyhow::anyhow!("{}: {m}", path.display()));
-    let meta = fs::symlink_metadata(path).map_err(|e| bad(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(bad("not a regular file".into()));
-    }
-    if meta.len() > stig_formats::MAX_INPUT_BYTES {
-        return Err(bad(format!(
-            "{} bytes exceeds the per-file input limit of {} bytes",
-            meta.len(),
-            stig_formats::MAX_INPUT_BYTES
-        )));
-    }
-    let bytes = fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let bytes = read_input_file(path, stig_formats::MAX_INPUT_BYTES)?;
     let table = stig_formats::cci::CciTable::from_xml("", &bytes)
-        .map_err(|e| bad(format!("not a usable CCI list: {e}")))?;
+        .map_err(|e| bad_input(path, format!("not a usable CCI list: {e}")))?;
     Ok(CciList {
         name: cci_list_name(path),
         bytes,
@@ -822,13 +827,10 @@ fn read_kept_profile(
 pub fn read_profile_toml(
     path: &Path,
 ) -> anyhow::Result<stig_formats::poam::profile::SystemProfile> {
-    let bad = |m: String| coded(Exit::BadInput, anyhow::anyhow!("{}: {m}", path.display()));
-    let m = fs::symlink_metadata(path).map_err(|e| bad(e.to_string()))?;
-    if !m.is_file() || m.len() > 1 << 20 {
-        return Err(bad("not a regular file of at most 1 MiB".into()));
-    }
-    let text = fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-    toml::from_str(&text).map_err(|e| bad(format!("not a system profile: {e}")))
+    let bytes = read_input_file(path, 1 << 20)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| bad_input(path, "not UTF-8 text (a TOML file must be)".into()))?;
+    toml::from_str(&text).map_err(|e| bad_input(path, format!("not a system profile: {e}")))
 }
 
 #[cfg(test)]

@@ -114,19 +114,7 @@ pub(super) fn checklist<S: AsRef<str>>(
     let tool = tool
         .or_else(|| record.as_ref().and_then(eval_record::tool_name))
         .unwrap_or_default();
-    let scanned_at = record
-        .as_ref()
-        .and_then(eval_record::scan_time)
-        .or_else(|| {
-            stigs.iter().find_map(|s| {
-                s.info
-                    .evaluate_stig
-                    .as_ref()
-                    .and_then(eval_record::scan_time)
-            })
-        })
-        .unwrap_or_default()
-        .to_owned();
+    let scanned_at = eval_record::scan_time_of(record.as_ref(), &stigs);
     Checklist {
         asset,
         stigs,

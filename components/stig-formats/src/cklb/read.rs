@@ -233,20 +233,7 @@ pub fn read(bytes: &[u8], file: &str) -> Result<Checklist> {
         .as_ref()
         .and_then(eval_record::tool_name)
         .unwrap_or_default();
-    let scanned_at = meta
-        .evaluate_stig
-        .as_ref()
-        .and_then(eval_record::scan_time)
-        .or_else(|| {
-            stigs.iter().find_map(|s| {
-                s.info
-                    .evaluate_stig
-                    .as_ref()
-                    .and_then(eval_record::scan_time)
-            })
-        })
-        .unwrap_or_default()
-        .to_owned();
+    let scanned_at = eval_record::scan_time_of(meta.evaluate_stig.as_ref(), &stigs);
     Ok(Checklist {
         asset,
         stigs,
