@@ -2,8 +2,9 @@
 # Installs everything stigpack needs to build and to run its tests on a fresh machine:
 # the pinned Rust toolchain's wasm32-wasip2 target, the independent checkers the tests run
 # (xmllint with the XCCDF 1.1 schema, openssl, sha256sum), and a Python venv (.venv) with
-# pywinrm/pyspnego (an independent WinRM client), securesystemslib (DSSE) and openpyxl
-# (workbooks), and STIG Manager's parsers from npm (scripts/checkers).
+# pywinrm/pyspnego (an independent WinRM client), securesystemslib (DSSE), openpyxl
+# (workbooks) and ansible-core (ansible-inventory, the Ansible inventory oracle), and
+# STIG Manager's parsers from npm (scripts/checkers).
 # Safe to run again: each step checks before it installs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,7 +52,8 @@ if [ ! -x .venv/bin/python ]; then
   say "creating .venv"
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c 'import winrm, spnego, requests_ntlm, securesystemslib, openpyxl' >/dev/null 2>&1; then
+if ! .venv/bin/python -c 'import winrm, spnego, requests_ntlm, securesystemslib, openpyxl, ansible' >/dev/null 2>&1 \
+   || [ ! -x .venv/bin/ansible-inventory ]; then
   say "installing Python checkers into .venv"
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-checkers.txt
 fi

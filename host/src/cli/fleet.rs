@@ -41,12 +41,17 @@ pub struct RunToolArgs {
 
 #[derive(Debug, Args)]
 pub struct Common {
-    /// Inventory file (JSON; or the JSON lines `stigpack simulate` prints, mode 0600).
+    /// Inventory file: stigpack JSON, the JSON lines `stigpack simulate` prints (mode
+    /// 0600), or an Ansible inventory (INI or YAML; docs/winrm.md).
     #[arg(long, short = 'i', value_name = "FILE")]
     pub inventory: PathBuf,
     /// Only these hosts (repeatable; inventory order is kept).
     #[arg(long = "host", value_name = "NAME")]
     pub hosts: Vec<String>,
+    /// Only the hosts an Ansible host pattern selects: a group or host, `a:b` (union),
+    /// `a:&b` (intersection), `a:!b` (exclusion), globs (`ws*`), or comma-separated.
+    #[arg(long, short = 'l', value_name = "PATTERN")]
+    pub limit: Option<String>,
     /// Hosts worked on at once.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub concurrency: usize,
@@ -89,6 +94,10 @@ fn options(c: &Common) -> anyhow::Result<(Inventory, FleetOptions)> {
     let mut inv = Inventory::load(&c.inventory).map_err(|e| coded(Exit::BadInput, e))?;
     inv.select(&c.hosts)
         .map_err(|e| coded(Exit::Usage, anyhow::anyhow!(e)))?;
+    if let Some(pattern) = &c.limit {
+        inv.limit(pattern)
+            .map_err(|e| coded(Exit::Usage, anyhow::anyhow!(e)))?;
+    }
     if c.concurrency == 0 {
         return Err(coded(
             Exit::Usage,
@@ -104,6 +113,10 @@ fn options(c: &Common) -> anyhow::Result<(Inventory, FleetOptions)> {
     } else {
         CertCheck::Verify
     };
+    // Hosts the inventory describes in ways stigpack cannot honour fail the run only
+    // when they are selected (e.g. Linux hosts of the same Ansible inventory).
+    inv.check_usable(&c.inventory, cert_check)
+        .map_err(|e| coded(Exit::BadInput, e))?;
     let op = Duration::from_secs(c.operation_timeout.max(1));
     Ok((
         inv,

@@ -17,6 +17,8 @@
 //!    `password`, `ca_file`). These carry passwords, so the file must be private (mode
 //!    0600 on unix), like any credentials file.
 //!
+//! 3. An Ansible inventory, INI or YAML (`fleet/ansible`; rules in docs/winrm.md).
+//!
 //! Relative file paths resolve against the inventory's directory. Host names become
 //! directory names, so they are checked to be safe path components.
 
@@ -25,7 +27,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::ansible::{self, Format, Mapped};
+use super::limit;
 use crate::credentials::{Credentials, Secret};
+use crate::transport::CertCheck;
 
 /// Where an inventory's password comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,12 +61,30 @@ pub struct HostEntry {
     pub password: PasswordSource,
     pub ca_file: Option<PathBuf>,
     pub results_dir: String,
+    /// The inventory asked not to validate the server's certificate (Ansible's
+    /// `ansible_winrm_server_cert_validation=ignore`). Honoured only when the operator
+    /// also chose `CertCheck::DangerousAcceptAnyCertificate`; see
+    /// [`Inventory::check_usable`].
+    pub ignore_cert_requested: bool,
 }
 
-/// A parsed inventory, hosts in file order.
+/// A parsed inventory, hosts in inventory order (Ansible's order for Ansible inventories).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inventory {
     pub hosts: Vec<HostEntry>,
+    /// Groups, each with every host it holds directly or through children (for
+    /// [`Inventory::limit`]). JSON inventories have one group, `all`.
+    pub groups: Vec<(String, Vec<String>)>,
+    /// Hosts stigpack cannot use, with the reason; an error only while they are selected.
+    pub refused: Vec<RefusedHost>,
+}
+
+/// A host of an Ansible inventory that stigpack cannot reach as the inventory describes
+/// (not a WinRM host, CredSSP, a vaulted password, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedHost {
+    pub name: String,
+    pub problem: String,
 }
 
 /// Default folder Evaluate-STIG writes results to.
@@ -77,6 +100,11 @@ pub enum InventoryError {
     },
     #[error("inventory {path}: {problem}")]
     Invalid { path: PathBuf, problem: String },
+    #[error("inventory {path}: {}", refused.iter().map(|r| format!("host {}: {}", r.name, r.problem)).collect::<Vec<_>>().join("; "))]
+    Refused {
+        path: PathBuf,
+        refused: Vec<RefusedHost>,
+    },
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -143,7 +171,68 @@ impl Inventory {
             source: e,
         })?;
         let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-        Self::parse(&text, &base, path)
+        match detect(&text, path) {
+            Detected::Json => Self::parse(&text, &base, path),
+            Detected::Ansible(format) => Self::parse_ansible(&text, format, path),
+        }
+    }
+
+    fn parse_ansible(text: &str, format: Format, path: &Path) -> Result<Self, InventoryError> {
+        let invalid = |problem: String| InventoryError::Invalid {
+            path: path.to_path_buf(),
+            problem,
+        };
+        // Ansible would also read group_vars/ and host_vars/ beside the inventory.
+        if let Some(dir) = path.parent() {
+            for d in ["group_vars", "host_vars"] {
+                if dir.join(d).exists() {
+                    return Err(invalid(format!(
+                        "{} exists beside it; Ansible would read variables from it and \
+                         stigpack does not: move them into the inventory",
+                        dir.join(d).display()
+                    )));
+                }
+            }
+        }
+        let resolved = ansible::resolve(text, format).map_err(&invalid)?;
+        // Checked once, and only if a host has a literal password.
+        let private = check_private(path);
+        let mut hosts = Vec::new();
+        let mut refused = Vec::new();
+        for h in &resolved.hosts {
+            let problem = match check_host_name(&h.name) {
+                Err(e) => e,
+                Ok(()) => match ansible::map_host(h, &private).map_err(&invalid)? {
+                    Mapped::Usable(entry) => {
+                        hosts.push(entry);
+                        continue;
+                    }
+                    Mapped::Refused(p) => p,
+                },
+            };
+            refused.push(RefusedHost {
+                name: h.name.clone(),
+                problem,
+            });
+        }
+        if resolved.hosts.is_empty() {
+            return Err(invalid("no hosts".into()));
+        }
+        let mut seen = BTreeSet::new();
+        for h in &resolved.hosts {
+            if !seen.insert(h.name.to_ascii_lowercase()) {
+                return Err(invalid(format!(
+                    "hosts named {} differ only in case; stigpack keeps each host's results \
+                     in a folder of that name, so names must differ case-insensitively",
+                    h.name
+                )));
+            }
+        }
+        Ok(Inventory {
+            hosts,
+            groups: resolved.groups,
+            refused,
+        })
     }
 
     fn parse(text: &str, base: &Path, path: &Path) -> Result<Self, InventoryError> {
@@ -198,6 +287,7 @@ impl Inventory {
                         .results_dir
                         .or_else(|| d.results_dir.clone())
                         .unwrap_or_else(|| DEFAULT_RESULTS_DIR.into()),
+                    ignore_cert_requested: false,
                 });
             }
             hosts
@@ -219,6 +309,7 @@ impl Inventory {
                     password: PasswordSource::Inline(Secret::new(l.password)),
                     ca_file: l.ca_file.map(resolve),
                     results_dir: DEFAULT_RESULTS_DIR.into(),
+                    ignore_cert_requested: false,
                 });
             }
             hosts
@@ -236,7 +327,38 @@ impl Inventory {
                 )));
             }
         }
-        Ok(Inventory { hosts })
+        let all = hosts.iter().map(|h| h.name.clone()).collect();
+        Ok(Inventory {
+            hosts,
+            groups: vec![("all".into(), all)],
+            refused: Vec::new(),
+        })
+    }
+
+    /// Every host name, usable or refused, in inventory order.
+    fn names(&self) -> Vec<String> {
+        let mut all: Vec<String> = self
+            .groups
+            .iter()
+            .find(|(g, _)| g == "all")
+            .map(|(_, m)| m.clone())
+            .unwrap_or_default();
+        for n in self
+            .hosts
+            .iter()
+            .map(|h| &h.name)
+            .chain(self.refused.iter().map(|r| &r.name))
+        {
+            if !all.contains(n) {
+                all.push(n.clone());
+            }
+        }
+        all
+    }
+
+    fn retain_names(&mut self, keep: impl Fn(&str) -> bool) {
+        self.hosts.retain(|h| keep(&h.name));
+        self.refused.retain(|r| keep(&r.name));
     }
 
     /// Restricts to the named hosts (case-insensitive), keeping inventory order.
@@ -244,14 +366,92 @@ impl Inventory {
         if names.is_empty() {
             return Ok(());
         }
+        let all = self.names();
         for n in names {
-            if !self.hosts.iter().any(|h| h.name.eq_ignore_ascii_case(n)) {
+            if !all.iter().any(|h| h.eq_ignore_ascii_case(n)) {
                 return Err(format!("host {n} is not in the inventory"));
             }
         }
-        self.hosts
-            .retain(|h| names.iter().any(|n| n.eq_ignore_ascii_case(&h.name)));
+        self.retain_names(|h| names.iter().any(|n| n.eq_ignore_ascii_case(h)));
         Ok(())
+    }
+
+    /// Restricts to the hosts an Ansible host pattern selects (`--limit`: `group`,
+    /// `host`, `a:b`, `a:&b`, `a:!b`, globs, commas), keeping inventory order.
+    pub fn limit(&mut self, pattern: &str) -> Result<(), String> {
+        let keep = limit::select(pattern, &self.names(), &self.groups)?;
+        self.retain_names(|h| keep.iter().any(|k| k == h));
+        Ok(())
+    }
+
+    /// Fails if a selected host is refused, or asks to skip certificate validation while
+    /// `cert_check` verifies. Call after [`Inventory::select`] / [`Inventory::limit`].
+    pub fn check_usable(&self, path: &Path, cert_check: CertCheck) -> Result<(), InventoryError> {
+        let mut refused = self.refused.clone();
+        if cert_check == CertCheck::Verify {
+            refused.extend(
+                self.hosts
+                    .iter()
+                    .filter(|h| h.ignore_cert_requested)
+                    .map(|h| RefusedHost {
+                        name: h.name.clone(),
+                        problem: "ansible_winrm_server_cert_validation=ignore: stigpack verifies \
+                              certificates unless the operator passes \
+                              --dangerous-accept-any-certificate (or give the CA in \
+                              ansible_winrm_ca_trust_path)"
+                            .into(),
+                    }),
+            );
+        }
+        if refused.is_empty() {
+            return Ok(());
+        }
+        Err(InventoryError::Refused {
+            path: path.to_path_buf(),
+            refused,
+        })
+    }
+}
+
+enum Detected {
+    /// stigpack's own JSON inventory, or the simulator's JSON lines.
+    Json,
+    Ansible(Format),
+}
+
+/// Which kind of inventory `text` is. stigpack's JSON (an object with a `hosts` list or
+/// `defaults`, or JSON lines with `endpoint`s) is recognised first; otherwise Ansible's
+/// own rule: files ending .yml/.yaml/.json or without extension are YAML when they parse
+/// as a YAML mapping, everything else is INI.
+fn detect(text: &str, path: &Path) -> Detected {
+    let own = |v: &serde_json::Value| {
+        v.get("endpoint").is_some()
+            || v.get("defaults").is_some()
+            || v.get("hosts").is_some_and(serde_json::Value::is_array)
+    };
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) if v.is_object() && !own(&v) => return Detected::Ansible(Format::Yaml),
+        Ok(_) => return Detected::Json,
+        Err(_) => {}
+    }
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    if serde_json::from_str::<serde_json::Value>(first).is_ok_and(|v| own(&v)) {
+        return Detected::Json;
+    }
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let yaml_ext = matches!(ext.as_deref(), None | Some("yml" | "yaml" | "json"));
+    if yaml_ext && ansible::yaml_document(text).is_some() {
+        return Detected::Ansible(Format::Yaml);
+    }
+    match ext.as_deref() {
+        // A broken YAML file: report it as YAML, not as odd INI.
+        Some("yml" | "yaml") => Detected::Ansible(Format::Yaml),
+        // A broken JSON file keeps its JSON error.
+        Some("json") => Detected::Json,
+        _ if text.trim_start().starts_with('{') => Detected::Json,
+        _ => Detected::Ansible(Format::Ini),
     }
 }
 

@@ -3,12 +3,14 @@
 //! order whatever order hosts finish in, and cleanup of every shell even when a host
 //! times out or the operator presses Ctrl-C.
 
+pub mod ansible;
 mod collect;
 mod inventory;
+mod limit;
 
 pub use collect::{collect_host, CollectedHost, SUMS_FILE};
 pub use inventory::{
-    check_host_name, AuthKind, HostEntry, Inventory, InventoryError, PasswordSource,
+    check_host_name, AuthKind, HostEntry, Inventory, InventoryError, PasswordSource, RefusedHost,
     DEFAULT_RESULTS_DIR,
 };
 

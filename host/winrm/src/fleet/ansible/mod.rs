@@ -1,0 +1,470 @@
+//! Ansible inventories as stigpack fleets. Operators already list their Windows hosts in
+//! Ansible inventories (INI or YAML); this module reads them the way ansible-core 2.19
+//! does (groups, children, ranges, variable precedence, INI value types) and maps the
+//! connection variables Ansible's `winrm` plugin uses onto a [`HostEntry`]. What stigpack
+//! cannot honour exactly is refused, naming the host and the variable, never approximated:
+//! the test suite holds it to `ansible-inventory --list` on every sample inventory
+//! (`host/winrm/tests/ansible_inventory.rs`), and docs/winrm.md lists every rule.
+
+mod ini;
+mod model;
+mod yaml;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+pub use model::Var;
+
+use super::inventory::{AuthKind, HostEntry, PasswordSource, DEFAULT_RESULTS_DIR};
+use crate::credentials::Secret;
+use crate::transport::Endpoint;
+
+/// The two static inventory forms Ansible reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Ini,
+    Yaml,
+}
+
+/// An inventory as Ansible resolves it: hosts in Ansible's order with their variables.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// Every host, in the order `ansible all --list-hosts` prints them.
+    pub hosts: Vec<ResolvedHost>,
+    /// Every group (including `all` and `ungrouped`) with every host it holds directly or
+    /// through its children.
+    pub groups: Vec<(String, Vec<String>)>,
+}
+
+/// One host and the variables Ansible resolves for it.
+#[derive(Debug, Clone)]
+pub struct ResolvedHost {
+    pub name: String,
+    pub vars: BTreeMap<String, Var>,
+}
+
+impl ResolvedHost {
+    /// The variables as `ansible-inventory --list` prints them under `_meta.hostvars`.
+    pub fn vars_json(&self) -> serde_json::Map<String, Value> {
+        self.vars
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_json()))
+            .collect()
+    }
+}
+
+/// Parses YAML text; `None` when it is not a YAML mapping (then Ansible tries INI).
+pub fn yaml_document(text: &str) -> Option<serde_yaml_ng::Value> {
+    match serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text) {
+        Ok(v @ serde_yaml_ng::Value::Mapping(_)) => Some(v),
+        _ => None,
+    }
+}
+
+/// Reads an inventory and resolves every host's variables.
+pub fn resolve(text: &str, format: Format) -> Result<Resolved, String> {
+    let mut m = model::Model::new();
+    match format {
+        Format::Ini => ini::parse(text, &mut m)?,
+        Format::Yaml => {
+            let doc: serde_yaml_ng::Value =
+                serde_yaml_ng::from_str(text).map_err(|e| format!("YAML: {e}"))?;
+            if matches!(doc, serde_yaml_ng::Value::Null) {
+                return Err("empty YAML inventory".into());
+            }
+            yaml::parse(&doc, &mut m)?
+        }
+    }
+    m.reconcile()?;
+    let hosts = m
+        .group_hosts(model::ALL)
+        .into_iter()
+        .map(|h| ResolvedHost {
+            name: m.hosts[h].name.clone(),
+            vars: m.host_vars(h),
+        })
+        .collect();
+    let groups = (0..m.groups.len())
+        .map(|g| {
+            let names = m
+                .group_hosts(g)
+                .into_iter()
+                .map(|h| m.hosts[h].name.clone());
+            (m.groups[g].name.clone(), names.collect())
+        })
+        .collect();
+    Ok(Resolved { hosts, groups })
+}
+
+/// `ansible_winrm_*` variables stigpack maps onto the connection.
+const HONOURED: &[&str] = &[
+    "host",
+    "port",
+    "user",
+    "pass",
+    "password",
+    "scheme",
+    "path",
+    "transport",
+    "server_cert_validation",
+    "ca_trust_path",
+    "message_encryption",
+];
+
+/// `ansible_winrm_*` variables that change nothing stigpack does: timeouts and retries
+/// (stigpack's own `--operation-timeout`, `--connect-timeout` and retry policy apply),
+/// Kerberos ticket handling (Kerberos itself is refused), and `send_cbt` (stigpack always
+/// sends channel binding over HTTPS, which every Windows host accepts).
+const IGNORED: &[&str] = &[
+    "operation_timeout_sec",
+    "read_timeout_sec",
+    "connection_timeout",
+    "reconnection_retries",
+    "reconnection_backoff",
+    "kinit_cmd",
+    "kinit_args",
+    "kinit_env_vars",
+    "kinit_mode",
+    "send_cbt",
+];
+
+/// What became of one host.
+#[derive(Debug)]
+pub(crate) enum Mapped {
+    Usable(HostEntry),
+    /// Not usable by stigpack; an error only if the host is selected.
+    Refused(String),
+}
+
+/// Maps a resolved host onto a [`HostEntry`]. `Err` is a problem with the whole file (a
+/// literal password in a file others can read); `Refused` concerns this host only.
+pub(crate) fn map_host(
+    host: &ResolvedHost,
+    file_private: &Result<(), String>,
+) -> Result<Mapped, String> {
+    let name = &host.name;
+    let v = &host.vars;
+    // The winrm plugin reads the last of several names that is set (config `_loop_entries`).
+    let pick = |names: &[&'static str]| -> Option<(&'static str, &Var)> {
+        names.iter().rev().find_map(|n| {
+            v.get(*n)
+                .filter(|x| **x != Var::Data(Value::Null))
+                .map(|x| (*n, x))
+        })
+    };
+    macro_rules! refuse {
+        ($($arg:tt)*) => { return Ok(Mapped::Refused(format!($($arg)*))) };
+    }
+    // A string value, refusing vault, templates and non-strings.
+    let text = |var: &str, val: &Var| -> Result<String, String> {
+        match val {
+            Var::Vault => Err(format!(
+                "{var} is vault-encrypted; stigpack does not decrypt vaults: pass it in an \
+                 environment variable instead"
+            )),
+            Var::Unsafe(Value::String(s)) => Ok(s.clone()),
+            Var::Data(Value::String(s)) => {
+                if s.contains("{{") || s.contains("{%") {
+                    Err(format!(
+                        "{var}={s:?} is a Jinja template; stigpack does not evaluate templates \
+                         (give the value itself)"
+                    ))
+                } else {
+                    Ok(s.clone())
+                }
+            }
+            Var::Data(Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
+            other => Err(format!("{var}={} is not a string", other.to_json())),
+        }
+    };
+
+    // 1. Only WinRM hosts.
+    match pick(&["ansible_connection"]) {
+        None => refuse!(
+            "ansible_connection is not set (Ansible would use ssh); set ansible_connection=winrm"
+        ),
+        Some((var, val)) => match text(var, val) {
+            Ok(c) if c == "winrm" || c == "ansible.builtin.winrm" => {}
+            Ok(c) => refuse!(
+                "{var}={c}: stigpack speaks WinRM only (ansible_connection=winrm); select \
+                 WinRM hosts with --limit"
+            ),
+            Err(e) => refuse!("{e}"),
+        },
+    }
+    // 2. Variables that would change the connection in ways stigpack cannot follow.
+    for (k, val) in v {
+        if let Some(opt) = k.strip_prefix("ansible_winrm_") {
+            if !HONOURED.contains(&opt) && !IGNORED.contains(&opt) {
+                refuse!(
+                    "{k} is set; stigpack cannot honour it (it only knows {})",
+                    HONOURED
+                        .iter()
+                        .map(|o| format!("ansible_winrm_{o}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        } else if let Some(opt) = k.strip_prefix("stigpack_") {
+            if opt != "results_dir" {
+                refuse!("{k} is not a stigpack variable (only stigpack_results_dir is)");
+            }
+        } else if k == "ansible_become" && truthy(val) {
+            refuse!(
+                "ansible_become is on; stigpack runs everything as ansible_user and cannot \
+                 become another user"
+            );
+        }
+    }
+    // 3. Where: scheme://host:port/path, defaults as the winrm plugin's.
+    let address = match pick(&["ansible_host", "ansible_winrm_host"]) {
+        Some((var, val)) => match text(var, val) {
+            Ok(a) => a,
+            Err(e) => refuse!("{e}"),
+        },
+        None => name.clone(),
+    };
+    let port = match pick(&["ansible_port", "ansible_winrm_port"]) {
+        None => 5986,
+        Some((var, val)) => {
+            let p = match val {
+                Var::Data(Value::Number(n)) => n.as_u64(),
+                Var::Data(Value::String(s)) => s.trim().parse().ok(),
+                _ => None,
+            };
+            match p.and_then(|p| u16::try_from(p).ok()).filter(|&p| p > 0) {
+                Some(p) => p,
+                None => refuse!("{var}={} is not a TCP port", val.to_json()),
+            }
+        }
+    };
+    let scheme = match pick(&["ansible_winrm_scheme"]) {
+        None if port == 5985 => "http".to_owned(),
+        None => "https".to_owned(),
+        Some((var, val)) => match text(var, val) {
+            Ok(s) if s == "http" || s == "https" => s,
+            Ok(s) => refuse!("{var}={s}: must be http or https"),
+            Err(e) => refuse!("{e}"),
+        },
+    };
+    let path = match pick(&["ansible_winrm_path"]) {
+        None => "/wsman".to_owned(),
+        Some((var, val)) => match text(var, val) {
+            Ok(p) if p.starts_with('/') => p,
+            Ok(p) => refuse!("{var}={p}: must start with '/'"),
+            Err(e) => refuse!("{e}"),
+        },
+    };
+    let host_part = if address.contains(':') {
+        format!("[{address}]")
+    } else {
+        address.clone()
+    };
+    let endpoint = format!("{scheme}://{host_part}:{port}{path}");
+    if let Err(e) = Endpoint::parse(&endpoint) {
+        refuse!("endpoint {endpoint} (from ansible_host/ansible_port/ansible_winrm_scheme/ansible_winrm_path): {e}");
+    }
+    let https = scheme == "https";
+
+    // 4. Who.
+    let username = match pick(&["ansible_user", "ansible_winrm_user"]) {
+        None => refuse!("no ansible_user"),
+        Some((var, val)) => match text(var, val) {
+            Ok(u) => u,
+            Err(e) => refuse!("{e}"),
+        },
+    };
+
+    // 5. How: ansible_winrm_transport (a list: Ansible tries each in turn).
+    let auth = match pick(&["ansible_winrm_transport"]) {
+        None if username.contains('@') => refuse!(
+            "ansible_winrm_transport is not set and ansible_user={username} is a UPN, so \
+             Ansible would use Kerberos, which stigpack does not speak; set \
+             ansible_winrm_transport=ntlm"
+        ),
+        // Ansible's default: pywinrm's `ssl` (Basic over HTTPS) or `plaintext` (Basic over HTTP).
+        None if https => AuthKind::Basic,
+        None => refuse!(
+            "ansible_winrm_transport is not set, so Ansible would use Basic over http \
+             (the password in clear); set ansible_winrm_transport=ntlm"
+        ),
+        Some((var, val)) => {
+            let list: Vec<String> = match val {
+                Var::Data(Value::Array(items)) => {
+                    let mut out = Vec::new();
+                    for i in items {
+                        match i {
+                            Value::String(s) => out.push(s.trim().to_owned()),
+                            other => refuse!("{var}: {other} is not a transport name"),
+                        }
+                    }
+                    out
+                }
+                other => match text(var, other) {
+                    Ok(s) => s.split(',').map(|t| t.trim().to_owned()).collect(),
+                    Err(e) => refuse!("{e}"),
+                },
+            };
+            let mut kinds = Vec::new();
+            for t in &list {
+                let k = match t.as_str() {
+                    "ntlm" => AuthKind::Ntlm,
+                    "basic" | "ssl" | "plaintext" => AuthKind::Basic,
+                    "credssp" | "kerberos" | "certificate" => refuse!(
+                        "{var}={t}: stigpack cannot authenticate with {t}; use ntlm (or \
+                         basic over https)"
+                    ),
+                    _ => refuse!("{var}={t}: not a WinRM transport stigpack knows"),
+                };
+                if !kinds.contains(&k) {
+                    kinds.push(k);
+                }
+            }
+            match kinds[..] {
+                [k] => k,
+                [] => refuse!("{var} is empty"),
+                _ => refuse!(
+                    "{var}={}: stigpack uses one transport per host; give only the one to use",
+                    list.join(",")
+                ),
+            }
+        }
+    };
+    if auth == AuthKind::Basic && !https {
+        refuse!(
+            "Basic authentication over http (ansible_winrm_transport with scheme http) sends \
+             the password in clear; stigpack refuses it: use ntlm, or https"
+        );
+    }
+    // 6. Message encryption: over http stigpack always seals NTLM messages; over https
+    //    TLS protects them and stigpack does not seal inside TLS.
+    if let Some((var, val)) = pick(&["ansible_winrm_message_encryption"]) {
+        match text(var, val).as_deref() {
+            Ok("auto") => {}
+            Ok("always") if !https => {}
+            Ok("never") if https => {}
+            Ok("always") => refuse!(
+                "{var}=always over https: stigpack relies on TLS there and does not also \
+                 encrypt each message; use auto"
+            ),
+            Ok("never") => refuse!(
+                "{var}=never over http would send everything in clear; stigpack always \
+                 encrypts NTLM messages over http: use auto"
+            ),
+            Ok(other) => refuse!("{var}={other}: must be auto, always or never"),
+            Err(e) => refuse!("{e}"),
+        }
+    }
+    // 7. Certificates.
+    let mut ignore_cert = false;
+    if let Some((var, val)) = pick(&["ansible_winrm_server_cert_validation"]) {
+        match text(var, val).as_deref() {
+            Ok("validate") => {}
+            Ok("ignore") => ignore_cert = https,
+            Ok(other) => refuse!("{var}={other}: must be validate or ignore"),
+            Err(e) => refuse!("{e}"),
+        }
+    }
+    let ca_file = match pick(&["ansible_winrm_ca_trust_path"]) {
+        None => None,
+        Some((var, val)) => match text(var, val) {
+            Ok(p) if PathBuf::from(&p).is_absolute() => Some(PathBuf::from(p)),
+            Ok(p) => refuse!(
+                "{var}={p}: give an absolute path (Ansible resolves a relative one against \
+                 the working directory, stigpack will not guess)"
+            ),
+            Err(e) => refuse!("{e}"),
+        },
+    };
+
+    // 8. Password.
+    let password = match pick(&["ansible_password", "ansible_winrm_pass", "ansible_winrm_password"]) {
+        None => PasswordSource::Prompt,
+        Some((var, Var::Vault)) => refuse!(
+            "{var} is vault-encrypted; stigpack does not decrypt vaults. Pass the password \
+             in an environment variable instead: {var}: \"{{{{ lookup('env', 'WINRM_PASSWORD') }}}}\" \
+             (or a JSON inventory's password_env / password_file)"
+        ),
+        Some((var, Var::Data(Value::String(s)))) if s.contains("{{") || s.contains("{%") => {
+            match env_lookup(s) {
+                Some(env) => PasswordSource::Env(env),
+                None => refuse!(
+                    "{var}={s:?}: the only template stigpack evaluates here is \
+                     \"{{{{ lookup('env', 'NAME') }}}}\""
+                ),
+            }
+        }
+        Some((var, val)) => {
+            let literal = match text(var, val) {
+                Ok(p) => p,
+                Err(e) => refuse!("{e}"),
+            };
+            if let Err(e) = file_private {
+                return Err(format!(
+                    "host {name}: {var} is a literal password, and this file {e}; or pass it \
+                     as {var}: \"{{{{ lookup('env', 'NAME') }}}}\""
+                ));
+            }
+            PasswordSource::Inline(Secret::new(literal))
+        }
+    };
+
+    let results_dir = match pick(&["stigpack_results_dir"]) {
+        None => DEFAULT_RESULTS_DIR.to_owned(),
+        Some((var, val)) => match text(var, val) {
+            Ok(d) => d,
+            Err(e) => refuse!("{e}"),
+        },
+    };
+    Ok(Mapped::Usable(HostEntry {
+        name: name.clone(),
+        endpoint,
+        auth,
+        username,
+        password,
+        ca_file,
+        results_dir,
+        ignore_cert_requested: ignore_cert,
+    }))
+}
+
+/// `{{ lookup('env', 'NAME') }}` (either quote, any spacing, `ansible.builtin.env` too) →
+/// `NAME`.
+pub fn env_lookup(s: &str) -> Option<String> {
+    let inner = s.trim().strip_prefix("{{")?.strip_suffix("}}")?.trim();
+    let args = inner.strip_prefix("lookup")?.trim_start();
+    let args = args.strip_prefix('(')?.strip_suffix(')')?;
+    let (plugin, var) = args.split_once(',')?;
+    let unquote = |t: &str| -> Option<String> {
+        let t = t.trim();
+        let q = t.chars().next()?;
+        if !(q == '\'' || q == '"') || t.len() < 2 || !t.ends_with(q) {
+            return None;
+        }
+        Some(t[1..t.len() - 1].to_owned())
+    };
+    let plugin = unquote(plugin)?;
+    let var = unquote(var)?;
+    let valid = !var.is_empty()
+        && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !var.starts_with(|c: char| c.is_ascii_digit());
+    (matches!(plugin.as_str(), "env" | "ansible.builtin.env") && valid).then_some(var)
+}
+
+/// Ansible's `boolean()`.
+fn truthy(v: &Var) -> bool {
+    match v {
+        Var::Data(Value::Bool(b)) => *b,
+        Var::Data(Value::Number(n)) => n.as_f64() == Some(1.0),
+        Var::Data(Value::String(s)) | Var::Unsafe(Value::String(s)) => matches!(
+            s.to_ascii_lowercase().as_str(),
+            "y" | "yes" | "on" | "1" | "true" | "t" | "1.0"
+        ),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,322 @@
+//! Ansible's in-memory inventory (`ansible.inventory.data`): groups with parents and
+//! children, hosts with their direct groups, and the three computations stigpack needs
+//! from it, each done the way ansible-core 2.19 does it:
+//!
+//! - `reconcile`: groups without a parent become children of `all`; hosts in no group go
+//!   to `ungrouped`, hosts in another group leave it.
+//! - `host_vars`: group variables applied from the shallowest group to the deepest (depth
+//!   = longest path from `all`), ties broken by `ansible_group_priority` then by name;
+//!   host variables last.
+//! - `order`: the order `ansible all --list-hosts` prints (`Group.get_hosts()` of `all`).
+//!   Ansible walks child groups level by level through Python sets, so below the first
+//!   level its order depends on object addresses and changes from run to run; stigpack
+//!   walks the same levels in declaration order, which is one of the orders Ansible can
+//!   produce and the same every time.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde_json::Value;
+
+/// A variable's value as Ansible holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Var {
+    /// Plain data (null, booleans, numbers, strings, lists, mappings).
+    Data(Value),
+    /// `!unsafe`: a value Ansible never templates.
+    Unsafe(Value),
+    /// A vault-encrypted value (`!vault`, or text starting `$ANSIBLE_VAULT;`).
+    Vault,
+}
+
+impl Var {
+    /// The value as `ansible-inventory --list` prints it (vault and unsafe values are
+    /// wrapped the way its JSON encoder wraps them).
+    pub fn to_json(&self) -> Value {
+        match self {
+            Var::Data(v) => v.clone(),
+            Var::Unsafe(v) => match v {
+                Value::String(s) => serde_json::json!({ "__ansible_unsafe": s }),
+                other => other.clone(),
+            },
+            Var::Vault => serde_json::json!({ "__ansible_vault": "(encrypted)" }),
+        }
+    }
+}
+
+pub type Vars = BTreeMap<String, Var>;
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub name: String,
+    pub vars: Vars,
+    pub priority: i64,
+    pub children: Vec<usize>,
+    pub parents: Vec<usize>,
+    pub hosts: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Host {
+    pub name: String,
+    pub vars: Vars,
+    /// Groups the host was put in directly, in order.
+    pub groups: Vec<usize>,
+}
+
+/// Groups and hosts in the order Ansible created them; group 0 is `all`, 1 `ungrouped`.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub groups: Vec<Group>,
+    pub hosts: Vec<Host>,
+    group_ix: HashMap<String, usize>,
+    host_ix: HashMap<String, usize>,
+}
+
+pub const ALL: usize = 0;
+pub const UNGROUPED: usize = 1;
+
+impl Model {
+    pub fn new() -> Self {
+        let mut m = Model {
+            groups: Vec::new(),
+            hosts: Vec::new(),
+            group_ix: HashMap::new(),
+            host_ix: HashMap::new(),
+        };
+        m.add_group("all");
+        m.add_group("ungrouped");
+        // Cannot fail: two fresh groups.
+        let _ = m.add_child(ALL, UNGROUPED);
+        m
+    }
+
+    pub fn group(&self, name: &str) -> Option<usize> {
+        self.group_ix.get(name).copied()
+    }
+
+    pub fn add_group(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.group_ix.get(name) {
+            return i;
+        }
+        self.groups.push(Group {
+            name: name.to_owned(),
+            vars: Vars::new(),
+            priority: 1,
+            children: Vec::new(),
+            parents: Vec::new(),
+            hosts: Vec::new(),
+        });
+        let i = self.groups.len() - 1;
+        self.group_ix.insert(name.to_owned(), i);
+        i
+    }
+
+    /// `Group.add_child_group`: refuses loops, ignores an edge that exists.
+    pub fn add_child(&mut self, parent: usize, child: usize) -> Result<(), String> {
+        if parent == child {
+            return Err(format!(
+                "group {} cannot be a child of itself",
+                self.groups[parent].name
+            ));
+        }
+        if self.groups[parent].children.contains(&child) {
+            return Ok(());
+        }
+        if self.ancestors(parent).contains(&child) {
+            return Err(format!(
+                "adding group {} as a child of {} creates a loop",
+                self.groups[child].name, self.groups[parent].name
+            ));
+        }
+        self.groups[parent].children.push(child);
+        if !self.groups[child].parents.contains(&parent) {
+            self.groups[child].parents.push(parent);
+        }
+        Ok(())
+    }
+
+    /// `InventoryData.add_host`: a port given with the host's first appearance becomes its
+    /// `ansible_port`.
+    pub fn add_host(&mut self, name: &str, group: usize, port: Option<u16>) -> usize {
+        let h = match self.host_ix.get(name) {
+            Some(&h) => h,
+            None => {
+                let mut vars = Vars::new();
+                if let Some(p) = port {
+                    vars.insert("ansible_port".into(), Var::Data(Value::from(p)));
+                }
+                self.hosts.push(Host {
+                    name: name.to_owned(),
+                    vars,
+                    groups: Vec::new(),
+                });
+                let h = self.hosts.len() - 1;
+                self.host_ix.insert(name.to_owned(), h);
+                h
+            }
+        };
+        if !self.groups[group].hosts.contains(&h) {
+            self.groups[group].hosts.push(h);
+        }
+        if !self.hosts[h].groups.contains(&group) {
+            self.hosts[h].groups.push(group);
+        }
+        h
+    }
+
+    /// `Group.set_variable`: `ansible_group_priority` sets the priority (Python's `int()`).
+    pub fn set_group_var(&mut self, group: usize, key: &str, value: Var) -> Result<(), String> {
+        if key == "ansible_group_priority" {
+            let p = match &value {
+                Var::Data(Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+                Var::Data(Value::Bool(b)) => Some(i64::from(*b)),
+                Var::Data(Value::String(s)) => s.trim().parse().ok(),
+                _ => None,
+            };
+            let p = p.ok_or_else(|| {
+                format!(
+                    "group {}: ansible_group_priority must be an integer",
+                    self.groups[group].name
+                )
+            })?;
+            self.groups[group].priority = p;
+        } else {
+            self.groups[group].vars.insert(key.to_owned(), value);
+        }
+        Ok(())
+    }
+
+    pub fn set_host_var(&mut self, host: usize, key: &str, value: Var) {
+        self.hosts[host].vars.insert(key.to_owned(), value);
+    }
+
+    /// Every group above `g` (not `g` itself).
+    pub fn ancestors(&self, g: usize) -> HashSet<usize> {
+        let mut seen = HashSet::new();
+        let mut todo = self.groups[g].parents.clone();
+        while let Some(p) = todo.pop() {
+            if seen.insert(p) {
+                todo.extend(self.groups[p].parents.iter().copied());
+            }
+        }
+        seen
+    }
+
+    /// `InventoryData.reconcile_inventory`.
+    pub fn reconcile(&mut self) -> Result<(), String> {
+        for g in 0..self.groups.len() {
+            if g != ALL && self.groups[g].parents.is_empty() {
+                self.add_child(ALL, g)?;
+            }
+        }
+        for h in 0..self.hosts.len() {
+            let groups = self.host_groups(h);
+            if groups.contains(&UNGROUPED) {
+                if groups.iter().any(|&g| g != ALL && g != UNGROUPED) {
+                    self.groups[UNGROUPED].hosts.retain(|&x| x != h);
+                    self.hosts[h].groups.retain(|&x| x != UNGROUPED);
+                }
+            } else if groups.iter().all(|&g| g == ALL) {
+                self.add_host_to(h, UNGROUPED);
+            }
+        }
+        Ok(())
+    }
+
+    fn add_host_to(&mut self, h: usize, g: usize) {
+        if !self.groups[g].hosts.contains(&h) {
+            self.groups[g].hosts.push(h);
+        }
+        if !self.hosts[h].groups.contains(&g) {
+            self.hosts[h].groups.push(g);
+        }
+    }
+
+    /// The host's groups: the ones it is in and all their ancestors.
+    pub fn host_groups(&self, h: usize) -> HashSet<usize> {
+        let mut out = HashSet::new();
+        for &g in &self.hosts[h].groups {
+            out.insert(g);
+            out.extend(self.ancestors(g));
+        }
+        out
+    }
+
+    /// A group's depth: the longest path from `all` down to it.
+    fn depth(&self, g: usize, memo: &mut HashMap<usize, usize>) -> usize {
+        if let Some(&d) = memo.get(&g) {
+            return d;
+        }
+        let parents = self.groups[g].parents.clone();
+        let d = parents
+            .iter()
+            .map(|&p| self.depth(p, memo) + 1)
+            .max()
+            .unwrap_or(0);
+        memo.insert(g, d);
+        d
+    }
+
+    /// The variables Ansible resolves for a host (`get_group_vars` + host vars).
+    pub fn host_vars(&self, h: usize) -> Vars {
+        let mut memo = HashMap::new();
+        let mut groups: Vec<usize> = self.host_groups(h).into_iter().collect();
+        let mut keyed: Vec<(usize, i64, &str, usize)> = groups
+            .drain(..)
+            .map(|g| {
+                (
+                    self.depth(g, &mut memo),
+                    self.groups[g].priority,
+                    self.groups[g].name.as_str(),
+                    g,
+                )
+            })
+            .collect();
+        keyed.sort();
+        let mut vars = Vars::new();
+        for (_, _, _, g) in keyed {
+            for (k, v) in &self.groups[g].vars {
+                vars.insert(k.clone(), v.clone());
+            }
+        }
+        for (k, v) in &self.hosts[h].vars {
+            vars.insert(k.clone(), v.clone());
+        }
+        vars
+    }
+
+    /// `Group.get_hosts()`: the group's own hosts, then its descendants' level by level.
+    pub fn group_hosts(&self, g: usize) -> Vec<usize> {
+        // `_walk_relationship(preserve_ordering=True)`, with Python's sets replaced by
+        // declaration order.
+        let mut ordered = vec![g];
+        ordered.extend(self.groups[g].children.iter().copied());
+        let mut seen: HashSet<usize> = HashSet::new();
+        let mut level: Vec<usize> = ordered.clone();
+        while !level.is_empty() {
+            seen.extend(level.iter().copied());
+            let mut next = Vec::new();
+            for &p in &level {
+                for &c in &self.groups[p].children {
+                    if !seen.contains(&c) {
+                        ordered.push(c);
+                        if !next.contains(&c) {
+                            next.push(c);
+                        }
+                    }
+                }
+            }
+            level = next;
+        }
+        let mut out = Vec::new();
+        let mut have = HashSet::new();
+        for grp in ordered {
+            for &h in &self.groups[grp].hosts {
+                if have.insert(h) {
+                    out.push(h);
+                }
+            }
+        }
+        out
+    }
+}
