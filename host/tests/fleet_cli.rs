@@ -178,3 +178,119 @@ fn simulated_fleet_status_collect_and_package() {
         stdout(&o)
     );
 }
+
+/// One line of the Ansible INI inventory for a simulated host: where it listens, who
+/// logs in, and the password as the idiomatic env lookup (`SIM_PW_<host>`).
+fn ansible_host_line(sim_line: &str) -> (String, String, String) {
+    let v: serde_json::Value = serde_json::from_str(sim_line).unwrap();
+    let name = v["name"].as_str().unwrap().to_owned();
+    let endpoint = v["endpoint"].as_str().unwrap();
+    let port = endpoint
+        .strip_prefix("http://127.0.0.1:")
+        .and_then(|r| r.strip_suffix("/wsman"))
+        .unwrap_or_else(|| panic!("simulator endpoint {endpoint}"));
+    let user = v["username"].as_str().unwrap();
+    let line = format!(
+        "{name} ansible_host=127.0.0.1 ansible_port={port} ansible_user='{user}' \
+         ansible_password=\"{{{{ lookup('env', 'SIM_PW_{name}') }}}}\""
+    );
+    (name, line, v["password"].as_str().unwrap().to_owned())
+}
+
+/// An operator's Ansible inventory works the simulated fleet as the JSON one does, and
+/// `--limit` picks hosts with Ansible's pattern grammar: excluding the broken host turns
+/// a failed run (exit 8) into a clean one, in inventory order, with no password shown.
+#[test]
+fn ansible_inventory_and_limit_through_the_binary() {
+    let w = tempfile::tempdir().unwrap();
+    let (_sim, lines) = simulate(w.path(), 3, "host2=unreachable");
+    let hosts: Vec<(String, String, String)> = lines.iter().map(|l| ansible_host_line(l)).collect();
+    let ini = format!(
+        "[web]\n{}\n{}\n\n[db]\n{}\n\n[windows:children]\nweb\ndb\n\n[windows:vars]\n\
+         ansible_connection=winrm\nansible_winrm_transport=ntlm\nansible_winrm_scheme=http\n",
+        hosts[0].1, hosts[1].1, hosts[2].1
+    );
+    // Passwords come from the environment, so the inventory may be world-readable.
+    let inventory = w.path().join("hosts.ini");
+    std::fs::write(&inventory, &ini).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&inventory, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let status = |limit: Option<&str>| {
+        let mut c = stigpack(w.path());
+        for (name, _, pw) in &hosts {
+            c.env(format!("SIM_PW_{name}"), pw);
+        }
+        c.args(["fleet", "status", "--json", "--inventory"])
+            .arg(&inventory)
+            .args(["--connect-timeout", "5", "--host-timeout", "120"]);
+        if let Some(l) = limit {
+            c.args(["--limit", l]);
+        }
+        run(&mut c)
+    };
+    let rows = |o: &std::process::Output| -> Vec<(String, bool)> {
+        stdout(o)
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(|l| {
+                let r: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    r["host"].as_str().unwrap().to_owned(),
+                    r["ok"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+
+    let all = status(None);
+    assert_eq!(all.status.code(), Some(8), "{}", stderr(&all));
+    assert_eq!(
+        rows(&all),
+        [
+            ("host1".to_owned(), true),
+            ("host2".to_owned(), false),
+            ("host3".to_owned(), true)
+        ]
+    );
+
+    let limited = status(Some("windows:!host2"));
+    assert_eq!(limited.status.code(), Some(0), "{}", stderr(&limited));
+    assert_eq!(
+        rows(&limited),
+        [("host1".to_owned(), true), ("host3".to_owned(), true)]
+    );
+    let db_only = status(Some("db"));
+    assert_eq!(db_only.status.code(), Some(0), "{}", stderr(&db_only));
+    assert_eq!(rows(&db_only), [("host3".to_owned(), true)]);
+    for o in [&all, &limited, &db_only] {
+        for (_, _, pw) in &hosts {
+            assert!(!stdout(o).contains(pw.as_str()) && !stderr(o).contains(pw.as_str()));
+        }
+    }
+
+    // A pattern that selects nothing is the operator's mistake, said before any host is
+    // contacted.
+    let none = status(Some("no_such_group"));
+    assert_eq!(none.status.code(), Some(2), "{}", stderr(&none));
+    assert!(stderr(&none).contains("no_such_group"), "{}", stderr(&none));
+
+    // A literal password in an inventory others can read is refused naming the file,
+    // and the password is not repeated.
+    let leaked = ini.replace(
+        "ansible_password=\"{{ lookup('env', 'SIM_PW_host3') }}\"",
+        &format!("ansible_password='{}'", hosts[2].2),
+    );
+    assert_ne!(leaked, ini);
+    std::fs::write(&inventory, &leaked).unwrap();
+    let refused = status(None);
+    assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("hosts.ini"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!stderr(&refused).contains(hosts[2].2.as_str()));
+}

@@ -44,6 +44,7 @@ pub const TARGETS: &[Target] = &[
     ("clixml", clixml),
     ("encrypted_framing", encrypted_framing),
     ("inventory", inventory),
+    ("ansible_inventory", ansible_inventory),
     ("seal_bundle", seal_bundle),
     ("xlsx_poam", xlsx_poam),
 ];
@@ -211,6 +212,34 @@ pub fn inventory(data: &[u8]) {
         for h in &inv.hosts {
             let _ = fleet::check_host_name(&h.name);
         }
+    }
+}
+
+/// An Ansible inventory (INI or YAML) and `--limit` patterns over it. The first byte
+/// picks the file name, and so how `Inventory::load` detects the format: `0` `hosts.ini`,
+/// `1` `hosts.yml`, else `hosts` (no extension: detected from the content, as Ansible
+/// does). After a NUL byte, the rest is a `--limit` pattern tried on what loaded.
+pub fn ansible_inventory(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let name = match mode {
+        0 => "hosts.ini",
+        1 => "hosts.yml",
+        _ => "hosts",
+    };
+    let (text, pattern) = match rest.iter().position(|&b| b == 0) {
+        Some(at) => (&rest[..at], Some(String::from_utf8_lossy(&rest[at + 1..]))),
+        None => (rest, None),
+    };
+    let file = Scratch::with(text, name);
+    if let Ok(inv) = fleet::Inventory::load(&file.path) {
+        let patterns = ["all", "*", "windows:!ws0*", "web:&db", "ungrouped,web"];
+        let given = pattern.as_deref().into_iter();
+        for p in patterns.into_iter().chain(given) {
+            let _ = inv.clone().limit(p);
+        }
+        let _ = inv.check_usable(&file.path, stigpack_winrm::CertCheck::Verify);
     }
 }
 
