@@ -119,6 +119,80 @@ fn simulated_fleet_status_collect_and_package() {
         }
     }
 
+    // Every host and every operation is in the audit log: `audit show --target` answers
+    // "what happened to host1", the collect entry names each file with the digest the
+    // SHA256SUMS holds, the unreachable host is a failure, and no password is logged.
+    let mut c = stigpack(w.path());
+    c.args(["audit", "show", "--json", "--target", "host1"]);
+    let o = run(&mut c);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let host1: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let actions: Vec<(&str, &str)> = host1
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["result"].as_str().unwrap()))
+        .collect();
+    // status (the run refused for a 0644 inventory reached no host, so left no entry)
+    // and collect.
+    assert_eq!(
+        actions,
+        [("fleet.status", "success"), ("fleet.collect", "success")],
+        "{host1:?}"
+    );
+    let sums = std::fs::read_to_string(results.join("host1/SHA256SUMS")).unwrap();
+    let files = host1[1]["details"]["files"].as_array().unwrap();
+    assert!(!files.is_empty());
+    for f in files {
+        let line = format!(
+            "{}  {}",
+            f["sha256"].as_str().unwrap(),
+            f["path"].as_str().unwrap()
+        );
+        assert!(sums.lines().any(|l| l == line), "{line} not in SHA256SUMS");
+    }
+    let log = std::fs::read_to_string(w.path().join("audit.jsonl")).unwrap();
+    let entries: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let of = |target: &str, action: &str| -> Vec<String> {
+        entries
+            .iter()
+            .filter(|e| e["target"] == target && e["action"] == action)
+            .map(|e| e["result"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(of("host3", "fleet.collect"), ["failure"]);
+    assert_eq!(of("fleet", "fleet.collect"), ["partial"]);
+    let op = entries
+        .iter()
+        .rfind(|e| e["target"] == "fleet" && e["action"] == "fleet.collect")
+        .unwrap();
+    assert_eq!(
+        op["details"]["hosts"],
+        serde_json::json!(["host1", "host2", "host3"])
+    );
+    assert_eq!(
+        (
+            op["details"]["ok"].as_u64(),
+            op["details"]["failed"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+    for line in &lines {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(
+            !log.contains(v["password"].as_str().unwrap()),
+            "a password in the audit log"
+        );
+    }
+    let mut c = stigpack(w.path());
+    c.args(["audit", "verify"]);
+    let o = run(&mut c);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
     // The collected results are a results root for the package as they are, with no
     // extra arguments. Their XCCDF files are results in an empty benchmark wrapper, as
     // Evaluate-STIG writes them: the checklists of the same scan and benchmark cover them.
@@ -270,6 +344,60 @@ fn ansible_inventory_and_limit_through_the_binary() {
             assert!(!stdout(o).contains(pw.as_str()) && !stderr(o).contains(pw.as_str()));
         }
     }
+
+    // run-tool: each host's exit code is kept in its audit entry, and the tool's
+    // arguments (which may carry a secret) only as a digest.
+    let run_tool = |path: &str| {
+        let mut c = stigpack(w.path());
+        for (name, _, pw) in &hosts {
+            c.env(format!("SIM_PW_{name}"), pw);
+        }
+        c.args(["fleet", "run-tool", "--inventory"])
+            .arg(&inventory)
+            .args([
+                "--path",
+                path,
+                "--arg",
+                "-Password",
+                "--arg",
+                "TOOL-SECRET-1234",
+            ])
+            .args(["--limit", "windows:!host2", "--connect-timeout", "5"]);
+        run(&mut c)
+    };
+    let scan = run_tool(r"C:\STIG\Evaluate-STIG\Evaluate-STIG.ps1");
+    assert_eq!(scan.status.code(), Some(0), "{}", stderr(&scan));
+    let missing = run_tool(r"C:\STIG\No-Such-Tool.ps1");
+    assert_eq!(missing.status.code(), Some(8), "{}", stderr(&missing));
+    let log = std::fs::read_to_string(w.path().join("audit.jsonl")).unwrap();
+    assert!(
+        !log.contains("TOOL-SECRET-1234"),
+        "a tool argument in the audit log"
+    );
+    let tool_runs: Vec<(String, String, Option<i64>)> = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["action"] == "fleet.run-tool")
+        .map(|e| {
+            (
+                e["target"].as_str().unwrap().to_owned(),
+                e["result"].as_str().unwrap().to_owned(),
+                e["details"]["exitCode"].as_i64(),
+            )
+        })
+        .collect();
+    let expect = |t: &str, r: &str, code: Option<i64>| (t.to_owned(), r.to_owned(), code);
+    assert_eq!(
+        tool_runs,
+        [
+            expect("host1", "success", Some(0)),
+            expect("host3", "success", Some(0)),
+            expect("fleet", "success", None),
+            expect("host1", "failure", Some(1)),
+            expect("host3", "failure", Some(1)),
+            expect("fleet", "failure", None),
+        ]
+    );
 
     // A pattern that selects nothing is the operator's mistake, said before any host is
     // contacted.

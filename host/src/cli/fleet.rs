@@ -2,6 +2,11 @@
 //! (the `stigpack-winrm` crate; inventory format in docs/winrm.md). Best effort: every
 //! host is tried, results print in inventory order, and the exit code is 8 (Fleet) when
 //! any host failed. Ctrl-C stops running hosts and deletes their remote shells first.
+//!
+//! Every command leaves one audit entry per host (target = the host's name, so `audit
+//! show --target host17` answers "what happened to host17") and then one for the whole
+//! operation (target `fleet`). The log is opened before any host is contacted: an
+//! operation that could not be recorded is not started.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,6 +17,7 @@ use serde_json::json;
 use stigpack_winrm::fleet::{collect_host, for_each_host, FleetOptions, Inventory};
 use stigpack_winrm::{CertCheck, ClientConfig, TransportConfig};
 
+use super::Globals;
 use crate::exit::{coded, Exit};
 
 #[derive(Debug, Subcommand)]
@@ -157,16 +163,103 @@ fn ctrl_c_flag() -> tokio::sync::watch::Receiver<bool> {
     rx
 }
 
-pub fn run(cmd: FleetCommand) -> anyhow::Result<Exit> {
+pub fn run(cmd: FleetCommand, g: &Globals) -> anyhow::Result<Exit> {
     match cmd {
-        FleetCommand::Status(a) => status(a),
-        FleetCommand::Collect(a) => collect(a),
-        FleetCommand::RunTool(a) => run_tool(a),
+        FleetCommand::Status(a) => status(a, g),
+        FleetCommand::Collect(a) => collect(a, g),
+        FleetCommand::RunTool(a) => run_tool(a, g),
     }
 }
 
-fn run_tool(args: RunToolArgs) -> anyhow::Result<Exit> {
+/// The audit trail of one fleet command: the log, opened before any host is contacted,
+/// and what the operation entry says about its inputs.
+struct FleetAudit {
+    log: stigpack_audit::AuditLog,
+    action: &'static str,
+    operation: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FleetAudit {
+    /// Opens the log and describes the operation: which inventory (by path and SHA-256,
+    /// never its contents, which may hold passwords), which selection, which hosts.
+    fn open(
+        g: &Globals,
+        action: &'static str,
+        c: &Common,
+        inv: &Inventory,
+    ) -> anyhow::Result<Self> {
+        let log = g.open_audit_log()?;
+        let inventory_sha256 = crate::hashing::sha256_file(&c.inventory)
+            .map(|(hex, _)| hex)
+            .with_context(|| format!("hashing {}", c.inventory.display()))?;
+        let mut operation = serde_json::Map::new();
+        operation.insert("inventory".into(), json!(c.inventory.display().to_string()));
+        operation.insert("inventorySha256".into(), json!(inventory_sha256));
+        operation.insert("hostArgs".into(), json!(c.hosts));
+        operation.insert("limit".into(), json!(c.limit));
+        operation.insert(
+            "hosts".into(),
+            json!(inv.hosts.iter().map(|h| &h.name).collect::<Vec<_>>()),
+        );
+        Ok(FleetAudit {
+            log,
+            action,
+            operation,
+        })
+    }
+
+    /// One entry per host, in inventory order, then the operation's own entry with the
+    /// tally (Partial when some hosts failed).
+    fn finish(
+        mut self,
+        hosts: Vec<(String, bool, serde_json::Value)>,
+        extra: serde_json::Value,
+    ) -> anyhow::Result<()> {
+        use stigpack_audit::Outcome;
+        let failed = hosts.iter().filter(|(_, ok, _)| !ok).count();
+        for (host, ok, details) in hosts.iter() {
+            let outcome = if *ok {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            };
+            self.log
+                .record(self.action, host, outcome, details.clone())
+                .context("recording in the audit log")?;
+        }
+        self.operation
+            .insert("ok".into(), json!(hosts.len() - failed));
+        self.operation.insert("failed".into(), json!(failed));
+        if let serde_json::Value::Object(m) = extra {
+            self.operation.extend(m);
+        }
+        let outcome = match (failed, hosts.len()) {
+            (0, _) => Outcome::Success,
+            (f, n) if f == n => Outcome::Failure,
+            _ => Outcome::Partial,
+        };
+        self.log
+            .record(
+                self.action,
+                "fleet",
+                outcome,
+                serde_json::Value::Object(self.operation),
+            )
+            .context("recording in the audit log")?;
+        Ok(())
+    }
+}
+
+fn run_tool(args: RunToolArgs, g: &Globals) -> anyhow::Result<Exit> {
     let (inv, opts) = options(&args.common)?;
+    let audit = FleetAudit::open(g, "fleet.run-tool", &args.common, &inv)?;
+    // The arguments may carry secrets (a tool's -Password): the log keeps their digest,
+    // which confirms a given command line without holding it.
+    let invocation = json!({
+        "program": args.path,
+        "argsSha256": crate::hashing::sha256_hex(serde_json::to_string(&args.args)?.as_bytes()),
+        "cwd": args.cwd,
+    });
     let rt = runtime()?;
     let (path, targs, cwd) = (args.path.clone(), args.args.clone(), args.cwd.clone());
     let outcomes = rt.block_on(async {
@@ -183,7 +276,9 @@ fn run_tool(args: RunToolArgs) -> anyhow::Result<Exit> {
         .await
     });
     let mut failed = 0;
+    let mut recorded = Vec::new();
     for o in &outcomes {
+        let mut details = invocation.clone();
         match &o.result {
             Ok(out) if out.exit_code == 0 => println!("{:<24} ok      exit 0", o.host),
             Ok(out) => {
@@ -194,14 +289,22 @@ fn run_tool(args: RunToolArgs) -> anyhow::Result<Exit> {
             Err(e) => {
                 failed += 1;
                 println!("{:<24} FAILED  {e}", o.host);
+                details["error"] = json!(e);
             }
         }
+        if let Ok(out) = &o.result {
+            details["exitCode"] = json!(out.exit_code);
+        }
+        let ok = matches!(&o.result, Ok(out) if out.exit_code == 0);
+        recorded.push((o.host.clone(), ok, details));
     }
+    audit.finish(recorded, invocation)?;
     Ok(fleet_verdict(outcomes.len(), failed))
 }
 
-fn status(args: StatusArgs) -> anyhow::Result<Exit> {
+fn status(args: StatusArgs, g: &Globals) -> anyhow::Result<Exit> {
     let (inv, opts) = options(&args.common)?;
+    let audit = FleetAudit::open(g, "fleet.status", &args.common, &inv)?;
     let rt = runtime()?;
     let outcomes = rt.block_on(async {
         let cancel = ctrl_c_flag();
@@ -230,11 +333,25 @@ fn status(args: StatusArgs) -> anyhow::Result<Exit> {
         }
         failed += usize::from(o.result.is_err());
     }
+    let recorded = outcomes
+        .iter()
+        .map(|o| match &o.result {
+            Ok(s) => (
+                o.host.clone(),
+                true,
+                json!({"hostname": s.hostname, "osVersion": s.os_version,
+                       "psVersion": s.ps_version, "timeUtc": s.time_utc}),
+            ),
+            Err(e) => (o.host.clone(), false, json!({ "error": e })),
+        })
+        .collect();
+    audit.finish(recorded, json!({}))?;
     Ok(fleet_verdict(outcomes.len(), failed))
 }
 
-fn collect(args: CollectArgs) -> anyhow::Result<Exit> {
+fn collect(args: CollectArgs, g: &Globals) -> anyhow::Result<Exit> {
     let (inv, opts) = options(&args.common)?;
+    let audit = FleetAudit::open(g, "fleet.collect", &args.common, &inv)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let rt = runtime()?;
@@ -249,6 +366,7 @@ fn collect(args: CollectArgs) -> anyhow::Result<Exit> {
     });
     let mut failed = 0;
     let mut hosts = Vec::new();
+    let mut recorded = Vec::new();
     for o in &outcomes {
         match &o.result {
             Ok(h) => {
@@ -258,14 +376,22 @@ fn collect(args: CollectArgs) -> anyhow::Result<Exit> {
                     h.files.len(),
                     h.dir.display()
                 );
-                hosts.push(json!({
-                    "host": o.host, "ok": true,
-                    "files": h.files.iter().map(|f| json!({"path": f.relative, "size": f.size, "sha256": f.sha256})).collect::<Vec<_>>(),
-                }));
+                let files = h
+                    .files
+                    .iter()
+                    .map(|f| json!({"path": f.relative, "size": f.size, "sha256": f.sha256}))
+                    .collect::<Vec<_>>();
+                recorded.push((
+                    o.host.clone(),
+                    true,
+                    json!({"dir": h.dir.display().to_string(), "files": files}),
+                ));
+                hosts.push(json!({"host": o.host, "ok": true, "files": files}));
             }
             Err(e) => {
                 failed += 1;
                 println!("{:<24} FAILED  {e}", o.host);
+                recorded.push((o.host.clone(), false, json!({ "error": e })));
                 hosts.push(json!({"host": o.host, "ok": false, "error": e}));
             }
         }
@@ -279,6 +405,11 @@ fn collect(args: CollectArgs) -> anyhow::Result<Exit> {
         .with_context(|| format!("writing {}", path.display()))?;
     tmp.persist(&path)
         .with_context(|| format!("writing {}", path.display()))?;
+    audit.finish(
+        recorded,
+        json!({"out": args.out.display().to_string(),
+               "summarySha256": crate::hashing::sha256_hex(summary.as_bytes())}),
+    )?;
     eprintln!(
         "{} host(s), {} collected, {failed} failed; summary in {}",
         outcomes.len(),

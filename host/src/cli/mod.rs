@@ -181,7 +181,7 @@ pub fn run() -> anyhow::Result<Exit> {
         Command::DevGenFleet(args) => emass::gen_fleet(args),
         Command::Audit(args) => audit::run(args, g.audit_log.as_deref()),
         Command::Simulate(args) => simulate::run(args),
-        Command::Fleet(cmd) => fleet::run(cmd),
+        Command::Fleet(cmd) => fleet::run(cmd, g),
         Command::Key(cmd) => key::run(cmd),
         Command::Seal(args) => seal::seal(args, g),
         Command::Verify(args) => seal::verify(args),
