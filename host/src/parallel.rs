@@ -104,6 +104,14 @@ mod tests {
                         Err(format!("item {i}"))
                     }
                     31 => Err(format!("item {i}")),
+                    // Later items take a little time, as real ones do, so that the check
+                    // "not every item started" does not hinge on the scheduler: on a
+                    // loaded machine the thread that failed item 31 can lose its core
+                    // for milliseconds before it records the failure.
+                    i if i > 31 => {
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                        Ok(i)
+                    }
                     _ => Ok(i),
                 }
             })
