@@ -15,3 +15,4 @@ pub mod staging;
 pub mod stale;
 pub mod time_arg;
 pub mod timings;
+pub mod trust;

@@ -24,12 +24,14 @@ mod error;
 mod limits;
 mod registry;
 mod run;
+mod vet;
 
 pub use cache::ComponentCache;
 pub use engine::Sandbox;
 pub use error::SandboxError;
 pub use limits::Limits;
 pub use registry::{ComponentSource, LoadedComponent};
+pub use vet::{classify_import, Grant, Severity, Verdict, VetReport};
 
 /// The default compiled-component cache directory.
 pub fn default_cache_dir() -> Option<std::path::PathBuf> {
