@@ -26,6 +26,8 @@ fn entries(sim: &SimHandle) -> Vec<HostEntry> {
             password: PasswordSource::Inline(Secret::new(h.password.clone())),
             ca_file: h.ca_file.clone(),
             results_dir: stigpack_winrm_sim::vfs::generate::RESULTS_ROOT.into(),
+            verify_profile: None,
+            apply_profile: None,
             ignore_cert_requested: false,
         })
         .collect()
