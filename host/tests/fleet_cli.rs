@@ -421,6 +421,42 @@ fn ansible_inventory_and_limit_through_the_binary() {
         stderr(&refused)
     );
     assert!(!stderr(&refused).contains(hosts[2].2.as_str()));
+
+    // Tool profiles named in the inventory: `fleet apply` needs no --profile when the
+    // inventory gives each selected host one; a scan profile named for apply is a bad
+    // inventory, said with the inventory's and the host's names.
+    let with_profiles = format!(
+        "{ini}\n[web:vars]\nstigpack_apply_profile=powerstig\n\n[db:vars]\nstigpack_apply_profile=evaluate-stig\n"
+    );
+    std::fs::write(&inventory, &with_profiles).unwrap();
+    let apply = |limit: &str| {
+        let mut c = stigpack(w.path());
+        for (name, _, pw) in &hosts {
+            c.env(format!("SIM_PW_{name}"), pw);
+        }
+        c.args(["fleet", "apply", "--json", "--inventory"])
+            .arg(&inventory)
+            .args(["--limit", limit, "--connect-timeout", "5"]);
+        run(&mut c)
+    };
+    let o = apply("host1");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (&rows[0]["profile"], &rows[0]["exitCode"]),
+        (&serde_json::json!("powerstig"), &serde_json::json!(0))
+    );
+    let o = apply("db");
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("hosts.ini") && stderr(&o).contains("host3"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// The `.ckl` a verify collected for a host, and how many rules it has Open and

@@ -89,7 +89,7 @@ impl Plan {
     }
 }
 
-fn plan(inv: &Inventory, cli: Option<&str>, step: Step) -> anyhow::Result<Plan> {
+fn plan(common: &Common, inv: &Inventory, cli: Option<&str>, step: Step) -> anyhow::Result<Plan> {
     let mut loaded: BTreeMap<ProfileRef, Arc<ToolProfile>> = BTreeMap::new();
     let mut used = Vec::new();
     let mut by_host = BTreeMap::new();
@@ -115,7 +115,19 @@ fn plan(inv: &Inventory, cli: Option<&str>, step: Step) -> anyhow::Result<Plan> 
         let profile = match loaded.get(&r) {
             Some(p) => p.clone(),
             None => {
-                let p = ToolProfile::load(&r).map_err(|e| coded(Exit::BadInput, e))?;
+                // Said with where the operator named it, so the fix is obvious.
+                let named = |e: ProfileError| {
+                    if from_cli {
+                        anyhow::Error::new(e)
+                    } else {
+                        anyhow::anyhow!(
+                            "{e} (the inventory {} names it for host {})",
+                            common.inventory.display(),
+                            h.name
+                        )
+                    }
+                };
+                let p = ToolProfile::load(&r).map_err(|e| coded(Exit::BadInput, named(e)))?;
                 let origin = match &r {
                     ProfileRef::Builtin(n) => n.clone(),
                     ProfileRef::File(f) => f.display().to_string(),
@@ -128,15 +140,7 @@ fn plan(inv: &Inventory, cli: Option<&str>, step: Step) -> anyhow::Result<Plan> 
                     } else {
                         Exit::BadInput
                     };
-                    let e = match e {
-                        ProfileError::WrongStep { .. } if !from_cli => anyhow::anyhow!(
-                            "{e} (named for host {} in {})",
-                            h.name,
-                            "the inventory"
-                        ),
-                        other => anyhow::Error::new(other),
-                    };
-                    return Err(coded(code, e));
+                    return Err(coded(code, named(e)));
                 }
                 let p = Arc::new(p);
                 loaded.insert(r.clone(), p.clone());
@@ -344,7 +348,7 @@ fn announce(step: Step, plan: &Plan, hosts: usize) {
 
 pub fn apply(args: ApplyArgs, g: &Globals) -> anyhow::Result<Exit> {
     let (inv, opts) = options(&args.common)?;
-    let plan = plan(&inv, args.profile.as_deref(), Step::Apply)?;
+    let plan = plan(&args.common, &inv, args.profile.as_deref(), Step::Apply)?;
     let audit = FleetAudit::open(g, "fleet.apply", &args.common, &inv)?;
     announce(Step::Apply, &plan, inv.hosts.len());
     let outcomes = run_fleet(&args.common, &inv, opts, &plan, None)?;
@@ -361,7 +365,7 @@ pub fn apply(args: ApplyArgs, g: &Globals) -> anyhow::Result<Exit> {
 
 pub fn verify(args: VerifyArgs, g: &Globals) -> anyhow::Result<Exit> {
     let (inv, opts) = options(&args.common)?;
-    let plan = plan(&inv, args.profile.as_deref(), Step::Verify)?;
+    let plan = plan(&args.common, &inv, args.profile.as_deref(), Step::Verify)?;
     let audit = FleetAudit::open(g, "fleet.verify", &args.common, &inv)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
