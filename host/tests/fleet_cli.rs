@@ -421,4 +421,364 @@ fn ansible_inventory_and_limit_through_the_binary() {
         stderr(&refused)
     );
     assert!(!stderr(&refused).contains(hosts[2].2.as_str()));
+
+    // Tool profiles named in the inventory: `fleet apply` needs no --profile when the
+    // inventory gives each selected host one; a scan profile named for apply is a bad
+    // inventory, said with the inventory's and the host's names.
+    let with_profiles = format!(
+        "{ini}\n[web:vars]\nstigpack_apply_profile=powerstig\n\n[db:vars]\nstigpack_apply_profile=evaluate-stig\n"
+    );
+    std::fs::write(&inventory, &with_profiles).unwrap();
+    let apply = |limit: &str| {
+        let mut c = stigpack(w.path());
+        for (name, _, pw) in &hosts {
+            c.env(format!("SIM_PW_{name}"), pw);
+        }
+        c.args(["fleet", "apply", "--json", "--inventory"])
+            .arg(&inventory)
+            .args(["--limit", limit, "--connect-timeout", "5"]);
+        run(&mut c)
+    };
+    let o = apply("host1");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (&rows[0]["profile"], &rows[0]["exitCode"]),
+        (&serde_json::json!("powerstig"), &serde_json::json!(0))
+    );
+    let o = apply("db");
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("hosts.ini") && stderr(&o).contains("host3"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// The `.ckl` a verify collected for a host, and how many rules it has Open and
+/// NotAFinding, by rule (`Vuln_Num` -> status).
+fn collected_ckl(dir: &Path) -> (String, std::collections::BTreeMap<String, String>) {
+    let checklists = dir.join("Checklist");
+    let ckl = std::fs::read_dir(&checklists)
+        .unwrap_or_else(|e| panic!("{}: {e}", checklists.display()))
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "ckl"))
+        .unwrap_or_else(|| panic!("no .ckl under {}", checklists.display()));
+    let text = std::fs::read_to_string(&ckl).unwrap();
+    let mut statuses = std::collections::BTreeMap::new();
+    for vuln in text.split("<VULN>").skip(1) {
+        let num = vuln
+            .split("<VULN_ATTRIBUTE>Vuln_Num</VULN_ATTRIBUTE>")
+            .nth(1)
+            .and_then(|r| r.split("<ATTRIBUTE_DATA>").nth(1))
+            .and_then(|r| r.split("</ATTRIBUTE_DATA>").next())
+            .unwrap();
+        let status = vuln
+            .split("<STATUS>")
+            .nth(1)
+            .and_then(|r| r.split("</STATUS>").next())
+            .unwrap();
+        statuses.insert(num.to_owned(), status.to_owned());
+    }
+    (
+        ckl.file_name().unwrap().to_string_lossy().into_owned(),
+        statuses,
+    )
+}
+
+fn open_rules(statuses: &std::collections::BTreeMap<String, String>) -> Vec<String> {
+    statuses
+        .iter()
+        .filter(|(_, s)| *s == "Open")
+        .map(|(v, _)| v.clone())
+        .collect()
+}
+
+/// One JSON row per host from `--json` output, by host name.
+fn json_rows(o: &std::process::Output) -> Vec<serde_json::Value> {
+    stdout(o)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The loop an operator runs: verify (scan with the Evaluate-STIG profile and collect),
+/// apply (the PowerSTIG profile), verify again and find Open rules turned NotAFinding.
+/// A host whose tool exits non-zero, or that writes no new results, fails the run (exit
+/// 8) with its remote exit code reported and logged, while the others succeed.
+#[test]
+fn verify_apply_verify_through_the_binary() {
+    let w = tempfile::tempdir().unwrap();
+    let (_sim, lines) = simulate(
+        w.path(),
+        4,
+        "*=tool-time:50ms,host2=apply-exit:1603,host3=scan-exit:5,host4=scan-no-results",
+    );
+    let inventory = w.path().join("fleet.jsonl");
+    std::fs::write(&inventory, lines.join("\n") + "\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&inventory, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let today = || {
+        let d = time::OffsetDateTime::now_utc().date();
+        format!("{:04}{:02}{:02}-", d.year(), u8::from(d.month()), d.day())
+    };
+    let day_before = today();
+
+    // apply runs nothing by default: without a profile it is the operator's mistake.
+    let o = fleet(w.path(), &inventory, &["apply"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--profile"), "{}", stderr(&o));
+    // A scan profile is not a hardening step.
+    let o = fleet(
+        w.path(),
+        &inventory,
+        &["apply", "--profile", "evaluate-stig"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+
+    // verify #1: the default profile (evaluate-stig) scans and collects.
+    let v1 = w.path().join("v1");
+    let o = fleet(
+        w.path(),
+        &inventory,
+        &["verify", "--json", "--out", v1.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(8), "{}\n{}", stdout(&o), stderr(&o));
+    let rows = json_rows(&o);
+    let summary = |r: &serde_json::Value| {
+        (
+            r["host"].as_str().unwrap().to_owned(),
+            r["ok"].as_bool().unwrap(),
+            r["exitCode"].as_i64(),
+        )
+    };
+    assert_eq!(
+        rows.iter().map(summary).collect::<Vec<_>>(),
+        [
+            ("host1".into(), true, Some(0)),
+            ("host2".into(), true, Some(0)),
+            ("host3".into(), false, Some(5)),
+            ("host4".into(), false, Some(0)),
+        ],
+        "{rows:?}"
+    );
+    assert!(rows.iter().all(|r| r["profile"] == "evaluate-stig"));
+    assert!(
+        rows[2]["error"].as_str().unwrap().contains("code 5"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[3]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no new results"),
+        "stale results are never collected as fresh: {rows:?}"
+    );
+    assert!(!v1.join("host3").exists() && !v1.join("host4").exists());
+    let (name1, before1) = collected_ckl(&v1.join("host1"));
+    let (_, before2) = collected_ckl(&v1.join("host2"));
+    assert!(
+        name1.contains(&day_before) || name1.contains(&today()),
+        "fresh results carry the scan time: {name1}"
+    );
+    // -Output CKL,CKLB: checklists and the summary, no XCCDF.
+    let got: Vec<String> = tree(&v1.join("host1"))
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert!(got.iter().any(|p| p.ends_with(".cklb")) && !got.iter().any(|p| p.contains("XCCDF")));
+    if have_tool("sha256sum") {
+        let st = Command::new("sha256sum")
+            .current_dir(v1.join("host1"))
+            .args(["-c", "--quiet", "SHA256SUMS"])
+            .status()
+            .unwrap();
+        assert!(st.success(), "sha256sum -c");
+    }
+    let open1 = open_rules(&before1);
+    assert!(open1.len() >= 3, "{open1:?}");
+    let summary_file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(v1.join("verify-summary.json")).unwrap()).unwrap();
+    assert_eq!(summary_file["hosts"][2]["exitCode"], 5);
+
+    // apply: host2's DSC run fails with 1603 and is reported as such; the others apply.
+    let o = fleet(
+        w.path(),
+        &inventory,
+        &["apply", "--profile", "powerstig", "--json"],
+    );
+    assert_eq!(o.status.code(), Some(8), "{}\n{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        json_rows(&o).iter().map(summary).collect::<Vec<_>>(),
+        [
+            ("host1".into(), true, Some(0)),
+            ("host2".into(), false, Some(1603)),
+            ("host3".into(), true, Some(0)),
+            ("host4".into(), true, Some(0)),
+        ]
+    );
+    // The table says the same.
+    let o = fleet(w.path(), &inventory, &["apply", "--profile", "powerstig"]);
+    assert!(
+        stdout(&o)
+            .lines()
+            .any(|l| l.starts_with("host2") && l.contains("FAILED") && l.contains("1603")),
+        "{}",
+        stdout(&o)
+    );
+
+    // verify #2: host1's automatable Open rules are now NotAFinding, the rest still Open;
+    // host2 (apply failed) is unchanged.
+    let v2 = w.path().join("v2");
+    let o = fleet(
+        w.path(),
+        &inventory,
+        &[
+            "verify",
+            "--out",
+            v2.to_str().unwrap(),
+            "--host",
+            "host1",
+            "--host",
+            "host2",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    let (_, after1) = collected_ckl(&v2.join("host1"));
+    let (_, after2) = collected_ckl(&v2.join("host2"));
+    let still_open = open_rules(&after1);
+    assert!(
+        !still_open.is_empty() && still_open.len() < open1.len(),
+        "{} -> {}",
+        open1.len(),
+        still_open.len()
+    );
+    for v in &open1 {
+        let now = after1[v].as_str();
+        assert!(matches!(now, "Open" | "NotAFinding"), "{v}: {now}");
+    }
+    for (v, s) in &before1 {
+        if s != "Open" {
+            assert_eq!(&after1[v], s, "{v}: only Open rules change");
+        }
+    }
+    assert_eq!(after2, before2, "a failed apply changed nothing");
+
+    // verify into an existing folder without --force is refused before the scan runs.
+    let o = fleet(
+        w.path(),
+        &inventory,
+        &["verify", "--out", v2.to_str().unwrap(), "--host", "host1"],
+    );
+    assert_eq!(o.status.code(), Some(8));
+    assert!(stdout(&o).contains("--force"), "{}", stdout(&o));
+
+    // A custom profile file: another output folder and format, a {HOST} placeholder,
+    // and an argument that must never reach the log in clear.
+    let profile = w.path().join("site-scan.json");
+    std::fs::write(
+        &profile,
+        r#"{"name": "site-scan", "step": "verify",
+            "program": "C:\\STIG\\Evaluate-STIG\\Evaluate-STIG.ps1",
+            "args": ["-Output", "CKL", "-OutputPath", "D:\\Scans", "-AnswerKey", "ANSWER-SECRET-77"],
+            "results_dir": "D:\\Scans\\{HOST}", "timeout_secs": 60}"#,
+    )
+    .unwrap();
+    let v3 = w.path().join("v3");
+    let o = fleet(
+        w.path(),
+        &inventory,
+        &[
+            "verify",
+            "--profile",
+            profile.to_str().unwrap(),
+            "--out",
+            v3.to_str().unwrap(),
+            "--host",
+            "host1",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    let got: Vec<String> = tree(&v3.join("host1"))
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(got.len(), 3, "CKL, summary, SHA256SUMS: {got:?}");
+    let (_, custom) = collected_ckl(&v3.join("host1"));
+    assert_eq!(
+        custom, after1,
+        "the same host state, scanned by another profile"
+    );
+    // A broken profile file is a bad input naming the file.
+    std::fs::write(&profile, r#"{"name": "x", "step": "verify"}"#).unwrap();
+    let o = fleet(
+        w.path(),
+        &inventory,
+        &[
+            "verify",
+            "--profile",
+            profile.to_str().unwrap(),
+            "--out",
+            "v4",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("site-scan.json"), "{}", stderr(&o));
+
+    // The audit log: one entry per host with the remote exit code, then the operation;
+    // the collected files with the digests SHA256SUMS holds; no argument in clear.
+    let log = std::fs::read_to_string(w.path().join("audit.jsonl")).unwrap();
+    assert!(
+        !log.contains("ANSWER-SECRET-77"),
+        "a tool argument in the audit log"
+    );
+    let entries: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let first = |action: &str, target: &str| {
+        entries
+            .iter()
+            .find(|e| e["action"] == action && e["target"] == target)
+            .unwrap_or_else(|| panic!("no {action} entry for {target}"))
+    };
+    let e = first("fleet.verify", "host3");
+    assert_eq!(
+        (e["result"].as_str(), e["details"]["exitCode"].as_i64()),
+        (Some("failure"), Some(5))
+    );
+    let e = first("fleet.verify", "host1");
+    assert_eq!(e["details"]["exitCode"], 0);
+    assert_eq!(e["details"]["profile"], "evaluate-stig");
+    let sums = std::fs::read_to_string(v1.join("host1/SHA256SUMS")).unwrap();
+    let files = e["details"]["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3);
+    for f in files {
+        let line = format!(
+            "{}  {}",
+            f["sha256"].as_str().unwrap(),
+            f["path"].as_str().unwrap()
+        );
+        assert!(sums.lines().any(|l| l == line), "{line}");
+    }
+    let e = first("fleet.apply", "host2");
+    assert_eq!(
+        (e["result"].as_str(), e["details"]["exitCode"].as_i64()),
+        (Some("failure"), Some(1603))
+    );
+    let op = first("fleet.apply", "fleet");
+    assert_eq!(op["result"], "partial");
+    assert_eq!(op["details"]["profiles"][0]["name"], "powerstig");
+    let mut c = stigpack(w.path());
+    c.args(["audit", "verify"]);
+    assert_eq!(run(&mut c).status.code(), Some(0));
 }

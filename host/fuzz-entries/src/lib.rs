@@ -45,6 +45,7 @@ pub const TARGETS: &[Target] = &[
     ("encrypted_framing", encrypted_framing),
     ("inventory", inventory),
     ("ansible_inventory", ansible_inventory),
+    ("tool_profile", tool_profile),
     ("seal_bundle", seal_bundle),
     ("xlsx_poam", xlsx_poam),
 ];
@@ -240,6 +241,19 @@ pub fn ansible_inventory(data: &[u8]) {
             let _ = inv.clone().limit(p);
         }
         let _ = inv.check_usable(&file.path, stigpack_winrm::CertCheck::Verify);
+    }
+}
+
+/// A tool profile file (`fleet verify|apply --profile FILE`): parsed and checked, and
+/// when accepted, its results folder filled in for a host and its digests taken.
+pub fn tool_profile(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(p) = fleet::ToolProfile::from_json(text, "fuzz.json") {
+        let _ = p.results_dir_for("ws01", Some("WS01"));
+        let _ = p.check_step(fleet::Step::Verify, "fuzz.json");
+        let _ = (p.sha256(), p.args_sha256(), p.needs_computername());
     }
 }
 

@@ -1,4 +1,4 @@
-//! `stigpack fleet status|collect`: WinRM operations across an inventory of Windows hosts
+//! `stigpack fleet status|collect|run-tool|apply|verify`: WinRM operations across an inventory of Windows hosts
 //! (the `stigpack-winrm` crate; inventory format in docs/winrm.md). Best effort: every
 //! host is tried, results print in inventory order, and the exit code is 8 (Fleet) when
 //! any host failed. Ctrl-C stops running hosts and deletes their remote shells first.
@@ -28,6 +28,11 @@ pub enum FleetCommand {
     Collect(CollectArgs),
     /// Run a tool (e.g. Evaluate-STIG) on every host; a non-zero exit is a failure.
     RunTool(RunToolArgs),
+    /// Run the hardening step a tool profile describes (e.g. powerstig) on every host.
+    Apply(super::fleet_step::ApplyArgs),
+    /// Scan every host with a tool profile (default evaluate-stig) and collect each
+    /// host's fresh results into <OUT>/<host>/, verified by SHA-256.
+    Verify(super::fleet_step::VerifyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -61,9 +66,10 @@ pub struct Common {
     /// Hosts worked on at once.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub concurrency: usize,
-    /// Budget per host for the whole operation, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 600)]
-    pub host_timeout: u64,
+    /// Budget per host for the whole operation, in seconds [default: 600; for apply and
+    /// verify: the longest profile timeout + 600].
+    #[arg(long, value_name = "SECS")]
+    pub host_timeout: Option<u64>,
     /// TCP/TLS connect timeout, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub connect_timeout: u64,
@@ -96,7 +102,10 @@ pub struct CollectArgs {
     pub force: bool,
 }
 
-fn options(c: &Common) -> anyhow::Result<(Inventory, FleetOptions)> {
+/// `--host-timeout` when not given (apply and verify add it to the profile's timeout).
+pub(super) const DEFAULT_HOST_TIMEOUT: u64 = 600;
+
+pub(super) fn options(c: &Common) -> anyhow::Result<(Inventory, FleetOptions)> {
     let mut inv = Inventory::load(&c.inventory).map_err(|e| coded(Exit::BadInput, e))?;
     inv.select(&c.hosts)
         .map_err(|e| coded(Exit::Usage, anyhow::anyhow!(e)))?;
@@ -128,7 +137,9 @@ fn options(c: &Common) -> anyhow::Result<(Inventory, FleetOptions)> {
         inv,
         FleetOptions {
             concurrency: c.concurrency,
-            host_timeout: Duration::from_secs(c.host_timeout.max(1)),
+            host_timeout: Duration::from_secs(
+                c.host_timeout.unwrap_or(DEFAULT_HOST_TIMEOUT).max(1),
+            ),
             client: ClientConfig {
                 operation_timeout: op,
                 ..ClientConfig::default()
@@ -145,14 +156,14 @@ fn options(c: &Common) -> anyhow::Result<(Inventory, FleetOptions)> {
 }
 
 /// A runtime, and a cancel flag flipped by Ctrl-C.
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")
 }
 
-fn ctrl_c_flag() -> tokio::sync::watch::Receiver<bool> {
+pub(super) fn ctrl_c_flag() -> tokio::sync::watch::Receiver<bool> {
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -168,12 +179,14 @@ pub fn run(cmd: FleetCommand, g: &Globals) -> anyhow::Result<Exit> {
         FleetCommand::Status(a) => status(a, g),
         FleetCommand::Collect(a) => collect(a, g),
         FleetCommand::RunTool(a) => run_tool(a, g),
+        FleetCommand::Apply(a) => super::fleet_step::apply(a, g),
+        FleetCommand::Verify(a) => super::fleet_step::verify(a, g),
     }
 }
 
 /// The audit trail of one fleet command: the log, opened before any host is contacted,
 /// and what the operation entry says about its inputs.
-struct FleetAudit {
+pub(super) struct FleetAudit {
     log: stigpack_audit::AuditLog,
     action: &'static str,
     operation: serde_json::Map<String, serde_json::Value>,
@@ -182,7 +195,7 @@ struct FleetAudit {
 impl FleetAudit {
     /// Opens the log and describes the operation: which inventory (by path and SHA-256,
     /// never its contents, which may hold passwords), which selection, which hosts.
-    fn open(
+    pub(super) fn open(
         g: &Globals,
         action: &'static str,
         c: &Common,
@@ -210,7 +223,7 @@ impl FleetAudit {
 
     /// One entry per host, in inventory order, then the operation's own entry with the
     /// tally (Partial when some hosts failed).
-    fn finish(
+    pub(super) fn finish(
         mut self,
         hosts: Vec<(String, bool, serde_json::Value)>,
         extra: serde_json::Value,
@@ -424,7 +437,7 @@ fn collect(args: CollectArgs, g: &Globals) -> anyhow::Result<Exit> {
 }
 
 /// Print the fleet tally and pick the exit code: any failed host makes it `Exit::Fleet`.
-fn fleet_verdict(hosts: usize, failed: usize) -> Exit {
+pub(super) fn fleet_verdict(hosts: usize, failed: usize) -> Exit {
     eprintln!("{hosts} host(s), {} ok, {failed} failed", hosts - failed);
     if failed > 0 {
         Exit::Fleet

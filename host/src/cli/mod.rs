@@ -14,6 +14,7 @@ mod demo;
 mod emass;
 mod export_ckl;
 pub mod fleet;
+mod fleet_step;
 mod key;
 mod seal;
 pub mod simulate;

@@ -13,6 +13,12 @@
 //!         | shell-quota:<n>               at most n concurrent shells (fault 2150859174)
 //!         | envelope-kb:<n>               the host's MaxEnvelopeSizekb (HTTP 413 above it)
 //!         | tool-time:<duration>          how long the "run a tool" op takes
+//!         | scan-exit:<code>              the Evaluate-STIG scan exits <code> (not 0)
+//!                                         and writes no results
+//!         | scan-no-results               the scan exits 0 but writes no results
+//!                                         (the previous results stay as they were)
+//!         | apply-exit:<code>             the PowerSTIG apply exits <code> (not 0) and
+//!                                         changes nothing
 //! duration := <number>ms | <number>s
 //! ```
 //!
@@ -43,6 +49,12 @@ pub struct HostFaults {
     pub shell_quota: Option<usize>,
     pub envelope_kb: Option<usize>,
     pub tool_time: Option<Duration>,
+    /// The scan fails with this exit code, writing nothing.
+    pub scan_exit: Option<i32>,
+    /// The scan "succeeds" (exit 0) without writing results.
+    pub scan_no_results: bool,
+    /// The apply fails with this exit code, changing nothing.
+    pub apply_exit: Option<i32>,
 }
 
 /// A parsed fault spec: rules in order.
@@ -65,6 +77,9 @@ enum Fault {
     ShellQuota(usize),
     EnvelopeKb(usize),
     ToolTime(Duration),
+    ScanExit(i32),
+    ScanNoResults,
+    ApplyExit(i32),
 }
 
 impl FaultSpec {
@@ -116,6 +131,15 @@ impl FaultSpec {
                     parse_duration(need(value, rule)?)
                         .ok_or_else(|| err("expected a duration like 200ms or 2s"))?,
                 ),
+                "scan-exit" => Fault::ScanExit(exit_code(need(value, rule)?).ok_or_else(|| {
+                    err("expected a non-zero exit code (a failing tool does not exit 0)")
+                })?),
+                "apply-exit" => {
+                    Fault::ApplyExit(exit_code(need(value, rule)?).ok_or_else(|| {
+                        err("expected a non-zero exit code (a failing tool does not exit 0)")
+                    })?)
+                }
+                "scan-no-results" => Fault::ScanNoResults,
                 "timeout-every" => Fault::TimeoutEvery(count(value)?),
                 "http500-every" => Fault::Http500Every(count(value)?),
                 "reset-every" => Fault::ResetEvery(count(value)?),
@@ -158,10 +182,18 @@ impl FaultSpec {
                 Fault::ShellQuota(n) => h.shell_quota = Some(*n),
                 Fault::EnvelopeKb(n) => h.envelope_kb = Some(*n),
                 Fault::ToolTime(d) => h.tool_time = Some(*d),
+                Fault::ScanExit(c) => h.scan_exit = Some(*c),
+                Fault::ScanNoResults => h.scan_no_results = true,
+                Fault::ApplyExit(c) => h.apply_exit = Some(*c),
             }
         }
         h
     }
+}
+
+/// A process exit code other than 0 (Windows exit codes are 32-bit).
+fn exit_code(s: &str) -> Option<i32> {
+    s.trim().parse::<i32>().ok().filter(|c| *c != 0)
 }
 
 fn parse_duration(s: &str) -> Option<Duration> {
@@ -194,6 +226,16 @@ mod tests {
     }
 
     #[test]
+    fn tool_step_faults() {
+        let s = FaultSpec::parse("host1=scan-exit:3,host2=scan-no-results,host3=apply-exit:-1")
+            .unwrap();
+        assert_eq!(s.for_host("host1").scan_exit, Some(3));
+        assert!(s.for_host("host2").scan_no_results);
+        assert_eq!(s.for_host("host3").apply_exit, Some(-1));
+        assert_eq!(s.for_host("host4"), HostFaults::default());
+    }
+
+    #[test]
     fn later_rules_override() {
         let s = FaultSpec::parse("*=slow:20ms,host3=slow:0ms").unwrap();
         assert_eq!(s.for_host("host3").latency, Duration::ZERO);
@@ -209,6 +251,9 @@ mod tests {
             "host1=slow:fast",
             "=unreachable",
             "host1=timeout-every:0",
+            "host1=scan-exit",
+            "host1=scan-exit:0",
+            "host1=apply-exit:x",
         ] {
             assert!(FaultSpec::parse(bad).is_err(), "{bad}");
         }

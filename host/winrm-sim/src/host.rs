@@ -12,6 +12,7 @@ use crate::interp::{self, Launch, Outcome, StdinMode};
 use crate::rng::IdGen;
 use crate::soap::response::{self as resp, StreamChunk, RECEIVE_OVERHEAD, STREAM_OVERHEAD};
 use crate::soap::{Action, Fault, Request};
+use crate::vfs::generate::{self, Formats, HostState, ScanTime};
 use crate::vfs::Vfs;
 
 /// Windows' default MaxShellsPerUser.
@@ -90,6 +91,8 @@ pub struct Host {
     shells: Mutex<HashMap<String, Shell>>,
     /// Generated on first use, so a fleet of hundreds costs memory only for hosts touched.
     vfs: std::sync::OnceLock<Mutex<Vfs>>,
+    /// What applies have done to the host; what its next scan reports.
+    state: Mutex<HostState>,
     seed: u64,
     ids: IdGen,
     pub(crate) username: String,
@@ -122,6 +125,7 @@ impl Host {
             counters: Counters::default(),
             shells: Mutex::new(HashMap::new()),
             vfs: std::sync::OnceLock::new(),
+            state: Mutex::new(HostState::default()),
             seed,
             ids,
             username,
@@ -146,6 +150,32 @@ impl Host {
             self.vfs
                 .get_or_init(|| Mutex::new(crate::vfs::generate::host_vfs(&self.name, self.seed))),
         )
+    }
+
+    /// The host's state (what applies changed).
+    pub fn state(&self) -> HostState {
+        *lock(&self.state)
+    }
+
+    /// A fresh scan now: replaces `out_root\<HOST>\` with results for the host's current
+    /// state dated `time`. Returns the paths written.
+    pub fn rescan(&self, out_root: &str, formats: Formats, time: ScanTime) -> Vec<String> {
+        let state = self.state();
+        let mut vfs = self.vfs_lock();
+        generate::rescan(
+            &mut vfs, &self.name, self.seed, state, time, out_root, formats,
+        )
+    }
+
+    /// Applies the hardening baseline; returns how many Open rules it makes compliant
+    /// (0 when it was already applied).
+    pub fn harden(&self) -> usize {
+        let mut st = lock(&self.state);
+        if st.hardened {
+            return 0;
+        }
+        st.hardened = true;
+        generate::hardening_fixes(&self.name, self.seed)
     }
 
     pub(crate) fn note_fault(&self) {

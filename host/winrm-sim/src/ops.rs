@@ -4,7 +4,7 @@
 //! content (truncated output, a file changing mid-transfer) are applied here.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use base64::Engine;
 use stigpack_winrm::scripts::{self, FileHashReport, Op, StatusReport, TreeEntry};
@@ -72,26 +72,12 @@ fn run_tool(host: &Host, path: &str, args: &[String], cwd: Option<&str>) -> Outc
     if leaf == "hostname" || leaf == "hostname.exe" {
         return Outcome::ok(format!("{}\r\n", host.name()));
     }
+    let delay = host.faults.tool_time.unwrap_or(DEFAULT_TOOL_TIME);
     if leaf == "evaluate-stig.ps1" && (host.path_exists(path) || !path.contains('\\')) {
-        let upper = host.name().to_ascii_uppercase();
-        let out_dir = format!(r"{}\{upper}", generate::RESULTS_ROOT);
-        let mut text = String::new();
-        text.push_str("Evaluate-STIG 1.2507.6\r\n");
-        text.push_str(&format!(
-            "Scanning {upper} (ScanType: {})\r\n",
-            arg_value(args, "-ScanType").unwrap_or("Unclassified")
-        ));
-        text.push_str("Executing scan for: Microsoft Windows Server 2022 STIG V2R4\r\n");
-        for f in host.list(&out_dir) {
-            text.push_str(&format!("Created {}\r\n", f.0));
-        }
-        text.push_str("Done!\r\n");
-        return Outcome {
-            stdout: text.into_bytes(),
-            stderr: Vec::new(),
-            exit_code: 0,
-            delay: host.faults.tool_time.unwrap_or(DEFAULT_TOOL_TIME),
-        };
+        return evaluate_stig(host, args, delay);
+    }
+    if leaf == "apply-powerstig.ps1" && host.path_exists(path) {
+        return apply_powerstig(host, args, delay);
     }
     if host.path_exists(path) {
         // Any other script on disk runs and prints nothing.
@@ -102,6 +88,75 @@ fn run_tool(host: &Host, path: &str, args: &[String], cwd: Option<&str>) -> Outc
         scripts::EXIT_FAILED,
         &format!("The term '{name}' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again."),
     )
+}
+
+/// A simulated Evaluate-STIG scan: fresh results for the host's current state, dated now,
+/// under `<-OutputPath>\<HOST>\` in the `-Output` formats (SummaryReport.xml always),
+/// replacing the previous ones. The `scan-exit` and `scan-no-results` faults make it fail.
+fn evaluate_stig(host: &Host, args: &[String], delay: Duration) -> Outcome {
+    let upper = host.name().to_ascii_uppercase();
+    let out_root = arg_value(args, "-OutputPath").unwrap_or(generate::RESULTS_ROOT);
+    let formats = generate::Formats::from_output_arg(arg_value(args, "-Output"));
+    let mut text = String::new();
+    text.push_str("Evaluate-STIG 1.2507.6\r\n");
+    text.push_str(&format!(
+        "Scanning {upper} (ScanType: {})\r\n",
+        arg_value(args, "-ScanType").unwrap_or("Unclassified")
+    ));
+    text.push_str("Executing scan for: Microsoft Windows Server 2022 STIG V2R4\r\n");
+    if let Some(code) = host.faults.scan_exit {
+        host.note_fault();
+        return Outcome {
+            stdout: text.into_bytes(),
+            stderr: b"ERROR: Evaluate-STIG: scan module Scan-WindowsServer2022_Checks failed to load\r\n"
+                .to_vec(),
+            exit_code: i64::from(code),
+            delay,
+        };
+    }
+    if host.faults.scan_no_results {
+        // The fault: success reported, nothing written (a tool that lost its output).
+        host.note_fault();
+    } else {
+        for f in host.rescan(out_root, formats, generate::ScanTime::now()) {
+            text.push_str(&format!("Created {f}\r\n"));
+        }
+    }
+    text.push_str("Done!\r\n");
+    Outcome {
+        stdout: text.into_bytes(),
+        stderr: Vec::new(),
+        exit_code: 0,
+        delay,
+    }
+}
+
+/// A simulated PowerSTIG apply: the host becomes hardened, so its next scan finds the
+/// Open rules DSC can set NotAFinding. The `apply-exit` fault makes it fail unchanged.
+fn apply_powerstig(host: &Host, args: &[String], delay: Duration) -> Outcome {
+    if let Some(code) = host.faults.apply_exit {
+        host.note_fault();
+        return Outcome {
+            stdout: Vec::new(),
+            stderr: b"Apply-PowerStig: Start-DscConfiguration: the WinRM client cannot process the request (the LCM is busy)\r\n"
+                .to_vec(),
+            exit_code: i64::from(code),
+            delay,
+        };
+    }
+    let fixed = host.harden();
+    let text = format!(
+        "PowerSTIG WindowsServer {} {} baseline applied on {}: {fixed} setting(s) changed\r\n",
+        arg_value(args, "-OsVersion").unwrap_or("2022"),
+        arg_value(args, "-OsRole").unwrap_or("MS"),
+        host.name().to_ascii_uppercase()
+    );
+    Outcome {
+        stdout: text.into_bytes(),
+        stderr: Vec::new(),
+        exit_code: 0,
+        delay,
+    }
 }
 
 fn arg_value<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
@@ -207,33 +262,7 @@ impl Host {
 
 /// Current UTC time in .NET's round-trip ("o") format.
 fn now_round_trip() -> String {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = d.as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, day) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:07}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60,
-        d.subsec_nanos() / 100
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    generate::ScanTime::now().precise()
 }
 
 #[cfg(test)]
@@ -241,8 +270,118 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 mod tests {
     use super::*;
 
+    use crate::faults::FaultSpec;
+    use crate::rng::IdGen;
+
+    fn host(name: &str, faults: &str) -> Host {
+        Host::new(
+            name.into(),
+            "u".into(),
+            FaultSpec::parse(faults).unwrap().for_host(name),
+            5,
+            IdGen::new().unwrap(),
+        )
+    }
+
+    fn tool(h: &Host, path: &str, args: &[&str]) -> Outcome {
+        let op = Op::RunTool {
+            path: path.into(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            cwd: None,
+        };
+        run(h, &scripts::script_for(&op)).unwrap()
+    }
+
+    fn open_in_ckl(h: &Host) -> usize {
+        h.list(r"C:\STIG\Results\HOST1")
+            .iter()
+            .filter(|(p, _)| p.ends_with(".ckl"))
+            .map(|(_, c)| {
+                String::from_utf8(c.read(0, c.len()))
+                    .unwrap()
+                    .matches("<STATUS>Open</STATUS>")
+                    .count()
+            })
+            .sum()
+    }
+
+    const SCAN_ARGS: &[&str] = &["-Output", "CKL,CKLB", "-OutputPath", r"C:\STIG\Results"];
+
+    #[test]
+    fn scan_apply_scan_shows_the_loop() {
+        let h = host("host1", "");
+        let open0 = open_in_ckl(&h);
+        let scan = tool(&h, generate::TOOL_PATH, SCAN_ARGS);
+        assert_eq!(scan.exit_code, 0);
+        let text = String::from_utf8(scan.stdout).unwrap();
+        // Fresh results dated today, CKL and CKLB only (as -Output asked), summary always.
+        let today = generate::ScanTime::now();
+        let day = format!("{:04}{:02}{:02}-", today.year, today.month, today.day);
+        let files = h.list(r"C:\STIG\Results\HOST1");
+        assert_eq!(files.len(), 3, "{files:?}");
+        assert!(files
+            .iter()
+            .filter(|(p, _)| p.contains("Checklist"))
+            .all(|(p, _)| p.contains(&day)));
+        assert!(
+            text.contains("SummaryReport.xml") && text.contains(".cklb"),
+            "{text}"
+        );
+        assert_eq!(open_in_ckl(&h), open0, "a scan alone changes nothing");
+
+        let apply = tool(&h, generate::POWERSTIG_PATH, &["-OsVersion", "2022"]);
+        assert_eq!(apply.exit_code, 0);
+        let fixed = generate::hardening_fixes("host1", 5);
+        assert!(String::from_utf8(apply.stdout)
+            .unwrap()
+            .contains(&format!("{fixed} setting(s) changed")));
+        assert!(h.state().hardened);
+        assert_eq!(
+            open_in_ckl(&h),
+            open0,
+            "the results stay until the next scan"
+        );
+        tool(&h, generate::TOOL_PATH, SCAN_ARGS);
+        assert_eq!(open_in_ckl(&h), open0 - fixed);
+        // Applying again changes nothing more.
+        let again = tool(&h, generate::POWERSTIG_PATH, &[]);
+        assert!(String::from_utf8(again.stdout)
+            .unwrap()
+            .contains(" 0 setting(s)"));
+    }
+
+    #[test]
+    fn faults_fail_either_step() {
+        let h = host("host1", "host1=scan-exit:4,host1=apply-exit:1603");
+        let before = h.list(r"C:\STIG\Results\HOST1");
+        let scan = tool(&h, generate::TOOL_PATH, SCAN_ARGS);
+        assert_eq!(scan.exit_code, 4);
+        assert!(!scan.stderr.is_empty());
+        let apply = tool(&h, generate::POWERSTIG_PATH, &[]);
+        assert_eq!(apply.exit_code, 1603);
+        assert!(!h.state().hardened, "a failed apply changes nothing");
+        let after = h.list(r"C:\STIG\Results\HOST1");
+        assert_eq!(before.len(), after.len());
+
+        let h = host("host1", "host1=scan-no-results");
+        let before: Vec<String> = h
+            .list(r"C:\STIG\Results\HOST1")
+            .into_iter()
+            .map(|f| f.0)
+            .collect();
+        let scan = tool(&h, generate::TOOL_PATH, SCAN_ARGS);
+        assert_eq!(scan.exit_code, 0, "the fault reports success");
+        let after: Vec<String> = h
+            .list(r"C:\STIG\Results\HOST1")
+            .into_iter()
+            .map(|f| f.0)
+            .collect();
+        assert_eq!(before, after, "but nothing new was written");
+    }
+
     #[test]
     fn civil_dates() {
+        use generate::civil_from_days;
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(20_526), (2026, 3, 14));
     }

@@ -26,6 +26,8 @@ fn entries(sim: &SimHandle) -> Vec<HostEntry> {
             password: PasswordSource::Inline(Secret::new(h.password.clone())),
             ca_file: h.ca_file.clone(),
             results_dir: stigpack_winrm_sim::vfs::generate::RESULTS_ROOT.into(),
+            verify_profile: None,
+            apply_profile: None,
             ignore_cert_requested: false,
         })
         .collect()
@@ -177,6 +179,81 @@ async fn collect_verified_by_sha256sum() {
     .await
     .unwrap();
     assert!(!forced.files.is_empty());
+    assert_eq!(sim.total_open_shells(), 0);
+    sim.shutdown().await;
+}
+
+/// The verify step's own failures, at the library level: a tool slower than the
+/// profile's timeout is stopped (no exit code, shell deleted), and a tool that succeeds
+/// without writing its results folder fails the host with nothing collected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_step_timeout_and_missing_results() {
+    use stigpack_winrm::fleet::{run_step, CollectTo, ToolProfile};
+    let sim = fleet(2, AuthMode::Ntlm, false, "host1=tool-time:5s").await;
+    let out_dir = tempfile::tempdir().unwrap();
+    let collect = CollectTo {
+        out: out_dir.path().to_path_buf(),
+        force: false,
+    };
+    let profile = |results_dir: &str, timeout: u64| {
+        ToolProfile::from_json(
+            &serde_json::json!({
+                "name": "t", "step": "verify",
+                "program": stigpack_winrm_sim::vfs::generate::TOOL_PATH,
+                "results_dir": results_dir, "timeout_secs": timeout,
+            })
+            .to_string(),
+            "test",
+        )
+        .unwrap()
+    };
+    let e = entries(&sim);
+
+    let slow = profile(r"C:\STIG\Results\{HOST}", 1);
+    let c1 = common::client(&sim.hosts()[0], "ntlm");
+    let r = run_step(&c1, &e[0], &slow, Some(&collect)).await;
+    assert_eq!(r.exit_code, None, "{r:?}");
+    assert!(
+        r.error
+            .as_deref()
+            .unwrap()
+            .contains("did not finish within 1s"),
+        "{r:?}"
+    );
+    assert!(r.elapsed < Duration::from_secs(4), "{r:?}");
+    assert_eq!(c1.finish_cleanup(Duration::from_secs(10)).await, 0);
+    assert_eq!(
+        sim.open_shells("host1"),
+        Some(0),
+        "the tool's shell deleted"
+    );
+
+    // The scan writes under C:\STIG\Results\HOST2; the profile looks elsewhere.
+    let wrong = profile(r"C:\STIG\Elsewhere\{host}", 30);
+    let c2 = common::client(&sim.hosts()[1], "ntlm");
+    let r = run_step(&c2, &e[1], &wrong, Some(&collect)).await;
+    assert_eq!(r.exit_code, Some(0), "{r:?}");
+    let err = r.error.as_deref().unwrap();
+    assert!(
+        err.contains(r"C:\STIG\Elsewhere\host2 does not exist"),
+        "{err}"
+    );
+    assert!(r.collected.is_none());
+    assert_eq!(
+        std::fs::read_dir(out_dir.path()).unwrap().count(),
+        0,
+        "nothing half-written"
+    );
+
+    // The right folder: collected, fresh.
+    let right = profile(r"C:\STIG\Results\{HOST}", 30);
+    let r = run_step(&c2, &e[1], &right, Some(&collect)).await;
+    assert!(r.ok(), "{r:?}");
+    let got = r.collected.unwrap();
+    assert_eq!(
+        got.files.len(),
+        sim.list_files("host2", r"C:\STIG\Results\HOST2").len()
+    );
     assert_eq!(sim.total_open_shells(), 0);
     sim.shutdown().await;
 }

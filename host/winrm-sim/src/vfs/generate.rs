@@ -114,15 +114,152 @@ fn bytes(s: String) -> Content {
     Content::Bytes(Arc::new(s.into_bytes()))
 }
 
-/// Builds the file system of one host.
-pub fn host_vfs(name: &str, seed: u64) -> Vfs {
+/// When a scan ran (UTC): names the result files and dates their content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanTime {
+    pub year: i64,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    /// 100 ns ticks within the second, for the tool's own precise scan time; `None` for
+    /// the results a host starts with (dated to the second, as they always were).
+    pub ticks: Option<u32>,
+}
+
+impl ScanTime {
+    /// The time now, from the system clock.
+    pub fn now() -> ScanTime {
+        ScanTime::from_system(std::time::SystemTime::now())
+    }
+
+    pub fn from_system(t: std::time::SystemTime) -> ScanTime {
+        let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let secs = d.as_secs();
+        let (days, rem) = (secs / 86_400, secs % 86_400);
+        let (year, month, day) = civil_from_days(days as i64);
+        ScanTime {
+            year,
+            month,
+            day,
+            hour: (rem / 3600) as u32,
+            minute: ((rem % 3600) / 60) as u32,
+            second: (rem % 60) as u32,
+            ticks: Some(d.subsec_nanos() / 100),
+        }
+    }
+
+    /// `2026-03-14T09:41:07Z`.
+    pub fn stamp(&self) -> String {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+
+    /// `.NET`'s round-trip format when the ticks are known, else [`Self::stamp`].
+    pub fn precise(&self) -> String {
+        match self.ticks {
+            Some(t) => format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{t:07}Z",
+                self.year, self.month, self.day, self.hour, self.minute, self.second
+            ),
+            None => self.stamp(),
+        }
+    }
+
+    /// `20260314-094107`, as Evaluate-STIG names its files.
+    fn compact(&self) -> String {
+        format!(
+            "{:04}{:02}{:02}-{:02}{:02}{:02}",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+
+    /// `03/14/2026`, as SummaryReport.xml dates a scan.
+    fn us_date(&self) -> String {
+        format!("{:02}/{:02}/{:04}", self.month, self.day, self.year)
+    }
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// What has been done to a host since the simulator started it: the state a scan
+/// reports on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HostState {
+    /// The PowerSTIG baseline has been applied: the settings DSC can set are compliant.
+    pub hardened: bool,
+}
+
+/// Which checklist formats a scan writes (`-Output`); SummaryReport.xml is always written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Formats {
+    pub ckl: bool,
+    pub cklb: bool,
+    pub xccdf: bool,
+}
+
+impl Formats {
+    pub const ALL: Formats = Formats {
+        ckl: true,
+        cklb: true,
+        xccdf: true,
+    };
+
+    /// From Evaluate-STIG's `-Output` value (`CKL,CKLB`, any case); formats the simulator
+    /// does not write (CSV, OQE, ...) are ignored. No `-Output`: every format.
+    pub fn from_output_arg(v: Option<&str>) -> Formats {
+        let Some(v) = v else {
+            return Formats::ALL;
+        };
+        let has = |name: &str| v.split(',').any(|f| f.trim().eq_ignore_ascii_case(name));
+        Formats {
+            ckl: has("CKL"),
+            cklb: has("CKLB"),
+            xccdf: has("XCCDF"),
+        }
+    }
+}
+
+/// Where the simulated PowerSTIG apply script lives (the `powerstig` profile's program).
+pub const POWERSTIG_PATH: &str = r"C:\STIG\PowerSTIG\Apply-PowerStig.ps1";
+
+/// Everything about a host that its scans report and that never changes: rules and their
+/// seeded statuses, addresses, identifiers, and the time of the results it starts with.
+#[derive(Debug, Clone)]
+struct HostBase {
+    upper: String,
+    rules: Vec<Rule>,
+    ip: String,
+    mac: String,
+    host_guid: String,
+    stig_uuid: String,
+    /// Draws the CKLB's identifiers: cloned for each scan, so they are stable.
+    cklb_rng: SeedRng,
+    initial: ScanTime,
+}
+
+fn host_base(name: &str, seed: u64) -> HostBase {
+    // The draw order is the one the first results were made with: same seed, same files.
     let mut rng = SeedRng::derive(seed, name);
     let upper = name.to_ascii_uppercase();
     let rules = rules_for(&mut rng, &upper);
-    let minute = rng.below(60);
-    let hour = 8 + rng.below(10);
-    let date = "2026-03-14";
-    let stamp = format!("{date}T{hour:02}:{minute:02}:07Z");
+    let minute = rng.below(60) as u32;
+    let hour = 8 + rng.below(10) as u32;
     let ip = format!("10.20.{}.{}", 1 + rng.below(250), 1 + rng.below(250));
     let mac = format!(
         "00:15:5D:{:02X}:{:02X}:{:02X}",
@@ -132,44 +269,162 @@ pub fn host_vfs(name: &str, seed: u64) -> Vfs {
     );
     let host_guid = rng.guid();
     let stig_uuid = rng.guid().to_ascii_lowercase();
+    HostBase {
+        upper,
+        rules,
+        ip,
+        mac,
+        host_guid,
+        stig_uuid,
+        cklb_rng: rng,
+        initial: ScanTime {
+            year: 2026,
+            month: 3,
+            day: 14,
+            hour,
+            minute,
+            second: 7,
+            ticks: None,
+        },
+    }
+}
+
+/// The rules as a scan of a host in `state` finds them: after an apply, every Open rule
+/// DSC can set is NotAFinding; the rest (about one in three Open rules: manual checks,
+/// documentation) stays Open.
+fn rules_in_state(base: &HostBase, state: HostState) -> Vec<Rule> {
+    let mut rules = base.rules.clone();
+    if state.hardened {
+        let open = rules.iter_mut().filter(|r| r.status == "Open");
+        for (k, r) in open.enumerate() {
+            if k % 3 != 2 {
+                r.status = "NotAFinding";
+                r.details = format!(
+                    "Evaluate-STIG: the setting on {} matches the expected value.",
+                    base.upper
+                );
+            }
+        }
+    }
+    rules
+}
+
+/// How many Open rules an apply makes compliant on a host.
+pub fn hardening_fixes(name: &str, seed: u64) -> usize {
+    let base = host_base(name, seed);
+    let before = base.rules.iter().filter(|r| r.status == "Open").count();
+    let after = rules_in_state(&base, HostState { hardened: true })
+        .iter()
+        .filter(|r| r.status == "Open")
+        .count();
+    before - after
+}
+
+/// The files one scan writes under `out_root\<HOST>\`: (path, content, modified).
+fn scan_files(
+    base: &HostBase,
+    state: HostState,
+    time: ScanTime,
+    out_root: &str,
+    formats: Formats,
+) -> Vec<(String, Content, String)> {
+    let rules = rules_in_state(base, state);
+    let stamp = time.stamp();
+    let precise = time.precise();
     let ctx = Ctx {
-        host: &upper,
-        ip: &ip,
-        mac: &mac,
+        host: &base.upper,
+        ip: &base.ip,
+        mac: &base.mac,
         stamp: &stamp,
-        stig_uuid: &stig_uuid,
-        host_guid: &host_guid,
+        precise: &precise,
+        us_date: &time.us_date(),
+        stig_uuid: &base.stig_uuid,
+        host_guid: &base.host_guid,
     };
-    let dir = format!(r"{RESULTS_ROOT}\{upper}");
-    let base =
-        format!("{upper}_{STIG_ID}_V{STIG_VERSION}R{STIG_RELEASE}_20260314-{hour:02}{minute:02}07");
-    let mut vfs = Vfs::default();
-    vfs.insert(
-        &format!(r"{dir}\Checklist\{base}.ckl"),
-        bytes(ckl(&ctx, &rules)),
-        &stamp,
+    let root = out_root.trim_end_matches(['\\', '/']);
+    let dir = format!(r"{root}\{}", base.upper);
+    let name = format!(
+        "{}_{STIG_ID}_V{STIG_VERSION}R{STIG_RELEASE}_{}",
+        base.upper,
+        time.compact()
     );
-    vfs.insert(
-        &format!(r"{dir}\Checklist\{base}.cklb"),
-        bytes(cklb(&ctx, &rules, &mut rng)),
-        &stamp,
-    );
-    vfs.insert(
-        &format!(r"{dir}\XCCDF\{base}_XCCDF-Results.xml"),
-        bytes(xccdf(&ctx, &rules)),
-        &stamp,
-    );
-    vfs.insert(
-        &format!(r"{dir}\SummaryReport.xml"),
+    let mut files = Vec::new();
+    if formats.ckl {
+        files.push((
+            format!(r"{dir}\Checklist\{name}.ckl"),
+            bytes(ckl(&ctx, &rules)),
+        ));
+    }
+    if formats.cklb {
+        let mut rng = base.cklb_rng.clone();
+        files.push((
+            format!(r"{dir}\Checklist\{name}.cklb"),
+            bytes(cklb(&ctx, &rules, &mut rng)),
+        ));
+    }
+    if formats.xccdf {
+        files.push((
+            format!(r"{dir}\XCCDF\{name}_XCCDF-Results.xml"),
+            bytes(xccdf(&ctx, &rules)),
+        ));
+    }
+    files.push((
+        format!(r"{dir}\SummaryReport.xml"),
         bytes(summary(&ctx, &rules)),
-        &stamp,
-    );
+    ));
+    files
+        .into_iter()
+        .map(|(p, c)| (p, c, stamp.clone()))
+        .collect()
+}
+
+/// Builds the file system of one host.
+pub fn host_vfs(name: &str, seed: u64) -> Vfs {
+    let base = host_base(name, seed);
+    let mut vfs = Vfs::default();
+    for (path, content, modified) in scan_files(
+        &base,
+        HostState::default(),
+        base.initial,
+        RESULTS_ROOT,
+        Formats::ALL,
+    ) {
+        vfs.insert(&path, content, &modified);
+    }
     vfs.insert(
         TOOL_PATH,
         bytes(TOOL_SCRIPT.to_string()),
         "2025-07-01T12:00:00Z",
     );
+    vfs.insert(
+        POWERSTIG_PATH,
+        bytes(stigpack_winrm::fleet::profile::POWERSTIG_APPLY_SCRIPT.to_string()),
+        "2025-07-01T12:00:00Z",
+    );
     vfs
+}
+
+/// A fresh scan of a host in `state` at `time`: `out_root\<HOST>\` is replaced by the
+/// new results (deterministic given the host, its state and the time). Returns the paths
+/// written.
+pub fn rescan(
+    vfs: &mut Vfs,
+    name: &str,
+    seed: u64,
+    state: HostState,
+    time: ScanTime,
+    out_root: &str,
+    formats: Formats,
+) -> Vec<String> {
+    let base = host_base(name, seed);
+    let root = out_root.trim_end_matches(['\\', '/']);
+    vfs.remove_under(&format!(r"{root}\{}", base.upper));
+    let mut written = Vec::new();
+    for (path, content, modified) in scan_files(&base, state, time, out_root, formats) {
+        vfs.insert(&path, content, &modified);
+        written.push(path);
+    }
+    written
 }
 
 struct Ctx<'a> {
@@ -177,6 +432,9 @@ struct Ctx<'a> {
     ip: &'a str,
     mac: &'a str,
     stamp: &'a str,
+    /// The tool's own record of the scan time (sub-second for fresh scans).
+    precise: &'a str,
+    us_date: &'a str,
     stig_uuid: &'a str,
     host_guid: &'a str,
 }
@@ -362,7 +620,7 @@ fn cklb(c: &Ctx<'_>, rules: &[Rule], rng: &mut SeedRng) -> String {
             "classification": null,
         },
         "cklb_version": "1.0",
-        "evaluate-stig": {"version": "1.2507.6", "time": c.stamp, "module": {"name": "Scan-WindowsServer2022_Checks"}},
+        "evaluate-stig": {"version": "1.2507.6", "time": c.precise, "module": {"name": "Scan-WindowsServer2022_Checks"}},
     });
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
@@ -416,8 +674,8 @@ fn summary(c: &Ctx<'_>, rules: &[Rule]) -> String {
     let mut s = String::new();
     s.push_str("\u{feff}<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Summary>\n  <Computer>\n");
     s.push_str(&format!(
-        "    <ScanDate>03/14/2026</ScanDate>\n    <EvalSTIGVer>1.2507.6</EvalSTIGVer>\n    <ScanType>Unclassified</ScanType>\n    <Name>{}</Name>\n    <Manufacturer>Microsoft Corporation</Manufacturer>\n    <Model>Virtual Machine</Model>\n    <SerialNumber>{}</SerialNumber>\n    <BIOSVersion>Hyper-V UEFI Release v4.1</BIOSVersion>\n    <OSName>Microsoft Windows Server 2022 Standard</OSName>\n    <OSVersion>10.0.20348</OSVersion>\n    <OSArchitecture>64-bit</OSArchitecture>\n    <CPUArchitecture>x64</CPUArchitecture>\n    <NetworkAdapters>\n      <Adapter InterfaceIndex=\"6\">\n        <Caption>Microsoft Hyper-V Network Adapter</Caption>\n        <MACAddress>{}</MACAddress>\n        <IPv4Addresses>{}</IPv4Addresses>\n        <IPv6Addresses>\n        </IPv6Addresses>\n      </Adapter>\n    </NetworkAdapters>\n    <DistinguishedName>CN={},OU=Servers,DC=sim,DC=stigpack,DC=test</DistinguishedName>\n    <ScannedUserProfile>SYSTEM</ScannedUserProfile>\n",
-        c.host, c.host_guid.replace('-', "").get(..20).unwrap_or_default(), c.mac, c.ip, c.host
+        "    <ScanDate>{}</ScanDate>\n    <EvalSTIGVer>1.2507.6</EvalSTIGVer>\n    <ScanType>Unclassified</ScanType>\n    <Name>{}</Name>\n    <Manufacturer>Microsoft Corporation</Manufacturer>\n    <Model>Virtual Machine</Model>\n    <SerialNumber>{}</SerialNumber>\n    <BIOSVersion>Hyper-V UEFI Release v4.1</BIOSVersion>\n    <OSName>Microsoft Windows Server 2022 Standard</OSName>\n    <OSVersion>10.0.20348</OSVersion>\n    <OSArchitecture>64-bit</OSArchitecture>\n    <CPUArchitecture>x64</CPUArchitecture>\n    <NetworkAdapters>\n      <Adapter InterfaceIndex=\"6\">\n        <Caption>Microsoft Hyper-V Network Adapter</Caption>\n        <MACAddress>{}</MACAddress>\n        <IPv4Addresses>{}</IPv4Addresses>\n        <IPv6Addresses>\n        </IPv6Addresses>\n      </Adapter>\n    </NetworkAdapters>\n    <DistinguishedName>CN={},OU=Servers,DC=sim,DC=stigpack,DC=test</DistinguishedName>\n    <ScannedUserProfile>SYSTEM</ScannedUserProfile>\n",
+        c.us_date, c.host, c.host_guid.replace('-', "").get(..20).unwrap_or_default(), c.mac, c.ip, c.host
     ));
     let (c1, c2, c3) = (cat("high"), cat("medium"), cat("low"));
     let open_nr = |rs: &[&Rule]| count(rs, "Open") + count(rs, "Not_Reviewed");
@@ -491,6 +749,140 @@ mod tests {
         assert_ne!(files(&a), files(&c));
         assert_ne!(files(&a), files(&d));
         assert_eq!(files(&a).len(), 4);
+    }
+
+    /// Statuses as each format records them: (CKL, CKLB, XCCDF) counts of Open.
+    fn open_counts(v: &Vfs, dir: &str) -> (usize, usize, usize) {
+        let (mut ckl, mut cklb, mut xccdf) = (0, 0, 0);
+        for f in v.walk(dir) {
+            let text = String::from_utf8(f.content.read(0, f.content.len())).unwrap();
+            if f.path.ends_with(".ckl") {
+                ckl = text.matches("<STATUS>Open</STATUS>").count();
+            } else if f.path.ends_with(".cklb") {
+                cklb = text.matches("\"status\": \"open\"").count();
+            } else if f.path.ends_with("_XCCDF-Results.xml") {
+                xccdf = text.matches("<result>fail</result>").count();
+            }
+        }
+        (ckl, cklb, xccdf)
+    }
+
+    fn at(hour: u32, second: u32) -> ScanTime {
+        ScanTime {
+            year: 2026,
+            month: 12,
+            day: 2,
+            hour,
+            minute: 5,
+            second,
+            ticks: Some(1234),
+        }
+    }
+
+    #[test]
+    fn a_scan_replaces_results_deterministically_with_its_time() {
+        let dir = format!(r"{RESULTS_ROOT}\HOST3");
+        let scan = |state: HostState, time: ScanTime| {
+            let mut v = host_vfs("host3", 9);
+            let written = rescan(&mut v, "host3", 9, state, time, RESULTS_ROOT, Formats::ALL);
+            (v, written)
+        };
+        let (a, written) = scan(HostState::default(), at(10, 1));
+        let (b, _) = scan(HostState::default(), at(10, 1));
+        let files = |v: &Vfs| {
+            v.walk(&dir)
+                .into_iter()
+                .map(|f| (f.path.clone(), f.content.sha256_hex(), f.modified.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(files(&a), files(&b), "same state and time, same bytes");
+        // The old results are gone; the new ones carry the scan time.
+        assert_eq!(files(&a).len(), 4);
+        assert_eq!(written.len(), 4);
+        assert!(written
+            .iter()
+            .all(|p| !p.ends_with(".ckl") || p.contains("20261202-100501")));
+        for (_, _, modified) in files(&a) {
+            assert_eq!(modified, "2026-12-02T10:05:01Z");
+        }
+        let summary = a.get(&format!(r"{dir}\SummaryReport.xml")).unwrap();
+        let text = String::from_utf8(summary.content.read(0, summary.content.len())).unwrap();
+        assert!(text.contains("<ScanDate>12/02/2026</ScanDate>"), "{text}");
+        let (c, _) = scan(HostState::default(), at(11, 1));
+        assert_ne!(files(&a), files(&c), "another time, other files");
+        // Only the scanned host's folder is touched.
+        assert_eq!(a.len(), host_vfs("host3", 9).len());
+    }
+
+    #[test]
+    fn hardening_turns_some_open_rules_not_a_finding() {
+        let dir = format!(r"{RESULTS_ROOT}\HOST4");
+        let mut v = host_vfs("host4", 2);
+        let before = open_counts(&v, &dir);
+        assert!(before.0 >= 3, "the seeded host has Open rules: {before:?}");
+        assert_eq!(before.0, before.1);
+        assert_eq!(before.0, before.2);
+        let fixes = hardening_fixes("host4", 2);
+        rescan(
+            &mut v,
+            "host4",
+            2,
+            HostState { hardened: true },
+            at(9, 0),
+            RESULTS_ROOT,
+            Formats::ALL,
+        );
+        let after = open_counts(&v, &dir);
+        assert_eq!(after.0, before.0 - fixes, "{before:?} -> {after:?}");
+        assert_eq!(
+            (after.1, after.2),
+            (after.0, after.0),
+            "every format agrees"
+        );
+        assert!(
+            fixes > 0 && after.0 > 0,
+            "some, not all: {fixes} of {}",
+            before.0
+        );
+        // Unhardened rescans find what the host started with.
+        rescan(
+            &mut v,
+            "host4",
+            2,
+            HostState::default(),
+            at(9, 1),
+            RESULTS_ROOT,
+            Formats::ALL,
+        );
+        assert_eq!(open_counts(&v, &dir), before);
+    }
+
+    #[test]
+    fn output_formats_and_folder() {
+        assert_eq!(Formats::from_output_arg(None), Formats::ALL);
+        let f = Formats::from_output_arg(Some("ckl, CKLB,Summary"));
+        assert_eq!((f.ckl, f.cklb, f.xccdf), (true, true, false));
+        let mut v = host_vfs("host1", 0);
+        let written = rescan(
+            &mut v,
+            "host1",
+            0,
+            HostState::default(),
+            at(8, 0),
+            r"D:\Scans\",
+            f,
+        );
+        assert_eq!(written.len(), 3);
+        assert!(
+            written.iter().all(|p| p.starts_with(r"D:\Scans\HOST1\")),
+            "{written:?}"
+        );
+        assert!(!written.iter().any(|p| p.contains("XCCDF")));
+        assert_eq!(
+            v.walk(&format!(r"{RESULTS_ROOT}\HOST1")).len(),
+            4,
+            "untouched"
+        );
     }
 
     #[test]

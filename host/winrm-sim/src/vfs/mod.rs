@@ -158,6 +158,14 @@ impl Vfs {
             .collect()
     }
 
+    /// Removes every file under a directory (a scan replacing its results folder).
+    pub fn remove_under(&mut self, dir: &str) -> usize {
+        let prefix = format!("{}\\", key(dir));
+        let before = self.files.len();
+        self.files.retain(|k, _| !k.starts_with(&prefix));
+        before - self.files.len()
+    }
+
     pub fn len(&self) -> usize {
         self.files.len()
     }
@@ -204,5 +212,9 @@ mod tests {
         assert!(v.get("c:/stig/results/a.CKL").is_some());
         assert!(v.is_dir(r"C:\STIG\Results"));
         assert_eq!(v.walk(r"C:\STIG\Results\").len(), 2);
+        // Removing a folder leaves its namesake prefix (ResultsX) alone.
+        assert_eq!(v.remove_under(r"c:\stig\results"), 2);
+        assert!(!v.is_dir(r"C:\STIG\Results"));
+        assert_eq!(v.len(), 1);
     }
 }

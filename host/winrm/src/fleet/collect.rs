@@ -31,30 +31,65 @@ pub async fn collect_host(
     out: &Path,
     force: bool,
 ) -> Result<CollectedHost, Error> {
+    stage(client, &entry.name, &entry.results_dir, out, force)
+        .await?
+        .commit()
+}
+
+/// Fails early when `out/<name>` exists and `force` is not given, so a long scan is not
+/// run only to find its results cannot be kept.
+pub fn check_destination(
+    client: &Client,
+    name: &str,
+    out: &Path,
+    force: bool,
+) -> Result<PathBuf, Error> {
+    check_host_name(name).map_err(|_| client.err(ErrorKind::UnsafePath(name.to_string())))?;
+    let dest = out.join(name);
+    if dest.exists() && !force {
+        return Err(client.err(ErrorKind::Local {
+            path: dest,
+            source: std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "already exists (use --force to replace it)",
+            ),
+        }));
+    }
+    Ok(dest)
+}
+
+/// A host's results pulled and verified into a staging directory beside their
+/// destination, not yet in place: the caller may inspect [`Staged::files`] and then
+/// [`Staged::commit`]; dropping it removes everything pulled.
+#[derive(Debug)]
+pub struct Staged<'c> {
+    client: &'c Client,
+    staging: tempfile::TempDir,
+    dest: PathBuf,
+    files: Vec<PulledFile>,
+}
+
+/// Pulls the remote folder `remote_dir` into a staging directory for `out/<name>`.
+pub async fn stage<'c>(
+    client: &'c Client,
+    name: &str,
+    remote_dir: &str,
+    out: &Path,
+    force: bool,
+) -> Result<Staged<'c>, Error> {
     let local = |path: &Path, source: std::io::Error| {
         client.err(ErrorKind::Local {
             path: path.to_path_buf(),
             source,
         })
     };
-    check_host_name(&entry.name)
-        .map_err(|_| client.err(ErrorKind::UnsafePath(entry.name.clone())))?;
-    let dest = out.join(&entry.name);
-    if dest.exists() && !force {
-        return Err(local(
-            &dest,
-            std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                "already exists (use --force to replace it)",
-            ),
-        ));
-    }
+    let dest = check_destination(client, name, out, force)?;
     std::fs::create_dir_all(out).map_err(|e| local(out, e))?;
     let staging = tempfile::Builder::new()
-        .prefix(&format!(".{}.partial-", entry.name))
+        .prefix(&format!(".{name}.partial-"))
         .tempdir_in(out)
         .map_err(|e| local(out, e))?;
-    let mut files = client.pull_tree(&entry.results_dir, staging.path()).await?;
+    let mut files = client.pull_tree(remote_dir, staging.path()).await?;
     // Our checksum file must not silently replace a collected file of the same name.
     if files.iter().any(|f| f.relative == SUMS_FILE) {
         return Err(client.err(ErrorKind::UnsafePath(format!(
@@ -62,27 +97,57 @@ pub async fn collect_host(
         ))));
     }
     files.sort_by(|a, b| a.relative.cmp(&b.relative));
-    let sums_path = staging.path().join(SUMS_FILE);
-    let mut sums = String::new();
-    for f in &files {
-        sums.push_str(&format!("{}  {}\n", f.sha256, f.relative));
+    Ok(Staged {
+        client,
+        staging,
+        dest,
+        files,
+    })
+}
+
+impl Staged<'_> {
+    /// Every file pulled, sorted by relative path.
+    pub fn files(&self) -> &[PulledFile] {
+        &self.files
     }
-    let mut fh = std::fs::File::create(&sums_path).map_err(|e| local(&sums_path, e))?;
-    fh.write_all(sums.as_bytes())
-        .and_then(|_| fh.sync_all())
-        .map_err(|e| local(&sums_path, e))?;
-    if dest.exists() {
-        std::fs::remove_dir_all(&dest).map_err(|e| local(&dest, e))?;
-    }
-    let staged = staging.keep();
-    if let Err(e) = std::fs::rename(&staged, &dest) {
-        let _ = std::fs::remove_dir_all(&staged);
-        return Err(local(&dest, e));
-    }
-    for f in &mut files {
-        if let Ok(rest) = f.local.strip_prefix(&staged) {
-            f.local = dest.join(rest);
+
+    /// Writes `SHA256SUMS` and renames the staging directory into place (replacing an
+    /// existing destination, which [`stage`] allowed only with `force`).
+    pub fn commit(self) -> Result<CollectedHost, Error> {
+        let Staged {
+            client,
+            staging,
+            dest,
+            mut files,
+        } = self;
+        let local = |path: &Path, source: std::io::Error| {
+            client.err(ErrorKind::Local {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        let sums_path = staging.path().join(SUMS_FILE);
+        let mut sums = String::new();
+        for f in &files {
+            sums.push_str(&format!("{}  {}\n", f.sha256, f.relative));
         }
+        let mut fh = std::fs::File::create(&sums_path).map_err(|e| local(&sums_path, e))?;
+        fh.write_all(sums.as_bytes())
+            .and_then(|_| fh.sync_all())
+            .map_err(|e| local(&sums_path, e))?;
+        if dest.exists() {
+            std::fs::remove_dir_all(&dest).map_err(|e| local(&dest, e))?;
+        }
+        let staged = staging.keep();
+        if let Err(e) = std::fs::rename(&staged, &dest) {
+            let _ = std::fs::remove_dir_all(&staged);
+            return Err(local(&dest, e));
+        }
+        for f in &mut files {
+            if let Ok(rest) = f.local.strip_prefix(&staged) {
+                f.local = dest.join(rest);
+            }
+        }
+        Ok(CollectedHost { dir: dest, files })
     }
-    Ok(CollectedHost { dir: dest, files })
 }

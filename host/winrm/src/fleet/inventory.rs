@@ -6,7 +6,8 @@
 //!    {
 //!      "defaults": { "auth": "ntlm", "username": "CORP\\svc-stig",
 //!                    "password_env": "STIGPACK_WINRM_PASSWORD",
-//!                    "ca_file": "corp-ca.pem", "results_dir": "C:\\STIG\\Results" },
+//!                    "ca_file": "corp-ca.pem", "results_dir": "C:\\STIG\\Results",
+//!                    "verify_profile": "evaluate-stig", "apply_profile": "powerstig" },
 //!      "hosts": [ { "name": "ws01", "endpoint": "https://ws01.corp.example:5986/wsman" },
 //!                 { "name": "ws02", "endpoint": "http://ws02:5985/wsman", "auth": "ntlm" } ]
 //!    }
@@ -29,6 +30,7 @@ use serde::Deserialize;
 
 use super::ansible::{self, Format, Mapped};
 use super::limit;
+use super::profile::ProfileRef;
 use crate::credentials::{Credentials, Secret};
 use crate::transport::CertCheck;
 
@@ -61,6 +63,12 @@ pub struct HostEntry {
     pub password: PasswordSource,
     pub ca_file: Option<PathBuf>,
     pub results_dir: String,
+    /// The tool profile `fleet verify` runs on this host, if the inventory names one
+    /// (`verify_profile`, Ansible `stigpack_verify_profile`); the command line's
+    /// `--profile` wins over it.
+    pub verify_profile: Option<ProfileRef>,
+    /// The tool profile `fleet apply` runs (`apply_profile`, `stigpack_apply_profile`).
+    pub apply_profile: Option<ProfileRef>,
     /// The inventory asked not to validate the server's certificate (Ansible's
     /// `ansible_winrm_server_cert_validation=ignore`). Honoured only when the operator
     /// also chose `CertCheck::DangerousAcceptAnyCertificate`; see
@@ -118,6 +126,8 @@ struct Fields {
     password_file: Option<PathBuf>,
     ca_file: Option<PathBuf>,
     results_dir: Option<String>,
+    verify_profile: Option<String>,
+    apply_profile: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -203,7 +213,12 @@ impl Inventory {
             let problem = match check_host_name(&h.name) {
                 Err(e) => e,
                 Ok(()) => match ansible::map_host(h, &private).map_err(&invalid)? {
-                    Mapped::Usable(entry) => {
+                    Mapped::Usable(mut entry) => {
+                        // Profile files resolve against the inventory's directory.
+                        let base = path.parent().unwrap_or(Path::new("."));
+                        entry.verify_profile =
+                            entry.verify_profile.map(|r| r.resolved_against(base));
+                        entry.apply_profile = entry.apply_profile.map(|r| r.resolved_against(base));
                         hosts.push(entry);
                         continue;
                     }
@@ -287,6 +302,14 @@ impl Inventory {
                         .results_dir
                         .or_else(|| d.results_dir.clone())
                         .unwrap_or_else(|| DEFAULT_RESULTS_DIR.into()),
+                    verify_profile: h
+                        .verify_profile
+                        .or_else(|| d.verify_profile.clone())
+                        .map(|r| ProfileRef::parse(&r, Some(base))),
+                    apply_profile: h
+                        .apply_profile
+                        .or_else(|| d.apply_profile.clone())
+                        .map(|r| ProfileRef::parse(&r, Some(base))),
                     ignore_cert_requested: false,
                 });
             }
@@ -309,6 +332,8 @@ impl Inventory {
                     password: PasswordSource::Inline(Secret::new(l.password)),
                     ca_file: l.ca_file.map(resolve),
                     results_dir: DEFAULT_RESULTS_DIR.into(),
+                    verify_profile: None,
+                    apply_profile: None,
                     ignore_cert_requested: false,
                 });
             }
@@ -516,6 +541,45 @@ mod tests {
         assert_eq!(b.endpoint, "ws02");
         assert_eq!(b.password, PasswordSource::File("/secure/pw".into()));
         assert_eq!(b.results_dir, "D:\\R");
+    }
+
+    #[test]
+    fn tool_profiles_per_host_or_by_default() {
+        let inv = parse(
+            r#"{"defaults":{"username":"u","apply_profile":"powerstig"},
+               "hosts":[{"name":"a"},
+                        {"name":"b","verify_profile":"scans/site.json","apply_profile":"/etc/harden.json"}]}"#,
+        )
+        .unwrap();
+        let (a, b) = (&inv.hosts[0], &inv.hosts[1]);
+        assert_eq!(a.verify_profile, None);
+        assert_eq!(
+            a.apply_profile,
+            Some(ProfileRef::Builtin("powerstig".into()))
+        );
+        assert_eq!(
+            b.verify_profile,
+            Some(ProfileRef::File("/inv/scans/site.json".into()))
+        );
+        assert_eq!(
+            b.apply_profile,
+            Some(ProfileRef::File("/etc/harden.json".into()))
+        );
+
+        // Ansible: profile files resolve against the inventory's directory too.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("hosts.ini");
+        std::fs::write(
+            &p,
+            "[win]\nws1 ansible_user=u stigpack_apply_profile=site/harden.json\n\
+             [win:vars]\nansible_connection=winrm\nansible_winrm_transport=ntlm\n",
+        )
+        .unwrap();
+        let inv = Inventory::load(&p).unwrap();
+        assert_eq!(
+            inv.hosts[0].apply_profile,
+            Some(ProfileRef::File(dir.path().join("site/harden.json")))
+        );
     }
 
     #[test]

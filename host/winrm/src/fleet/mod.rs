@@ -1,18 +1,23 @@
 //! Running an operation across a fleet: an inventory, a concurrency limit, a per-host
 //! timeout, best effort (one host failing never stops the others), results in inventory
 //! order whatever order hosts finish in, and cleanup of every shell even when a host
-//! times out or the operator presses Ctrl-C.
+//! times out or the operator presses Ctrl-C. The operations: status, collect, and the
+//! verify/apply steps a [`ToolProfile`] describes.
 
 pub mod ansible;
 mod collect;
 mod inventory;
 mod limit;
+pub mod profile;
+mod step;
 
-pub use collect::{collect_host, CollectedHost, SUMS_FILE};
+pub use collect::{check_destination, collect_host, stage, CollectedHost, Staged, SUMS_FILE};
 pub use inventory::{
     check_host_name, AuthKind, HostEntry, Inventory, InventoryError, PasswordSource, RefusedHost,
     DEFAULT_RESULTS_DIR,
 };
+pub use profile::{ProfileRef, Step, ToolProfile};
+pub use step::{run_step, CollectTo, StepReport};
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -18,6 +18,7 @@ use serde_json::Value;
 pub use model::Var;
 
 use super::inventory::{AuthKind, HostEntry, PasswordSource, DEFAULT_RESULTS_DIR};
+use super::profile::ProfileRef;
 use crate::credentials::Secret;
 use crate::transport::Endpoint;
 
@@ -130,6 +131,11 @@ const IGNORED: &[&str] = &[
     "send_cbt",
 ];
 
+/// `stigpack_*` variables: the results folder `fleet collect` pulls and the tool
+/// profiles `fleet verify` / `fleet apply` run (a built-in name or a profile file,
+/// relative to the inventory's directory).
+const STIGPACK_VARS: &[&str] = &["results_dir", "verify_profile", "apply_profile"];
+
 /// What became of one host.
 #[derive(Debug)]
 pub(crate) enum Mapped {
@@ -208,8 +214,15 @@ pub(crate) fn map_host(
                 );
             }
         } else if let Some(opt) = k.strip_prefix("stigpack_") {
-            if opt != "results_dir" {
-                refuse!("{k} is not a stigpack variable (only stigpack_results_dir is)");
+            if !STIGPACK_VARS.contains(&opt) {
+                refuse!(
+                    "{k} is not a stigpack variable (they are {})",
+                    STIGPACK_VARS
+                        .iter()
+                        .map(|o| format!("stigpack_{o}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
             }
         } else if k == "ansible_become" && truthy(val) {
             refuse!(
@@ -418,6 +431,20 @@ pub(crate) fn map_host(
             Err(e) => refuse!("{e}"),
         },
     };
+    let mut profiles = [None, None];
+    for (slot, var) in profiles
+        .iter_mut()
+        .zip(["stigpack_verify_profile", "stigpack_apply_profile"])
+    {
+        if let Some((var, val)) = pick(&[var]) {
+            match text(var, val) {
+                Ok(r) if !r.trim().is_empty() => *slot = Some(ProfileRef::parse(r.trim(), None)),
+                Ok(_) => refuse!("{var} is empty"),
+                Err(e) => refuse!("{e}"),
+            }
+        }
+    }
+    let [verify_profile, apply_profile] = profiles;
     Ok(Mapped::Usable(HostEntry {
         name: name.clone(),
         endpoint,
@@ -426,6 +453,8 @@ pub(crate) fn map_host(
         password,
         ca_file,
         results_dir,
+        verify_profile,
+        apply_profile,
         ignore_cert_requested: ignore_cert,
     }))
 }

@@ -193,6 +193,25 @@ fn endpoint_defaults_like_the_winrm_plugin() {
     ]));
     assert_eq!(e.endpoint, "http://10.0.0.5:5985/wsman");
     assert_eq!(e.results_dir, "D:\\R");
+    assert_eq!(
+        (e.verify_profile.clone(), e.apply_profile.clone()),
+        (None, None)
+    );
+    // Tool profiles: a built-in name, or a file (resolved against the inventory's
+    // directory when the inventory is loaded).
+    let e = usable(map(&[
+        ("ansible_winrm_transport", s("ntlm")),
+        ("stigpack_verify_profile", s("profiles/site-scan.json")),
+        ("stigpack_apply_profile", s("powerstig")),
+    ]));
+    assert_eq!(
+        e.verify_profile,
+        Some(ProfileRef::File("profiles/site-scan.json".into()))
+    );
+    assert_eq!(
+        e.apply_profile,
+        Some(ProfileRef::Builtin("powerstig".into()))
+    );
     let e = usable(map(&[
         ("ansible_winrm_transport", Var::Data(json!(["ntlm"]))),
         ("ansible_port", s("8443")),
@@ -302,6 +321,10 @@ fn refusals_name_the_variable_and_value() {
             "ansible_winrm_proxy",
         ),
         (vec![("stigpack_result_dir", s("x"))], "stigpack_result_dir"),
+        (
+            vec![("stigpack_verify_profile", s(""))],
+            "stigpack_verify_profile is empty",
+        ),
         (vec![("ansible_become", s("yes"))], "ansible_become"),
         (
             vec![("ansible_winrm_ca_trust_path", s("ca.pem"))],
