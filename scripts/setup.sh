@@ -40,6 +40,8 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v age >/dev/null 2>&1 || need_apt+=(age)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+# `man -l` renders the generated man pages in the tests.
+command -v man >/dev/null 2>&1 || need_apt+=(man-db)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi

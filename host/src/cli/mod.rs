@@ -11,6 +11,7 @@ use crate::sandbox::{Limits, Sandbox};
 pub mod audit;
 mod component;
 mod demo;
+mod docs_gen;
 mod emass;
 mod export_ckl;
 pub mod fleet;
@@ -162,6 +163,10 @@ pub enum Command {
     Unseal(seal::UnsealArgs),
     /// Print the CycloneDX SBOM of this binary and its embedded components.
     Sbom(seal::SbomArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(docs_gen::CompletionsArgs),
+    /// Print the man page, or write one page per command with --out DIR.
+    Man(docs_gen::ManArgs),
     /// Generate a synthetic fleet of checklists (benchmark fixture).
     #[command(hide = true, name = "dev-gen-fleet")]
     DevGenFleet(emass::GenFleetArgs),
@@ -188,5 +193,7 @@ pub fn run() -> anyhow::Result<Exit> {
         Command::Verify(args) => seal::verify(args),
         Command::Unseal(args) => seal::unseal(args),
         Command::Sbom(args) => seal::sbom(args),
+        Command::Completions(args) => docs_gen::completions(args),
+        Command::Man(args) => docs_gen::man(args),
     }
 }
