@@ -107,7 +107,6 @@ fn run() -> Result<(), String> {
     fs::write(out_dir.join("components.rs"), builtin + &test_only)
         .map_err(|e| format!("writing components.rs: {e}"))?;
 
-    embed_demo_scans(&repo.join("fixtures"), &out_dir)?;
     let version = env::var("CARGO_PKG_VERSION").unwrap_or_default();
     sbom_gen::write(&repo, &cargo_home, &version, &wasm_digests, &out_dir)?;
 
@@ -222,38 +221,6 @@ fn emit_deps(dfile: &Path, repo: &Path) {
             if Path::new(&p).starts_with(repo) {
                 println!("cargo::rerun-if-changed={p}");
             }
-        }
-    }
-}
-
-/// Embed the project's fixtures (`scans/`, `benchmarks/`) for `stigpack demo`, sorted by path.
-fn embed_demo_scans(root: &Path, out_dir: &Path) -> Result<(), String> {
-    let mut files = Vec::new();
-    collect(root, root, &mut files);
-    files.sort();
-    let mut src = String::from("/// (path relative to fixtures/, bytes) of the demo fleet's scans and benchmarks.\npub const DEMO_FILES: &[(&str, &[u8])] = &[\n");
-    for (rel, abs) in &files {
-        let _ = writeln!(src, "    ({rel:?}, include_bytes!({abs:?})),");
-    }
-    src.push_str("];\n");
-    println!("cargo::rerun-if-changed={}", root.display());
-    fs::write(out_dir.join("demo_scans.rs"), src).map_err(|e| format!("writing demo_scans.rs: {e}"))
-}
-
-fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
-    let Ok(rd) = fs::read_dir(dir) else { return };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            println!("cargo::rerun-if-changed={}", p.display());
-            collect(root, &p, out);
-        } else if let Ok(rel) = p.strip_prefix(root) {
-            let rel = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
-            out.push((rel, p.display().to_string()));
         }
     }
 }

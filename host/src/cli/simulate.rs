@@ -67,6 +67,8 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<Exit> {
         seed: args.seed,
         credentials: None,
         ca_dir: args.ca_dir,
+        name_prefix: "host".into(),
+        clock: None,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -96,6 +96,8 @@ pub struct Host {
     seed: u64,
     ids: IdGen,
     pub(crate) username: String,
+    /// Fixed time for status and scans; `None`: the system clock.
+    clock: Option<std::time::SystemTime>,
 }
 
 /// What the server should do with a Receive for now.
@@ -129,7 +131,21 @@ impl Host {
             seed,
             ids,
             username,
+            clock: None,
         }
+    }
+
+    /// Fixes the host's clock (status replies, scan times, file times).
+    pub fn with_clock(mut self, clock: Option<std::time::SystemTime>) -> Host {
+        self.clock = clock;
+        self
+    }
+
+    /// The host's idea of now.
+    pub fn now(&self) -> crate::vfs::generate::ScanTime {
+        crate::vfs::generate::ScanTime::from_system(
+            self.clock.unwrap_or_else(std::time::SystemTime::now),
+        )
     }
 
     pub fn name(&self) -> &str {

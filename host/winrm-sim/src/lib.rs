@@ -63,6 +63,12 @@ pub struct FleetSpec {
     /// Where to write the CA certificate; `None` uses a temporary directory owned by the
     /// handle (removed at shutdown).
     pub ca_dir: Option<PathBuf>,
+    /// Host names are `<prefix>1` .. `<prefix>N` (two fleets side by side need distinct
+    /// names, as the demo's HTTP and HTTPS hosts do).
+    pub name_prefix: String,
+    /// A fixed clock for status and scan times (`None`: the system clock), so a run
+    /// against the simulator can be byte-for-byte repeatable.
+    pub clock: Option<std::time::SystemTime>,
 }
 
 impl Default for FleetSpec {
@@ -77,6 +83,8 @@ impl Default for FleetSpec {
             seed: 0,
             credentials: None,
             ca_dir: None,
+            name_prefix: "host".into(),
+            clock: None,
         }
     }
 }
@@ -120,7 +128,20 @@ impl Simulator {
                 "Basic authentication is only served over HTTPS; use TLS or the lab flag allowing Basic over HTTP".into(),
             ));
         }
-        let names: Vec<String> = (1..=spec.hosts).map(|i| format!("host{i}")).collect();
+        if spec.name_prefix.is_empty()
+            || !spec
+                .name_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(SimError::Spec(format!(
+                "host name prefix {:?}: letters, digits and '-' only",
+                spec.name_prefix
+            )));
+        }
+        let names: Vec<String> = (1..=spec.hosts)
+            .map(|i| format!("{}{i}", spec.name_prefix))
+            .collect();
         spec.faults.check_targets(&names)?;
         let creds = match &spec.credentials {
             Some(c) => c.clone(),
@@ -159,13 +180,16 @@ impl Simulator {
                 .map_err(SimError::Bind)?;
             let port = listener.local_addr().map_err(SimError::Bind)?.port();
             let endpoint = format!("{scheme}://127.0.0.1:{port}/wsman");
-            let host = Arc::new(Host::new(
-                name.clone(),
-                creds.username.clone(),
-                faults.clone(),
-                spec.seed,
-                rng::IdGen::new()?,
-            ));
+            let host = Arc::new(
+                Host::new(
+                    name.clone(),
+                    creds.username.clone(),
+                    faults.clone(),
+                    spec.seed,
+                    rng::IdGen::new()?,
+                )
+                .with_clock(spec.clock),
+            );
             if faults.unreachable {
                 // Nothing listens on the port any more: connections are refused.
                 drop(listener);

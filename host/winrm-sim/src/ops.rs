@@ -54,7 +54,7 @@ fn status(host: &Host) -> Outcome {
         hostname: host.name().to_ascii_uppercase(),
         os_version: "10.0.20348.0".into(),
         ps_version: "5.1.20348.2849".into(),
-        time_utc: now_round_trip(),
+        time_utc: host.now().precise(),
     }))
 }
 
@@ -118,7 +118,7 @@ fn evaluate_stig(host: &Host, args: &[String], delay: Duration) -> Outcome {
         // The fault: success reported, nothing written (a tool that lost its output).
         host.note_fault();
     } else {
-        for f in host.rescan(out_root, formats, generate::ScanTime::now()) {
+        for f in host.rescan(out_root, formats, host.now()) {
             text.push_str(&format!("Created {f}\r\n"));
         }
     }
@@ -253,16 +253,11 @@ impl Host {
                     seed: seed ^ 0x5A5A,
                 },
             };
-            f.modified = now_round_trip();
+            f.modified = self.now().precise();
         }
         drop(vfs);
         self.note_fault();
     }
-}
-
-/// Current UTC time in .NET's round-trip ("o") format.
-fn now_round_trip() -> String {
-    generate::ScanTime::now().precise()
 }
 
 #[cfg(test)]
