@@ -32,7 +32,8 @@ else
 fi
 
 # 3. Independent checkers from Debian: xmllint, the XCCDF schema (openscap-common), openssl,
-#    the age CLI, Node.js and npm (for STIG Manager's own parsers).
+#    the age CLI, Node.js and npm (for STIG Manager's own parsers), and Chromium (the HTML
+#    report's browser test, host/tests/report_browser.rs).
 need_apt=()
 command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
 [ -f /usr/share/openscap/schemas/xccdf/1.1/xccdf-schema.xsd ] || need_apt+=(openscap-common)
@@ -40,6 +41,7 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v age >/dev/null 2>&1 || need_apt+=(age)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
