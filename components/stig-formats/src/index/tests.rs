@@ -190,7 +190,7 @@ fn base64_of_sha256(bytes: &[u8]) -> String {
             alphabet[usize::from_str_radix(&s, 2).unwrap()] as char
         })
         .collect();
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push('=');
     }
     out
