@@ -243,7 +243,7 @@ fn from_evidence_index(path: &Path) -> Expected {
     m
 }
 
-/// From `fleet_summary.csv` (the control x host matrix).
+/// From `fleet_summary.csv` (the control x host matrix): the cells and the hosts.
 fn from_matrix_csv(path: &Path) -> (Expected, Vec<String>) {
     let recs = csv_records(path);
     let hosts: Vec<String> = recs[0][1..].to_vec();
@@ -263,6 +263,14 @@ fn from_matrix_csv(path: &Path) -> (Expected, Vec<String>) {
         }
     }
     (m, hosts)
+}
+
+/// The control ids of `fleet_summary.csv`, in its row order.
+fn csv_order(path: &Path) -> Vec<String> {
+    csv_records(path)[1..]
+        .iter()
+        .map(|r| r[0].clone())
+        .collect()
 }
 
 fn fails(expected: &Expected, id: &str, hosts: &[String]) -> usize {
@@ -311,6 +319,7 @@ fn check_report(
     report: &Path,
     expected: &Expected,
     hosts: &[String],
+    csv_order: &[String],
 ) -> Duration {
     let html = std::fs::read_to_string(report).unwrap();
     for remote in ["http://", "https://", "//www.", "ftp://"] {
@@ -360,6 +369,17 @@ fn check_report(
             || rows.is_empty()
     );
     check_cells(&rows, expected);
+
+    // Sorted by id instead: the CSV's row order (natural Vuln ID order), failing ones.
+    let (dom, _) = dump_dom(work, proxy, &file_url(report, "#status=Fail&sort=id"));
+    let (rows, _, _) = rendered(&dom);
+    let order: Vec<&String> = rows.iter().map(|(id, _)| id).collect();
+    let want: Vec<&String> = csv_order
+        .iter()
+        .filter(|id| fails(expected, id, hosts) > 0)
+        .take(order.len())
+        .collect();
+    assert_eq!(order, want, "sort=id");
 
     // Host filter: only the hosts whose name contains the text, in every row.
     let needle = &hosts[hosts.len() - 1];
@@ -438,7 +458,8 @@ fn demo_package_report_matches_its_index_csv() {
     let (matrix, hosts) = from_matrix_csv(&dir.join("fleet_summary.csv"));
     assert_eq!(matrix, expected, "the two CSVs disagree");
     let proxy = Proxy::start();
-    check_report(w.path(), &proxy, &index, &expected, &hosts);
+    let order = csv_order(&dir.join("fleet_summary.csv"));
+    check_report(w.path(), &proxy, &index, &expected, &hosts, &order);
     assert_eq!(proxy.requests(), Vec::<String>::new(), "network requests");
 }
 
@@ -506,7 +527,8 @@ fn thousand_host_report_matches_its_csv_and_stays_fast() {
     let (expected, names) = from_matrix_csv(&w.path().join("summary/fleet_summary.csv"));
     assert_eq!((expected.len(), names.len()), (rules, hosts));
     let proxy = Proxy::start();
-    let took = check_report(w.path(), &proxy, &report, &expected, &names);
+    let order = csv_order(&w.path().join("summary/fleet_summary.csv"));
+    let took = check_report(w.path(), &proxy, &report, &expected, &names, &order);
     eprintln!("chromium --dump-dom of the 1,000-host report: {took:?}");
 
     // Opens fast: the page's own figure (navigation start to the matrix rendered), the
