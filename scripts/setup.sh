@@ -32,7 +32,8 @@ else
 fi
 
 # 3. Independent checkers from Debian: xmllint, the XCCDF schema (openscap-common), openssl,
-#    the age CLI, Node.js and npm (for STIG Manager's own parsers).
+#    the age CLI, Node.js and npm (for STIG Manager's own parsers), and Chromium (the HTML
+#    report's browser test, host/tests/report_browser.rs).
 need_apt=()
 command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
 [ -f /usr/share/openscap/schemas/xccdf/1.1/xccdf-schema.xsd ] || need_apt+=(openscap-common)
@@ -42,6 +43,8 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 # `man -l` renders the generated man pages in the tests.
 command -v man >/dev/null 2>&1 || need_apt+=(man-db)
+# The fleet report is tested in a real browser.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi

@@ -19,7 +19,7 @@ use crate::model::Status;
 use crate::poam::natural_key;
 use crate::tabular;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HostSummary {
     pub host: String,
@@ -32,7 +32,7 @@ pub struct HostSummary {
     pub compliance_percent: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FailingControl {
     pub control_id: String,
@@ -40,12 +40,16 @@ pub struct FailingControl {
     pub hosts: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FleetSummary {
     pub hosts: Vec<HostSummary>,
     pub fleet: HostSummary,
     pub failing_controls: Vec<FailingControl>,
+    /// Hosts the export left out because a file could not be read: listed, never dropped
+    /// silently (absent when none, so summaries without left-out hosts read as before).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable_hosts: Vec<crate::import::Unreadable>,
 }
 
 fn pct(pass: u64, fail: u64) -> Option<f64> {
@@ -56,7 +60,8 @@ fn pct(pass: u64, fail: u64) -> Option<f64> {
         .map(|basis_points| basis_points as f64 / 100.0)
 }
 
-fn cell(s: Status) -> &'static str {
+/// The matrix's word for a status (CSV cells, the HTML report's filter values).
+pub fn cell(s: Status) -> &'static str {
     match s {
         Status::NotAFinding => "Pass",
         Status::Open => "Fail",
@@ -115,10 +120,17 @@ pub fn summarise(fleet: &FleetView, attestations: &AttestationFile) -> FleetSumm
         hosts,
         fleet: total,
         failing_controls,
+        unreadable_hosts: Vec::new(),
     }
 }
 
 impl FleetSummary {
+    /// This summary of an export that left `unreadable` hosts out, which it then lists.
+    pub fn with_unreadable(mut self, unreadable: &[crate::import::Unreadable]) -> Self {
+        self.unreadable_hosts = unreadable.to_vec();
+        self
+    }
+
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
         s.push('\n');
@@ -160,40 +172,72 @@ impl FleetSummary {
                 f.hosts.join(", ")
             ));
         }
+        if !self.unreadable_hosts.is_empty() {
+            out.push_str(&format!(
+                "\nHosts left out, not counted above ({}): a file could not be read\n",
+                self.unreadable_hosts.len()
+            ));
+            for u in &self.unreadable_hosts {
+                out.push_str(&format!("  {}\n", u.line()));
+            }
+        }
         out
     }
 }
 
-/// The control x host matrix (rows: controls in Vuln ID order; columns: hosts).
-pub fn matrix_csv(fleet: &FleetView, attestations: &AttestationFile) -> String {
-    let mut ids: Vec<&String> = fleet.rules.keys().collect();
+/// The control x host matrix: controls in Vuln ID order, hosts in host order, each cell
+/// the status after attestations, `None` where the host does not have the control. One
+/// computation behind `fleet_summary.csv` and the HTML report's matrix, so the two agree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Matrix<'a> {
+    pub controls: Vec<&'a str>,
+    /// Row-major: `cells[row * hosts + col]`.
+    pub cells: Vec<Option<Status>>,
+    pub hosts: usize,
+}
+
+impl Matrix<'_> {
+    pub fn row(&self, i: usize) -> &[Option<Status>] {
+        &self.cells[i * self.hosts..(i + 1) * self.hosts]
+    }
+}
+
+pub fn matrix<'a>(fleet: &'a FleetView, attestations: &AttestationFile) -> Matrix<'a> {
+    let mut ids: Vec<&str> = fleet.rules.keys().map(String::as_str).collect();
     ids.sort_by_key(|id| natural_key(id));
-    let mut header: Vec<&str> = vec!["Control"];
-    header.extend(fleet.hosts.iter().map(|h| h.name.as_str()));
-    let mut out = String::new();
-    tabular::push_record(&mut out, &header);
     // Place every host's cells in one pass over its controls (a row number per control
     // id, looked up once per control), instead of searching each host for each row.
-    let row_of: std::collections::HashMap<&str, usize> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.as_str(), i))
-        .collect();
+    let row_of: std::collections::HashMap<&str, usize> =
+        ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     let width = fleet.hosts.len();
-    let mut cells: Vec<&'static str> = vec![""; ids.len() * width];
+    let mut cells = vec![None; ids.len() * width];
     for (col, h) in fleet.hosts.iter().enumerate() {
         let att = attestations.host(&h.name);
         for c in &h.controls {
             if let Some(&row) = row_of.get(c.control_id.as_str()) {
-                cells[row * width + col] = cell(effective_status(c.status, att.get(&c.control_id)));
+                cells[row * width + col] = Some(effective_status(c.status, att.get(&c.control_id)));
             }
         }
     }
-    let mut row: Vec<&str> = Vec::with_capacity(width + 1);
-    for (i, id) in ids.iter().enumerate() {
+    Matrix {
+        controls: ids,
+        cells,
+        hosts: width,
+    }
+}
+
+/// `fleet_summary.csv`: the [`matrix`], cells Pass/Fail/NA/NR, empty where absent.
+pub fn matrix_csv(fleet: &FleetView, attestations: &AttestationFile) -> String {
+    let m = matrix(fleet, attestations);
+    let mut header: Vec<&str> = vec!["Control"];
+    header.extend(fleet.hosts.iter().map(|h| h.name.as_str()));
+    let mut out = String::new();
+    tabular::push_record(&mut out, &header);
+    let mut row: Vec<&str> = Vec::with_capacity(m.hosts + 1);
+    for (i, id) in m.controls.iter().enumerate() {
         row.clear();
-        row.push(id.as_str());
-        row.extend_from_slice(&cells[i * width..(i + 1) * width]);
+        row.push(id);
+        row.extend(m.row(i).iter().map(|s| s.map(cell).unwrap_or("")));
         tabular::push_record(&mut out, &row);
     }
     out

@@ -195,24 +195,14 @@ pub fn build_package(
         index::control_to_scan_source(fleet),
     );
     emit(paths::INDEX_NA, index::na_scope_filter_report(fleet));
-    emit(
-        paths::INDEX_HTML,
-        html::render(&html::HtmlInput {
-            system: &opts.system,
-            exported_at: &exported_at,
-            fleet,
-            poam: &poam,
-            attestations: &attestations,
-            readiness: &readiness,
-        }),
-    );
-    let fleet_summary = crate::fleet_summary::summarise(fleet, &attestations);
-    emit(paths::FLEET_JSON, fleet_summary.to_json());
-    emit(paths::FLEET_TXT, fleet_summary.to_text());
-    drop(fleet_summary);
-    emit(
-        paths::FLEET_CSV,
-        crate::fleet_summary::matrix_csv(fleet, &attestations),
+    emit_summary(
+        fleet,
+        &poam,
+        &attestations,
+        &readiness,
+        opts,
+        &exported_at,
+        emit,
     );
     emit(
         paths::README,
@@ -224,6 +214,65 @@ pub fn build_package(
         attestations,
         workbook: plan,
     })
+}
+
+/// The fleet summary files and the HTML report: one function for a package and for
+/// [`build_summary`], so `fleet-summary` writes what a package holds.
+fn emit_summary(
+    fleet: &FleetView,
+    poam: &poam::PoamFile,
+    attestations: &AttestationFile,
+    readiness: &Readiness,
+    opts: &ArtifactOptions,
+    exported_at: &str,
+    emit: &mut dyn FnMut(&str, String),
+) {
+    emit(
+        paths::INDEX_HTML,
+        html::render(&html::HtmlInput {
+            system: &opts.system,
+            exported_at,
+            fleet,
+            poam,
+            attestations,
+            readiness,
+        }),
+    );
+    let fleet_summary =
+        crate::fleet_summary::summarise(fleet, attestations).with_unreadable(&opts.unreadable);
+    emit(paths::FLEET_JSON, fleet_summary.to_json());
+    emit(paths::FLEET_TXT, fleet_summary.to_text());
+    drop(fleet_summary);
+    emit(
+        paths::FLEET_CSV,
+        crate::fleet_summary::matrix_csv(fleet, attestations),
+    );
+}
+
+/// Only the summary files and the report ([`paths::FLEET_JSON`], [`paths::FLEET_CSV`],
+/// [`paths::FLEET_TXT`], [`paths::INDEX_HTML`]), computed exactly as [`build_package`]
+/// computes them for a package of the same fleet with no evidence, answers or workbook
+/// (`stigpack fleet-summary`; the `emass` component's `outputs=summary` option).
+pub fn build_summary(
+    fleet: &FleetView,
+    opts: &ArtifactOptions,
+    emit: &mut dyn FnMut(&str, String),
+) -> Readiness {
+    let attestations = attest::generate(fleet, None);
+    let poam = poam::build(fleet, Some(&attestations), &opts.poam);
+    let readiness = readiness::compute(fleet, &poam, &attestations, &Evidence::default())
+        .with_unreadable(&opts.unreadable);
+    let exported_at = rfc3339_utc(opts.poam.exported_at);
+    emit_summary(
+        fleet,
+        &poam,
+        &attestations,
+        &readiness,
+        opts,
+        &exported_at,
+        emit,
+    );
+    readiness
 }
 
 /// The workbook of `poam`'s items (the ones poam.json states, so the two cannot differ).

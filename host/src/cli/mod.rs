@@ -16,6 +16,7 @@ mod emass;
 mod export_ckl;
 pub mod fleet;
 mod fleet_step;
+mod fleet_summary;
 mod key;
 mod seal;
 pub mod simulate;
@@ -137,6 +138,8 @@ pub enum Command {
     Component(component::ComponentCommand),
     /// Run the whole job on the embedded demo fleet (no Windows hosts needed).
     Demo(demo::DemoArgs),
+    /// Fleet compliance from a results tree: summary JSON/CSV/text and the HTML report.
+    FleetSummary(fleet_summary::FleetSummaryArgs),
     /// Write one eMASS submission package for a host or a fleet (docs/package.md).
     ExportEmass(emass::ExportEmassArgs),
     /// Check a package: hashes, layout, manifest, cross-artifact consistency; READY or not.
@@ -181,6 +184,7 @@ pub fn run() -> anyhow::Result<Exit> {
         Command::Component(cmd) => component::run(cmd, g),
         Command::Demo(args) => demo::run(args, g),
         Command::ExportEmass(args) => emass::export(args, g),
+        Command::FleetSummary(args) => fleet_summary::run(args, g),
         Command::Validate(args) => emass::validate(args),
         Command::Reproduce(args) => emass::reproduce(args, g),
         Command::ImportAttestations(args) => emass::import_attestations(args, g),

@@ -15,5 +15,6 @@ pub mod layout;
 pub mod manifest;
 pub mod reproduce;
 pub mod signed;
+pub mod summary;
 pub mod validate;
 pub mod workbook_check;

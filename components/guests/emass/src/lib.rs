@@ -18,7 +18,10 @@
 //! Options: `system` (name shown in the files), `layout` (POA&M layout, default
 //! `emass_joint`), `days` (`30,90,180`: days to completion for CAT I,II,III), `office`,
 //! `resources` (POA&M Office/Org and Resources Required cells), `template` (the eMASS
-//! workbook template of `03_POAM/poam.xlsx`, default `navy`).
+//! workbook template of `03_POAM/poam.xlsx`, default `navy`), `outputs` (`package`, the
+//! default, or `summary`: only `06_Index/fleet_summary.json|.csv|.txt` and
+//! `06_Index/index.html`, as a package of the same views with no evidence, answers or
+//! workbook would hold them; what `stigpack fleet-summary` asks for).
 //!
 //! The import runs fold their hosts into compact per-control views; this component only
 //! merges them, so it never holds or decodes a full checklist.
@@ -179,6 +182,30 @@ impl Guest for Emass {
             fleet.add_view(view).map_err(|e| invalid(&f.rel, e))?;
         }
         let fleet = fleet.finish();
+
+        match opts.get("outputs") {
+            None | Some("package") => {}
+            Some("summary") => {
+                let mut out = Outputs::new();
+                let mut write_error = None;
+                package_artifacts::build_summary(&fleet, &artifact_opts, &mut |path, text| {
+                    if write_error.is_none() {
+                        if let Err(e) = out.write(path, text.as_bytes()) {
+                            write_error = Some(RunError::Internal(format!("writing {path}: {e}")));
+                        }
+                    }
+                });
+                return match write_error {
+                    Some(e) => Err(e),
+                    None => Ok(out.finish()),
+                };
+            }
+            Some(other) => {
+                return Err(RunError::Unsupported(format!(
+                    "outputs {other:?}: expected package or summary"
+                )))
+            }
+        }
 
         let evidence_path = std::path::Path::new(INPUT).join("evidence.txt");
         let evidence = if evidence_path.exists() {

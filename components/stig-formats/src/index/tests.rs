@@ -101,25 +101,140 @@ fn scan_source_and_na_reports() {
 
 #[test]
 fn html_is_self_contained_and_escaped() {
-    let f = fleet();
+    let mut f = fleet();
+    // A hostile rule title and benchmark id, as a scan file could carry them.
+    let hostile = "<script>alert('x')</script></script><img src=x onerror=alert(1)>";
+    for meta in f.rules.values_mut() {
+        meta.title = hostile.into();
+    }
+    for meta in f.revisions.values_mut().flatten() {
+        meta.title = hostile.into();
+    }
     let att = generate(&f, None);
     let poam = build(&f, Some(&att), &PoamOptions::default());
     let readiness = compute(&f, &poam, &att, &Evidence::default());
-    let html = render(&HtmlInput {
+    let input = HtmlInput {
         system: "Sys<script>alert(1)</script>",
         exported_at: "2025-01-15T12:34:56Z",
         fleet: &f,
         poam: &poam,
         attestations: &att,
         readiness: &readiness,
-    });
-    assert!(!html.contains("<script"), "unescaped input in html");
+    };
+    let html = render(&input);
+    // Exactly two script elements: the JSON data block and the page's own script; the
+    // hostile text never opens or closes one.
+    assert_eq!(html.matches("<script").count(), 2, "{html}");
+    assert_eq!(html.matches("</script>").count(), 2);
+    assert!(!html.contains("<img"), "unescaped markup from a scan");
     assert!(html.contains("Sys&lt;script&gt;"));
     assert!(html.contains("web&lt;01&gt;"));
+    assert!(
+        html.contains("&lt;script&gt;alert(&#39;x&#39;)"),
+        "title escaped in the POA&M table"
+    );
+    assert!(
+        html.contains("\\u003cscript\\u003ealert('x')\\u003c/script\\u003e"),
+        "title escaped in the data"
+    );
     assert!(html.contains("NOT READY"));
-    for external in ["http://", "https://", "src=", "href=", "@import", "url("] {
-        assert!(!html.contains(external), "external reference {external}");
+    let data_start = html.find("<script id=\"matrix-data\"").unwrap();
+    let data_end = data_start + html[data_start..].find("</script>").unwrap();
+    let outside_data = format!("{}{}", &html[..data_start], &html[data_end..]);
+    for external in ["http://", "https://", "src=\"", "src='", "@import", "url("] {
+        assert!(
+            !outside_data.contains(external),
+            "external reference {external}"
+        );
     }
-    // Host counts: V-1 Open, V-2 Not_Reviewed, V-3 NA -> 0% compliance shown as 0.0%.
-    assert!(html.contains("<td class=\"n\">0.0%</td>"), "{html}");
+    // Links stay in the page or the package.
+    for (at, _) in html.match_indices("href=\"") {
+        let target = &html[at + 6..];
+        assert!(
+            target.starts_with('#') || target.starts_with("../02_Checklists/web%3C01%3E/"),
+            "{}",
+            &target[..40.min(target.len())]
+        );
+    }
+    // The policy forbids every fetch and runs only the page's script, by hash.
+    let script = &html[html.rfind("<script>").unwrap() + 8..html.rfind("</script>").unwrap()];
+    let hash = base64_of_sha256(script.as_bytes());
+    assert!(html.contains("default-src 'none'; connect-src 'none'; img-src 'none'"));
+    assert!(
+        html.contains(&format!("script-src 'sha256-{hash}'\"")),
+        "script hash"
+    );
+    assert!(!html.contains("unsafe-eval") && !html.contains("script-src 'unsafe-inline'"));
+    // Host counts: V-1 Open, V-2 Not_Reviewed, V-3 NA -> 0% compliance.
+    assert!(html.contains("</span></span> 0.0%</td>"), "{html}");
+    // The matrix data: one letter per host per control, V-1 Fail, V-2 NR, V-3 NA.
+    assert!(html.contains("\"cells\":[\"F\",\"R\",\"A\"]"), "{html}");
+    // Deterministic.
+    assert_eq!(render(&input), html);
+}
+
+fn base64_of_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(bytes);
+    // An independent encoder from the one under test: via the bit string.
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bits: String = d.iter().map(|b| format!("{b:08b}")).collect();
+    let mut out: String = bits
+        .as_bytes()
+        .chunks(6)
+        .map(|c| {
+            let mut s = String::from_utf8(c.to_vec()).unwrap();
+            while s.len() < 6 {
+                s.push('0');
+            }
+            alphabet[usize::from_str_radix(&s, 2).unwrap()] as char
+        })
+        .collect();
+    while !out.len().is_multiple_of(4) {
+        out.push('=');
+    }
+    out
+}
+
+#[test]
+fn matrix_data_is_compact_at_fleet_scale() {
+    // 1,000 hosts x 800 controls: the whole page stays well under 10 MB.
+    let rules: Vec<_> = (1..=800)
+        .map(|v| {
+            let status = match v % 7 {
+                0 => Open,
+                1 => NotApplicable,
+                2 => NotReviewed,
+                _ => NotAFinding,
+            };
+            rr(&format!("V-{v}"), [High, Medium, Low][v % 3], status, "")
+        })
+        .collect();
+    let hosts: Vec<_> = (0..1000)
+        .map(|i| {
+            host(
+                &format!("host{i:04}"),
+                vec![checklist(
+                    &format!("host{i:04}/a.ckl"),
+                    "t",
+                    "2025-01-01",
+                    rules.clone(),
+                )],
+            )
+        })
+        .collect();
+    let f = view(&hosts).unwrap();
+    let att = generate(&f, None);
+    let poam = build(&f, Some(&att), &PoamOptions::default());
+    let readiness = compute(&f, &poam, &att, &Evidence::default());
+    let html = render(&HtmlInput {
+        system: "Big",
+        exported_at: "2025-01-15T12:34:56Z",
+        fleet: &f,
+        poam: &poam,
+        attestations: &att,
+        readiness: &readiness,
+    });
+    assert!(html.len() < 5 << 20, "{} bytes", html.len());
+    assert!(html.contains("<b id=\"open-cat1\">"));
 }
