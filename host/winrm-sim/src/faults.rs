@@ -13,6 +13,10 @@
 //!         | shell-quota:<n>               at most n concurrent shells (fault 2150859174)
 //!         | envelope-kb:<n>               the host's MaxEnvelopeSizekb (HTTP 413 above it)
 //!         | tool-time:<duration>          how long the "run a tool" op takes
+//!         | no-compression                read-gzip exits 3 "cannot compress" (the fallback)
+//!         | gzip-bomb                     read-gzip streams gzip of endless zeros
+//!         | gzip-corrupt                  read-gzip's deflate data is invalid after the header
+//!         | gzip-lie                      read-gzip compresses the range with one byte changed
 //! duration := <number>ms | <number>s
 //! ```
 //!
@@ -43,6 +47,15 @@ pub struct HostFaults {
     pub shell_quota: Option<usize>,
     pub envelope_kb: Option<usize>,
     pub tool_time: Option<Duration>,
+    /// read-gzip answers "cannot compress" (exit 3), as a ConstrainedLanguage host would.
+    pub no_compression: bool,
+    /// read-gzip streams a valid gzip of zeros without end: a tiny stream that inflates
+    /// past any cap.
+    pub gzip_bomb: bool,
+    /// read-gzip's first deflate block header is invalid (a corrupt stream).
+    pub gzip_corrupt: bool,
+    /// read-gzip sends a valid gzip of the range with one byte flipped (a lying host).
+    pub gzip_lie: bool,
 }
 
 /// A parsed fault spec: rules in order.
@@ -65,6 +78,10 @@ enum Fault {
     ShellQuota(usize),
     EnvelopeKb(usize),
     ToolTime(Duration),
+    NoCompression,
+    GzipBomb,
+    GzipCorrupt,
+    GzipLie,
 }
 
 impl FaultSpec {
@@ -108,6 +125,10 @@ impl FaultSpec {
                 "auth-fail" => Fault::AuthFail,
                 "truncate-output" => Fault::TruncateOutput,
                 "file-changes" => Fault::FileChanges,
+                "no-compression" => Fault::NoCompression,
+                "gzip-bomb" => Fault::GzipBomb,
+                "gzip-corrupt" => Fault::GzipCorrupt,
+                "gzip-lie" => Fault::GzipLie,
                 "slow" => Fault::Slow(
                     parse_duration(need(value, rule)?)
                         .ok_or_else(|| err("expected a duration like 200ms or 2s"))?,
@@ -158,6 +179,10 @@ impl FaultSpec {
                 Fault::ShellQuota(n) => h.shell_quota = Some(*n),
                 Fault::EnvelopeKb(n) => h.envelope_kb = Some(*n),
                 Fault::ToolTime(d) => h.tool_time = Some(*d),
+                Fault::NoCompression => h.no_compression = true,
+                Fault::GzipBomb => h.gzip_bomb = true,
+                Fault::GzipCorrupt => h.gzip_corrupt = true,
+                Fault::GzipLie => h.gzip_lie = true,
             }
         }
         h
@@ -212,6 +237,14 @@ mod tests {
         ] {
             assert!(FaultSpec::parse(bad).is_err(), "{bad}");
         }
+        let s = FaultSpec::parse(
+            "host1=no-compression,host2=gzip-bomb,host3=gzip-corrupt,host4=gzip-lie",
+        )
+        .unwrap();
+        assert!(s.for_host("host1").no_compression && !s.for_host("host1").gzip_bomb);
+        assert!(s.for_host("host2").gzip_bomb);
+        assert!(s.for_host("host3").gzip_corrupt);
+        assert!(s.for_host("host4").gzip_lie);
         let s = FaultSpec::parse("host9=auth-fail").unwrap();
         assert!(s.check_targets(&["host1".into()]).is_err());
     }

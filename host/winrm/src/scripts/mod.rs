@@ -28,5 +28,5 @@ pub use encoding::{
 };
 pub use ops::{
     parse_marker, script_for, FileHashReport, Op, StatusReport, TreeEntry, EXIT_FAILED,
-    EXIT_NOT_FOUND, MARKER_PREFIX,
+    EXIT_NOT_FOUND, EXIT_NO_COMPRESSION, GZIP_READ_BLOCK, MARKER_PREFIX,
 };
