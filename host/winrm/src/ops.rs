@@ -177,6 +177,17 @@ impl Shell {
         local_dir: &Path,
     ) -> Result<Vec<PulledFile>, Error> {
         let entries = self.list_tree(remote_dir).await?;
+        self.pull_entries(remote_dir, entries, local_dir).await
+    }
+
+    /// The pulling half of [`Shell::pull_tree`], for entries already listed (and perhaps
+    /// filtered) by [`Shell::list_tree`]; each file is verified against its entry's hash.
+    pub async fn pull_entries(
+        &self,
+        remote_dir: &str,
+        entries: Vec<TreeEntry>,
+        local_dir: &Path,
+    ) -> Result<Vec<PulledFile>, Error> {
         let sep = if remote_dir.contains('/') && !remote_dir.contains('\\') {
             '/'
         } else {
