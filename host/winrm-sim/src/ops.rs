@@ -181,8 +181,8 @@ fn read_gzip(host: &Host, path: &str, offset: u64, len: u64) -> Outcome {
     // bytes that no level shrinks, so they go out as stored blocks (what deflate falls back
     // to for them anyway), which keeps 256 MB test pulls fast.
     let level = match content {
-        Content::Synthetic { .. } => flate2::Compression::none(),
-        Content::Bytes(_) => flate2::Compression::default(),
+        Content::Synthetic { .. } if !bomb => flate2::Compression::none(),
+        _ => flate2::Compression::default(),
     };
     Outcome {
         stream: Some(Box::new(GzipOutput {

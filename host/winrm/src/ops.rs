@@ -36,7 +36,8 @@ pub struct PulledFile {
     pub size: u64,
     /// Lower-case hex SHA-256 (verified equal to the host's).
     pub sha256: String,
-    /// How the bytes travelled, so a caller can report hosts that fell back to plain.
+    /// How the bytes travelled, so a caller can report hosts that fell back to plain (an
+    /// empty file needs no read and reports the mode the client would have used).
     pub transfer: Transfer,
     /// Payload bytes the host sent for this file after base64 decoding (the gzip streams'
     /// size when compressed, the file's size when plain; failed attempts not counted).
