@@ -228,6 +228,18 @@ impl Shell {
         relative: String,
     ) -> Result<PulledFile, Error> {
         let client = self.client();
+        let config = client.config();
+        // Before anything is created or read: a host-reported size is not a reason to
+        // write without bound.
+        if expected.size > config.max_pull_bytes {
+            return Err(client.err(ErrorKind::PullRefused {
+                remote: remote.into(),
+                cap: PullCap::MaxBytes {
+                    size: expected.size,
+                    cap: config.max_pull_bytes,
+                },
+            }));
+        }
         let local_err = |path: &Path, source: std::io::Error| {
             client.err(ErrorKind::Local {
                 path: path.to_path_buf(),
@@ -242,16 +254,6 @@ impl Shell {
             .prefix(".stigpack-pull-")
             .tempfile_in(&dir)
             .map_err(|e| local_err(&dir, e))?;
-        let config = client.config();
-        if expected.size > config.max_pull_bytes {
-            return Err(client.err(ErrorKind::PullRefused {
-                remote: remote.into(),
-                cap: PullCap::MaxBytes {
-                    size: expected.size,
-                    cap: config.max_pull_bytes,
-                },
-            }));
-        }
         let chunk = config.chunk_size.max(3);
         // Multiple of 3 so each chunk's base64 has no padding in the middle of the file.
         let chunk = chunk - chunk % 3;
