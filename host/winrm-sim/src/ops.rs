@@ -25,6 +25,7 @@ pub fn run(host: &Host, script: &str) -> Option<Outcome> {
         Op::ListTree { path } => list_tree(host, &path),
         Op::ReadChunk { path, offset, len } => read_chunk(host, &path, offset, len),
         Op::ReadGzip { path, offset, len } => read_gzip(host, &path, offset, len),
+        Op::ReadGzipFiles { files } => read_gzip_files(host, &files),
         Op::FileHash { path } => file_hash(host, &path),
         // The bootstrap is recognised when the command starts (it waits for stdin); a
         // bootstrap arriving by any other route has nothing to run.
@@ -151,6 +152,9 @@ fn read_chunk(host: &Host, path: &str, offset: u64, len: u64) -> Outcome {
     Outcome::ok(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
+const NO_COMPRESSION: &str =
+    "cannot compress: Cannot create type. Only core types are supported in this language mode.";
+
 fn read_gzip(host: &Host, path: &str, offset: u64, len: u64) -> Outcome {
     let Some(content) = host.content(path) else {
         return not_found(path);
@@ -158,11 +162,64 @@ fn read_gzip(host: &Host, path: &str, offset: u64, len: u64) -> Outcome {
     if host.faults.no_compression {
         host.note_fault();
         // What PowerShell says when New-Object meets a non-core type in ConstrainedLanguage.
-        return fail(
-            scripts::EXIT_NO_COMPRESSION,
-            "cannot compress: Cannot create type. Only core types are supported in this language mode.",
-        );
+        return fail(scripts::EXIT_NO_COMPRESSION, NO_COMPRESSION);
     }
+    Outcome {
+        stream: Some(Box::new(gzip_output(host, path, &content, offset, len))),
+        ..Outcome::default()
+    }
+}
+
+fn read_gzip_files(host: &Host, files: &[scripts::FileRange]) -> Outcome {
+    let mut contents = Vec::with_capacity(files.len());
+    for f in files {
+        match host.content(&f.path) {
+            Some(c) => contents.push(c),
+            None => return not_found(&f.path),
+        }
+    }
+    if host.faults.no_compression {
+        host.note_fault();
+        return fail(scripts::EXIT_NO_COMPRESSION, NO_COMPRESSION);
+    }
+    let members = files
+        .iter()
+        .zip(&contents)
+        .map(|(f, c)| gzip_output(host, &f.path, c, 0, f.len))
+        .collect();
+    Outcome {
+        stream: Some(Box::new(GzipFilesOutput { members })),
+        ..Outcome::default()
+    }
+}
+
+/// read-gzip-files' stdout: each file's stream in turn, each followed by a line feed.
+#[derive(Debug)]
+struct GzipFilesOutput {
+    members: std::collections::VecDeque<GzipOutput>,
+}
+
+impl OutputSource for GzipFilesOutput {
+    fn next_output(&mut self, host: &Host, max: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        while out.len() < max {
+            let Some(cur) = self.members.front_mut() else {
+                break;
+            };
+            let more = cur.next_output(host, max - out.len());
+            if more.is_empty() {
+                self.members.pop_front();
+                out.push(b'\n');
+            } else {
+                out.extend_from_slice(&more);
+            }
+        }
+        out
+    }
+}
+
+/// One gzip stream of `len` bytes from `offset`, with this host's content faults applied.
+fn gzip_output(host: &Host, path: &str, content: &Content, offset: u64, len: u64) -> GzipOutput {
     let total = content.len() as u64;
     let mut end = offset.saturating_add(len).min(total);
     if host.faults.truncate_output && len > 1 && end < total {
@@ -184,24 +241,21 @@ fn read_gzip(host: &Host, path: &str, offset: u64, len: u64) -> Outcome {
         Content::Synthetic { .. } if !bomb => flate2::Compression::none(),
         _ => flate2::Compression::default(),
     };
-    Outcome {
-        stream: Some(Box::new(GzipOutput {
-            path: path.to_string(),
-            pos: offset,
-            end,
-            encoder: Some(flate2::write::GzEncoder::new(Vec::new(), level)),
-            pending: Vec::new(),
-            sent: 0,
-            zeros: bomb,
-            corrupt: host.faults.gzip_corrupt,
-            // The lie changes the range's middle byte (same size, different hash).
-            lie_at: host
-                .faults
-                .gzip_lie
-                .then(|| offset + (end.saturating_sub(offset)) / 2),
-            change_after_first_block: host.faults.file_changes && offset == 0,
-        })),
-        ..Outcome::default()
+    GzipOutput {
+        path: path.to_string(),
+        pos: offset,
+        end,
+        encoder: Some(flate2::write::GzEncoder::new(Vec::new(), level)),
+        pending: Vec::new(),
+        sent: 0,
+        zeros: bomb,
+        corrupt: host.faults.gzip_corrupt,
+        // The lie changes the range's middle byte (same size, different hash).
+        lie_at: host
+            .faults
+            .gzip_lie
+            .then(|| offset + (end.saturating_sub(offset)) / 2),
+        change_after_first_block: host.faults.file_changes && offset == 0,
     }
 }
 

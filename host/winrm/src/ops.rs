@@ -24,7 +24,8 @@ use sha2::{Digest, Sha256};
 use crate::client::{Client, CommandOutput, Replay, Shell, StreamKind};
 use crate::error::{Error, ErrorKind, PullCap};
 use crate::scripts::{
-    self, FileHashReport, Op, StatusReport, TreeEntry, EXIT_NOT_FOUND, EXIT_NO_COMPRESSION,
+    self, FileHashReport, FileRange, Op, PsInvocation, StatusReport, TreeEntry, EXIT_NOT_FOUND,
+    EXIT_NO_COMPRESSION,
 };
 
 /// A file pulled and verified.
@@ -54,6 +55,29 @@ pub enum Transfer {
     /// Plain `read-chunk` because the host reported it cannot compress
     /// ([`EXIT_NO_COMPRESSION`]), now or earlier in this client's life.
     Fallback,
+}
+
+/// Most files in one read-gzip-files command (the command line bounds it anyway).
+const MAX_BATCH: usize = 64;
+
+/// A file to pull: where it is, where it goes, what it must hash to.
+struct BatchItem {
+    remote: String,
+    local: PathBuf,
+    relative: String,
+    expected: FileHashReport,
+}
+
+fn batch_op(items: &[BatchItem]) -> Op {
+    Op::ReadGzipFiles {
+        files: items
+            .iter()
+            .map(|it| FileRange {
+                path: it.remote.clone(),
+                len: it.expected.size,
+            })
+            .collect(),
+    }
 }
 
 /// Result of one read-gzip command.
@@ -195,7 +219,7 @@ impl Shell {
             '\\'
         };
         let base = remote_dir.trim_end_matches(['\\', '/']);
-        let mut pulled = Vec::with_capacity(entries.len());
+        let mut items = Vec::with_capacity(entries.len());
         for e in entries {
             let rel = safe_relative(&e.path).map_err(|k| self.client().err(k))?;
             let remote = format!("{base}{sep}{}", e.path.replace('/', &sep.to_string()));
@@ -208,16 +232,246 @@ impl Shell {
                     })
                 })?;
             }
-            let expected = FileHashReport {
-                size: e.size,
-                sha256: e.sha256.clone(),
-            };
-            pulled.push(
-                self.pull_verified(&remote, &local, &expected, e.path.clone())
-                    .await?,
-            );
+            items.push(BatchItem {
+                remote,
+                local,
+                relative: e.path,
+                expected: FileHashReport {
+                    size: e.size,
+                    sha256: e.sha256,
+                },
+            });
+        }
+        let mut pulled = Vec::with_capacity(items.len());
+        let mut rest = &items[..];
+        while !rest.is_empty() {
+            let n = self.batch_len(rest);
+            let (group, tail) = rest.split_at(n);
+            rest = tail;
+            if n > 1 {
+                if let Some(files) = self.pull_gzip_batch(group).await? {
+                    pulled.extend(files);
+                    continue;
+                }
+            }
+            for it in group {
+                pulled.push(
+                    self.pull_verified(&it.remote, &it.local, &it.expected, it.relative.clone())
+                        .await?,
+                );
+            }
         }
         Ok(pulled)
+    }
+
+    /// How many of the next files go in one read-gzip-files command: small files while
+    /// their total stays within `chunk_size` and the script fits the command line; 1 when
+    /// compression is off or unavailable.
+    fn batch_len(&self, items: &[BatchItem]) -> usize {
+        let config = self.client().config();
+        if !config.compress_pulls || self.client().compression_unavailable() {
+            return 1;
+        }
+        let mut total = 0u64;
+        let mut n = 0;
+        for it in items.iter().take(MAX_BATCH) {
+            let size = it.expected.size;
+            if size > config.max_pull_bytes || total + size > config.chunk_size {
+                break;
+            }
+            let op = batch_op(&items[..=n]);
+            let (_, _, how) = scripts::powershell_command_line(&scripts::script_for(&op));
+            if n > 0 && !matches!(how, PsInvocation::Encoded { .. }) {
+                break;
+            }
+            total += size;
+            n += 1;
+        }
+        n.max(1)
+    }
+
+    /// Pulls small files with one read-gzip-files command, each verified; `None` when the
+    /// host cannot compress or the command failed transiently (the caller then pulls them
+    /// one by one, each with its own retries: a long batch is not retried as a whole on a
+    /// flaky link).
+    async fn pull_gzip_batch(&self, items: &[BatchItem]) -> Result<Option<Vec<PulledFile>>, Error> {
+        match self.read_gzip_files(items).await {
+            Err(e) if e.is_transient() => Ok(None),
+            other => other,
+        }
+    }
+
+    async fn read_gzip_files(&self, items: &[BatchItem]) -> Result<Option<Vec<PulledFile>>, Error> {
+        let client = self.client();
+        let local_err = |path: &Path, source: std::io::Error| {
+            client.err(ErrorKind::Local {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        let mut tmps = Vec::with_capacity(items.len());
+        for it in items {
+            let dir = match it.local.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            tmps.push(
+                tempfile::Builder::new()
+                    .prefix(".stigpack-pull-")
+                    .tempfile_in(&dir)
+                    .map_err(|e| local_err(&dir, e))?,
+            );
+        }
+        let max_ratio = client.config().max_expansion_ratio;
+        let decoder = |i: usize| -> Result<flate2::write::GzDecoder<InflateSink>, ErrorKind> {
+            let file = tmps[i]
+                .as_file()
+                .try_clone()
+                .map_err(|source| ErrorKind::Local {
+                    path: tmps[i].path().to_path_buf(),
+                    source,
+                })?;
+            Ok(flate2::write::GzDecoder::new(InflateSink {
+                file,
+                hasher: Sha256::new(),
+                expected: items[i].expected.size,
+                max_ratio,
+                compressed: 0,
+                written: 0,
+                refused: None,
+            }))
+        };
+        let corrupt = |i: usize, detail: String| ErrorKind::CorruptCompressed {
+            remote: items[i.min(items.len() - 1)].remote.clone(),
+            detail,
+        };
+        // (hash, inflated bytes, compressed bytes) of each finished stream, in order.
+        let mut done: Vec<(Sha256, u64, u64)> = Vec::with_capacity(items.len());
+        let mut cur = Some(decoder(0).map_err(|k| client.err(k))?);
+        let mut b64 = Base64Stream::default();
+        let finish_member = |gz: &mut flate2::write::GzDecoder<InflateSink>,
+                             b64: Base64Stream,
+                             i: usize|
+         -> Result<(Sha256, u64, u64), ErrorKind> {
+            let tail = b64.finish().map_err(|d| corrupt(i, d))?;
+            inflate(gz, &tail).map_err(|e| e.into_kind(&items[i].remote))?;
+            let finished = gz.try_finish();
+            let sink = gz.get_mut();
+            let (w, c, x) = (sink.written, sink.compressed, sink.expected);
+            match finished {
+                Ok(()) => Ok((std::mem::take(&mut sink.hasher), w, c)),
+                Err(e) => Err(InflateError::classify(sink.refused.take(), e, w, x)
+                    .into_kind(&items[i].remote)),
+            }
+        };
+        let op = batch_op(items);
+        let (cmd, args, _) = scripts::powershell_command_line(&scripts::script_for(&op));
+        let mut stderr = Vec::new();
+        let exit = self
+            .run_streaming_with(
+                &cmd,
+                &args,
+                None,
+                Replay::Safe,
+                Replay::OnlyIfUnsent,
+                &mut |kind, data| match kind {
+                    StreamKind::Stdout => {
+                        let mut rest = data;
+                        while !rest.is_empty() {
+                            let (seg, newline) = match rest.iter().position(|b| *b == b'\n') {
+                                Some(p) => (&rest[..p], true),
+                                None => (rest, false),
+                            };
+                            rest = &rest[seg.len() + usize::from(newline)..];
+                            let i = done.len();
+                            let Some(gz) = cur.as_mut() else {
+                                if seg.iter().all(u8::is_ascii_whitespace) {
+                                    continue;
+                                }
+                                return Err(corrupt(
+                                    i,
+                                    "output after the last file's stream".into(),
+                                ));
+                            };
+                            let bytes = b64.push(seg).map_err(|d| corrupt(i, d))?;
+                            inflate(gz, &bytes).map_err(|e| e.into_kind(&items[i].remote))?;
+                            if newline {
+                                done.push(finish_member(gz, std::mem::take(&mut b64), i)?);
+                                cur = if done.len() < items.len() {
+                                    Some(decoder(done.len())?)
+                                } else {
+                                    None
+                                };
+                            }
+                        }
+                        Ok(())
+                    }
+                    StreamKind::Stderr => {
+                        if stderr.len() < 64 * 1024 {
+                            stderr.extend_from_slice(data);
+                        }
+                        Ok(())
+                    }
+                },
+            )
+            .await?;
+        if exit == EXIT_NO_COMPRESSION {
+            client.mark_compression_unavailable();
+            return Ok(None);
+        }
+        let out = CommandOutput {
+            exit_code: exit,
+            stdout: Vec::new(),
+            stderr: scripts::decode_clixml(&String::from_utf8_lossy(&stderr)),
+        };
+        check_exit(client, &op, out)?;
+        if done.len() < items.len() {
+            // The last stream without its line feed is still whole if it inflates.
+            if let (Some(gz), true) = (cur.as_mut(), done.len() + 1 == items.len()) {
+                let i = done.len();
+                done.push(
+                    finish_member(gz, std::mem::take(&mut b64), i).map_err(|k| client.err(k))?,
+                );
+            } else {
+                return Err(client.err(corrupt(
+                    done.len(),
+                    "the output ended before this file's stream".into(),
+                )));
+            }
+        }
+        drop(cur);
+        let mut pulled = Vec::with_capacity(items.len());
+        for ((it, mut tmp), (hasher, written, compressed)) in items.iter().zip(tmps).zip(done) {
+            if written != it.expected.size {
+                return Err(client.err(ErrorKind::ShortRead {
+                    remote: it.remote.clone(),
+                    got: written,
+                    expected: it.expected.size,
+                }));
+            }
+            let actual = hex::encode(hasher.finalize());
+            if !actual.eq_ignore_ascii_case(&it.expected.sha256) {
+                return Err(client.err(ErrorKind::HashMismatch {
+                    remote: it.remote.clone(),
+                    expected: it.expected.sha256.to_ascii_lowercase(),
+                    actual,
+                }));
+            }
+            tmp.as_file_mut()
+                .sync_all()
+                .map_err(|e| local_err(tmp.path(), e))?;
+            tmp.persist(&it.local)
+                .map_err(|e| local_err(&it.local, e.error))?;
+            pulled.push(PulledFile {
+                relative: it.relative.clone(),
+                local: it.local.clone(),
+                size: written,
+                sha256: actual,
+                transfer: Transfer::Gzip,
+                wire_bytes: compressed,
+            });
+        }
+        Ok(Some(pulled))
     }
 
     async fn pull_verified(
@@ -367,9 +621,15 @@ impl Shell {
         })?;
         let (cmd, args, _) = scripts::powershell_command_line(&scripts::script_for(&op));
         let mut b64 = Base64Stream::default();
+        let handle = file.try_clone().map_err(|e| {
+            client.err(ErrorKind::Local {
+                path: PathBuf::from(remote),
+                source: e,
+            })
+        })?;
         let mut gz = flate2::write::GzDecoder::new(InflateSink {
-            file,
-            hasher,
+            file: handle,
+            hasher: hasher.clone(),
             expected: len,
             max_ratio: client.config().max_expansion_ratio,
             compressed: 0,
@@ -417,7 +677,10 @@ impl Shell {
         let sink = gz.get_mut();
         let (written, compressed) = (sink.written, sink.compressed);
         match finished {
-            Ok(()) => Ok(GzipRead::Done(written, compressed)),
+            Ok(()) => {
+                *hasher = std::mem::take(&mut sink.hasher);
+                Ok(GzipRead::Done(written, compressed))
+            }
             Err(e) => Err(client.err(
                 InflateError::classify(sink.refused.take(), e, written, len).into_kind(remote),
             )),
@@ -561,9 +824,10 @@ pub fn safe_relative(p: &str) -> Result<PathBuf, ErrorKind> {
 }
 
 /// Where inflated bytes go: the temporary file and the hash, behind the caps.
-struct InflateSink<'a> {
-    file: &'a mut std::fs::File,
-    hasher: &'a mut Sha256,
+struct InflateSink {
+    /// A handle on the temporary file, positioned where this stream's bytes go.
+    file: std::fs::File,
+    hasher: Sha256,
     /// The range's size: more output than this is refused.
     expected: u64,
     max_ratio: u64,
@@ -574,7 +838,7 @@ struct InflateSink<'a> {
     refused: Option<InflateError>,
 }
 
-impl std::io::Write for InflateSink<'_> {
+impl std::io::Write for InflateSink {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
         let total = self.written + data.len() as u64;
         let cap = if total > self.expected {
@@ -657,7 +921,7 @@ impl InflateError {
 
 /// Feeds compressed bytes to the decoder, counting them first so the ratio cap sees them.
 fn inflate(
-    gz: &mut flate2::write::GzDecoder<InflateSink<'_>>,
+    gz: &mut flate2::write::GzDecoder<InflateSink>,
     bytes: &[u8],
 ) -> Result<(), InflateError> {
     if bytes.is_empty() {
@@ -750,10 +1014,9 @@ mod tests {
         max_ratio: u64,
     ) -> (Result<(), InflateError>, Vec<u8>, String) {
         let mut file = tempfile::tempfile().unwrap();
-        let mut hasher = Sha256::new();
         let mut gz = flate2::write::GzDecoder::new(InflateSink {
-            file: &mut file,
-            hasher: &mut hasher,
+            file: file.try_clone().unwrap(),
+            hasher: Sha256::new(),
             expected,
             max_ratio,
             compressed: 0,
@@ -774,6 +1037,7 @@ mod tests {
                 res = Err(InflateError::classify(sink.refused.take(), e, w, x));
             }
         }
+        let hasher = std::mem::take(&mut gz.get_mut().hasher);
         drop(gz);
         use std::io::{Read as _, Seek as _};
         file.rewind().unwrap();

@@ -70,6 +70,9 @@ async fn compressed_pull_is_byte_identical_to_plain_and_verified() {
     let before = sim.stats("host1").unwrap();
     let gz = c.pull_tree(DIR, gz_dir.path()).await.unwrap();
     let mid = sim.stats("host1").unwrap();
+    // list-tree, then all five files (4.2 MB, under one 4 MiB chunk) in one
+    // read-gzip-files command.
+    assert_eq!(mid.commands_run - before.commands_run, 2);
 
     let plain_dir = tempfile::tempdir().unwrap();
     let c = client_with(host, "ntlm", config(false), CertCheck::Verify);
@@ -324,4 +327,35 @@ async fn reset_mid_stream_retries_the_compressed_range() {
         "resets forced reconnects"
     );
     sim.shutdown().await;
+}
+
+/// The same refusals when the files travel together in one read-gzip-files command.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_files_refuse_bomb_corrupt_and_lie() {
+    for fault in ["gzip-bomb", "gzip-corrupt", "gzip-lie"] {
+        let sim = fleet(1, AuthMode::Ntlm, false, &format!("host1={fault}")).await;
+        put_real_checklists(&sim);
+        let c = client_with(&sim.hosts()[0], "ntlm", config(true), CertCheck::Verify);
+        let dir = tempfile::tempdir().unwrap();
+        let err = c.pull_tree(DIR, dir.path()).await.unwrap_err();
+        let remote = match (&err.kind, fault) {
+            (
+                ErrorKind::PullRefused {
+                    remote,
+                    cap: PullCap::ExpectedSize { .. },
+                },
+                "gzip-bomb",
+            ) => remote,
+            (ErrorKind::CorruptCompressed { remote, .. }, "gzip-corrupt") => remote,
+            (ErrorKind::HashMismatch { remote, .. }, "gzip-lie") => remote,
+            (other, _) => panic!("{fault}: {other:?}"),
+        };
+        assert!(remote.starts_with(DIR), "{remote}");
+        assert!(
+            files_in(dir.path()).is_empty(),
+            "{fault}: nothing left behind"
+        );
+        assert_eq!(sim.open_shells("host1"), Some(0));
+        sim.shutdown().await;
+    }
 }

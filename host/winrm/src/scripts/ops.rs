@@ -49,6 +49,12 @@ pub enum Op {
     /// the range. Exit 0; [`EXIT_NOT_FOUND`] if missing; [`EXIT_NO_COMPRESSION`], with no
     /// stdout, when the host cannot compress.
     ReadGzip { path: String, offset: u64, len: u64 },
+    /// Several whole files, each as [`Op::ReadGzip`] would send it from offset 0 (at most
+    /// `len` bytes), one after the other in one command: stdout is, per file in order, the
+    /// base64 of one gzip member followed by a line feed. Saves a command and its Signal
+    /// per file when files are small. Exit 0; [`EXIT_NOT_FOUND`] (before any output) if
+    /// any file is missing; [`EXIT_NO_COMPRESSION`] as for read-gzip.
+    ReadGzipFiles { files: Vec<FileRange> },
     /// Size and SHA-256 of one file. stdout: one line, a [`FileHashReport`] as JSON
     /// (hash in upper-case hex, as `Get-FileHash` prints it). Exit 0.
     FileHash { path: String },
@@ -57,6 +63,14 @@ pub enum Op {
     /// it; the real script, with its own marker, arrives via stdin
     /// (see [`super::decode_stdin_script`]).
     StdinScript,
+}
+
+/// One file of [`Op::ReadGzipFiles`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRange {
+    pub path: String,
+    pub len: u64,
 }
 
 /// Output of [`Op::Status`].
@@ -244,6 +258,64 @@ exit 0
             path = ps_quote(path),
             block = GZIP_READ_BLOCK,
         ),
+        Op::ReadGzipFiles { files } => format!(
+            r#"$paths = @({paths})
+$lens = @({lens})
+foreach ($p in $paths) {{
+    if (-not (Test-Path -LiteralPath $p -PathType Leaf)) {{ Fail-Stigpack 2 ('not found: ' + $p) }}
+}}
+try {{
+    $ms = New-Object IO.MemoryStream
+    $gz = New-Object IO.Compression.GZipStream($ms, [IO.Compression.CompressionMode]::Compress, $true)
+}} catch {{ Fail-Stigpack 3 ('cannot compress: ' + $_.Exception.Message) }}
+try {{
+    $buf = New-Object byte[] {block}
+    $out = [Console]::Out
+    for ($i = 0; $i -lt $paths.Count; $i++) {{
+        if ($i -gt 0) {{
+            $ms.SetLength(0)
+            $ms.Position = 0
+            $gz = New-Object IO.Compression.GZipStream($ms, [IO.Compression.CompressionMode]::Compress, $true)
+        }}
+        $fs = [IO.File]::Open($paths[$i], [IO.FileMode]::Open, [IO.FileAccess]::Read, [IO.FileShare]::ReadWrite)
+        try {{
+            $left = [int64]$lens[$i]
+            while ($left -gt 0) {{
+                $n = $fs.Read($buf, 0, [int][Math]::Min([int64]$buf.Length, $left))
+                if ($n -le 0) {{ break }}
+                $left -= $n
+                $gz.Write($buf, 0, $n)
+                $have = [int]$ms.Length
+                $whole = $have - ($have % 3)
+                if ($whole -gt 0) {{
+                    $bytes = $ms.GetBuffer()
+                    $out.Write([Convert]::ToBase64String($bytes, 0, $whole))
+                    [Array]::Copy($bytes, $whole, $bytes, 0, $have - $whole)
+                    $ms.SetLength($have - $whole)
+                    $ms.Position = $have - $whole
+                }}
+            }}
+            $gz.Dispose()
+            $out.Write([Convert]::ToBase64String($ms.GetBuffer(), 0, [int]$ms.Length))
+            $out.Write("`n")
+        }} finally {{ $fs.Dispose() }}
+    }}
+    $out.Flush()
+}} catch {{ Fail-Stigpack 1 $_.Exception.Message }}
+exit 0
+"#,
+            paths = files
+                .iter()
+                .map(|f| ps_quote(&f.path))
+                .collect::<Vec<_>>()
+                .join(", "),
+            lens = files
+                .iter()
+                .map(|f| format!("[int64]{}", f.len))
+                .collect::<Vec<_>>()
+                .join(", "),
+            block = GZIP_READ_BLOCK,
+        ),
         Op::FileHash { path } => format!(
             r#"$p = {path}
 if (-not (Test-Path -LiteralPath $p -PathType Leaf)) {{ Fail-Stigpack 2 ('not found: ' + $p) }}
@@ -300,6 +372,18 @@ mod tests {
                 path: r"C:\Results\o'brien.ckl".into(),
                 offset: 4_194_304,
                 len: 4_194_304,
+            },
+            Op::ReadGzipFiles {
+                files: vec![
+                    FileRange {
+                        path: r"C:\Results\a.ckl".into(),
+                        len: 10,
+                    },
+                    FileRange {
+                        path: r"C:\Results\o'b.ckl".into(),
+                        len: 0,
+                    },
+                ],
             },
             Op::FileHash {
                 path: r"C:\Results\a.ckl".into(),
