@@ -12,7 +12,9 @@
 //! size is known from the host's hash report before the pull), the file no larger than
 //! `max_pull_bytes`, and no more than `max_expansion_ratio` decompressed bytes per
 //! compressed byte. A host that cannot compress says so with its own exit code and the
-//! pull continues with plain `read-chunk`.
+//! pull continues with plain `read-chunk`. In a tree, files that fit one chunk together
+//! travel in one `read-gzip-files` command (a command and its Signal per file would
+//! otherwise be most of a compressed checklist's messages).
 
 use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
