@@ -19,6 +19,10 @@
 //!                                         (the previous results stay as they were)
 //!         | apply-exit:<code>             the PowerSTIG apply exits <code> (not 0) and
 //!                                         changes nothing
+//!         | no-compression                read-gzip exits 3 "cannot compress" (the fallback)
+//!         | gzip-bomb                     read-gzip streams gzip of endless zeros
+//!         | gzip-corrupt                  read-gzip's deflate data is invalid after the header
+//!         | gzip-lie                      read-gzip compresses the range with one byte changed
 //! duration := <number>ms | <number>s
 //! ```
 //!
@@ -55,6 +59,15 @@ pub struct HostFaults {
     pub scan_no_results: bool,
     /// The apply fails with this exit code, changing nothing.
     pub apply_exit: Option<i32>,
+    /// read-gzip answers "cannot compress" (exit 3), as a ConstrainedLanguage host would.
+    pub no_compression: bool,
+    /// read-gzip streams a valid gzip of zeros without end: a tiny stream that inflates
+    /// past any cap.
+    pub gzip_bomb: bool,
+    /// read-gzip's first deflate block header is invalid (a corrupt stream).
+    pub gzip_corrupt: bool,
+    /// read-gzip sends a valid gzip of the range with one byte flipped (a lying host).
+    pub gzip_lie: bool,
 }
 
 /// A parsed fault spec: rules in order.
@@ -80,6 +93,10 @@ enum Fault {
     ScanExit(i32),
     ScanNoResults,
     ApplyExit(i32),
+    NoCompression,
+    GzipBomb,
+    GzipCorrupt,
+    GzipLie,
 }
 
 impl FaultSpec {
@@ -123,6 +140,10 @@ impl FaultSpec {
                 "auth-fail" => Fault::AuthFail,
                 "truncate-output" => Fault::TruncateOutput,
                 "file-changes" => Fault::FileChanges,
+                "no-compression" => Fault::NoCompression,
+                "gzip-bomb" => Fault::GzipBomb,
+                "gzip-corrupt" => Fault::GzipCorrupt,
+                "gzip-lie" => Fault::GzipLie,
                 "slow" => Fault::Slow(
                     parse_duration(need(value, rule)?)
                         .ok_or_else(|| err("expected a duration like 200ms or 2s"))?,
@@ -185,6 +206,10 @@ impl FaultSpec {
                 Fault::ScanExit(c) => h.scan_exit = Some(*c),
                 Fault::ScanNoResults => h.scan_no_results = true,
                 Fault::ApplyExit(c) => h.apply_exit = Some(*c),
+                Fault::NoCompression => h.no_compression = true,
+                Fault::GzipBomb => h.gzip_bomb = true,
+                Fault::GzipCorrupt => h.gzip_corrupt = true,
+                Fault::GzipLie => h.gzip_lie = true,
             }
         }
         h
@@ -257,6 +282,14 @@ mod tests {
         ] {
             assert!(FaultSpec::parse(bad).is_err(), "{bad}");
         }
+        let s = FaultSpec::parse(
+            "host1=no-compression,host2=gzip-bomb,host3=gzip-corrupt,host4=gzip-lie",
+        )
+        .unwrap();
+        assert!(s.for_host("host1").no_compression && !s.for_host("host1").gzip_bomb);
+        assert!(s.for_host("host2").gzip_bomb);
+        assert!(s.for_host("host3").gzip_corrupt);
+        assert!(s.for_host("host4").gzip_lie);
         let s = FaultSpec::parse("host9=auth-fail").unwrap();
         assert!(s.check_targets(&["host1".into()]).is_err());
     }

@@ -431,6 +431,25 @@ impl Host {
             .max_envelope_size
             .saturating_sub(RECEIVE_OVERHEAD + 4 * STREAM_OVERHEAD + req.message_id.len());
         let mut raw_budget = (budget / 4 * 3).max(512);
+        if let Some(src) = out.stream.as_mut() {
+            // Top the buffer up to one envelope's worth from the on-demand source.
+            if out.stdout.len() - *out_pos < raw_budget {
+                out.stdout.drain(..*out_pos);
+                *out_pos = 0;
+                let mut finished = false;
+                while out.stdout.len() < raw_budget {
+                    let more = src.next_output(self, raw_budget - out.stdout.len());
+                    if more.is_empty() {
+                        finished = true;
+                        break;
+                    }
+                    out.stdout.extend_from_slice(&more);
+                }
+                if finished {
+                    out.stream = None;
+                }
+            }
+        }
         let out_take = (out.stdout.len() - *out_pos).min(raw_budget);
         raw_budget -= out_take;
         let err_take = (out.stderr.len() - *err_pos).min(raw_budget);
@@ -438,7 +457,8 @@ impl Host {
         let stderr = &out.stderr[*err_pos..*err_pos + err_take];
         *out_pos += out_take;
         *err_pos += err_take;
-        let done = *out_pos == out.stdout.len() && *err_pos == out.stderr.len();
+        let done =
+            *out_pos == out.stdout.len() && *err_pos == out.stderr.len() && out.stream.is_none();
         let mut chunks = Vec::new();
         if !stdout.is_empty() {
             chunks.push(StreamChunk {

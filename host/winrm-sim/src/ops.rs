@@ -10,7 +10,7 @@ use base64::Engine;
 use stigpack_winrm::scripts::{self, FileHashReport, Op, StatusReport, TreeEntry};
 
 use crate::host::Host;
-use crate::interp::Outcome;
+use crate::interp::{Outcome, OutputSource};
 use crate::vfs::{generate, Content};
 
 /// How long the simulated Evaluate-STIG run takes unless a `tool-time` fault says otherwise.
@@ -24,6 +24,8 @@ pub fn run(host: &Host, script: &str) -> Option<Outcome> {
         Op::RunTool { path, args, cwd } => run_tool(host, &path, &args, cwd.as_deref()),
         Op::ListTree { path } => list_tree(host, &path),
         Op::ReadChunk { path, offset, len } => read_chunk(host, &path, offset, len),
+        Op::ReadGzip { path, offset, len } => read_gzip(host, &path, offset, len),
+        Op::ReadGzipFiles { files } => read_gzip_files(host, &files),
         Op::FileHash { path } => file_hash(host, &path),
         // The bootstrap is recognised when the command starts (it waits for stdin); a
         // bootstrap arriving by any other route has nothing to run.
@@ -112,6 +114,7 @@ fn evaluate_stig(host: &Host, args: &[String], delay: Duration) -> Outcome {
                 .to_vec(),
             exit_code: i64::from(code),
             delay,
+            stream: None,
         };
     }
     if host.faults.scan_no_results {
@@ -128,6 +131,7 @@ fn evaluate_stig(host: &Host, args: &[String], delay: Duration) -> Outcome {
         stderr: Vec::new(),
         exit_code: 0,
         delay,
+        stream: None,
     }
 }
 
@@ -142,6 +146,7 @@ fn apply_powerstig(host: &Host, args: &[String], delay: Duration) -> Outcome {
                 .to_vec(),
             exit_code: i64::from(code),
             delay,
+            stream: None,
         };
     }
     let fixed = host.harden();
@@ -156,6 +161,7 @@ fn apply_powerstig(host: &Host, args: &[String], delay: Duration) -> Outcome {
         stderr: Vec::new(),
         exit_code: 0,
         delay,
+        stream: None,
     }
 }
 
@@ -202,6 +208,203 @@ fn read_chunk(host: &Host, path: &str, offset: u64, len: u64) -> Outcome {
         host.change_file(path);
     }
     Outcome::ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+const NO_COMPRESSION: &str =
+    "cannot compress: Cannot create type. Only core types are supported in this language mode.";
+
+fn read_gzip(host: &Host, path: &str, offset: u64, len: u64) -> Outcome {
+    let Some(content) = host.content(path) else {
+        return not_found(path);
+    };
+    if host.faults.no_compression {
+        host.note_fault();
+        // What PowerShell says when New-Object meets a non-core type in ConstrainedLanguage.
+        return fail(scripts::EXIT_NO_COMPRESSION, NO_COMPRESSION);
+    }
+    Outcome {
+        stream: Some(Box::new(gzip_output(host, path, &content, offset, len))),
+        ..Outcome::default()
+    }
+}
+
+fn read_gzip_files(host: &Host, files: &[scripts::FileRange]) -> Outcome {
+    let mut contents = Vec::with_capacity(files.len());
+    for f in files {
+        match host.content(&f.path) {
+            Some(c) => contents.push(c),
+            None => return not_found(&f.path),
+        }
+    }
+    if host.faults.no_compression {
+        host.note_fault();
+        return fail(scripts::EXIT_NO_COMPRESSION, NO_COMPRESSION);
+    }
+    let members = files
+        .iter()
+        .zip(&contents)
+        .map(|(f, c)| gzip_output(host, &f.path, c, 0, f.len))
+        .collect();
+    Outcome {
+        stream: Some(Box::new(GzipFilesOutput { members })),
+        ..Outcome::default()
+    }
+}
+
+/// read-gzip-files' stdout: each file's stream in turn, each followed by a line feed.
+#[derive(Debug)]
+struct GzipFilesOutput {
+    members: std::collections::VecDeque<GzipOutput>,
+}
+
+impl OutputSource for GzipFilesOutput {
+    fn next_output(&mut self, host: &Host, max: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        while out.len() < max {
+            let Some(cur) = self.members.front_mut() else {
+                break;
+            };
+            let more = cur.next_output(host, max - out.len());
+            if more.is_empty() {
+                self.members.pop_front();
+                out.push(b'\n');
+            } else {
+                out.extend_from_slice(&more);
+            }
+        }
+        out
+    }
+}
+
+/// One gzip stream of `len` bytes from `offset`, with this host's content faults applied.
+fn gzip_output(host: &Host, path: &str, content: &Content, offset: u64, len: u64) -> GzipOutput {
+    let total = content.len() as u64;
+    let mut end = offset.saturating_add(len).min(total);
+    if host.faults.truncate_output && len > 1 && end < total {
+        // As for read-chunk: half the range, as a well-formed stream, with success reported.
+        end = offset.saturating_add(len / 2);
+        host.note_fault();
+    }
+    let bomb = host.faults.gzip_bomb;
+    if bomb {
+        end = u64::MAX;
+    }
+    if bomb || host.faults.gzip_corrupt || host.faults.gzip_lie {
+        host.note_fault();
+    }
+    // .NET's CompressionMode.Compress is zlib's default level; synthetic files are random
+    // bytes that no level shrinks, so they go out as stored blocks (what deflate falls back
+    // to for them anyway), which keeps 256 MB test pulls fast.
+    let level = match content {
+        Content::Synthetic { .. } if !bomb => flate2::Compression::none(),
+        _ => flate2::Compression::default(),
+    };
+    GzipOutput {
+        path: path.to_string(),
+        pos: offset,
+        end,
+        encoder: Some(flate2::write::GzEncoder::new(Vec::new(), level)),
+        pending: Vec::new(),
+        sent: 0,
+        zeros: bomb,
+        corrupt: host.faults.gzip_corrupt,
+        // The lie changes the range's middle byte (same size, different hash).
+        lie_at: host
+            .faults
+            .gzip_lie
+            .then(|| offset + (end.saturating_sub(offset)) / 2),
+        change_after_first_block: host.faults.file_changes && offset == 0,
+    }
+}
+
+/// Bytes of the file the simulated read-gzip reads and compresses at a time.
+const GZIP_BLOCK: u64 = 64 * 1024;
+
+/// read-gzip's stdout, produced as Receives ask for it: the range read from the live file
+/// (so `file-changes` bites mid-stream, as on Windows with FileShare.ReadWrite), deflated,
+/// and printed as base64 in whole 3-byte groups until the end.
+#[derive(Debug)]
+struct GzipOutput {
+    path: String,
+    pos: u64,
+    end: u64,
+    encoder: Option<flate2::write::GzEncoder<Vec<u8>>>,
+    /// Compressed bytes not printed yet.
+    pending: Vec<u8>,
+    /// Compressed bytes printed so far.
+    sent: u64,
+    zeros: bool,
+    corrupt: bool,
+    lie_at: Option<u64>,
+    change_after_first_block: bool,
+}
+
+impl OutputSource for GzipOutput {
+    fn next_output(&mut self, host: &Host, max: usize) -> Vec<u8> {
+        use std::io::Write as _;
+        let want = (max / 4 * 3).max(3);
+        while self.pending.len() < want {
+            let Some(enc) = self.encoder.as_mut() else {
+                break;
+            };
+            if self.pos >= self.end {
+                if let Some(enc) = self.encoder.take() {
+                    self.pending.extend(enc.finish().unwrap_or_default());
+                }
+                break;
+            }
+            let n = GZIP_BLOCK.min(self.end - self.pos) as usize;
+            let mut block = if self.zeros {
+                vec![0u8; n]
+            } else {
+                host.content(&self.path)
+                    .map(|c| c.read(usize::try_from(self.pos).unwrap_or(usize::MAX), n))
+                    .unwrap_or_default()
+            };
+            if block.is_empty() {
+                // End of file (or the file vanished): the stream ends here.
+                self.end = self.pos;
+                continue;
+            }
+            if let Some(at) = self.lie_at {
+                if let Some(b) = at
+                    .checked_sub(self.pos)
+                    .and_then(|i| block.get_mut(usize::try_from(i).ok()?))
+                {
+                    *b ^= 0x01;
+                }
+            }
+            self.pos += block.len() as u64;
+            if enc.write_all(&block).is_err() {
+                self.end = self.pos;
+            }
+            self.pending.append(enc.get_mut());
+            if std::mem::take(&mut self.change_after_first_block) {
+                host.change_file(&self.path);
+            }
+        }
+        if self.corrupt {
+            // Byte 10 is the first deflate block header: BFINAL=1, BTYPE=11 is reserved.
+            if let Some(b) = 10u64
+                .checked_sub(self.sent)
+                .and_then(|i| self.pending.get_mut(usize::try_from(i).ok()?))
+            {
+                *b = 0xFF;
+                self.corrupt = false;
+            }
+        }
+        let take = if self.encoder.is_none() && self.pending.len() <= want {
+            self.pending.len()
+        } else {
+            let t = want.min(self.pending.len());
+            t - t % 3
+        };
+        self.sent += take as u64;
+        let out: Vec<u8> = self.pending.drain(..take).collect();
+        base64::engine::general_purpose::STANDARD
+            .encode(out)
+            .into_bytes()
+    }
 }
 
 fn file_hash(host: &Host, path: &str) -> Outcome {

@@ -243,3 +243,98 @@ fn spec_errors_name_the_rule() {
     let e = FaultSpec::parse("host1=slow:soon").unwrap_err().to_string();
     assert!(e.contains("host1=slow:soon"), "{e}");
 }
+
+/// read-gzip's contract and its four faults, seen on the wire (base64 of one gzip member).
+#[tokio::test]
+async fn read_gzip_contract_and_faults() {
+    use std::io::Read as _;
+    let b64 = |stdout: &[u8]| {
+        base64::engine::general_purpose::STANDARD
+            .decode(stdout.trim_ascii())
+            .unwrap()
+    };
+    let sim = lab("host1=no-compression,host2=gzip-corrupt").await;
+    let file = sim.list_files("host1", r"C:\STIG\Results").remove(0);
+    let (bytes, _) = sim.file("host1", &file).unwrap();
+    let (c, a) = ps(&Op::ReadGzip {
+        path: file.clone(),
+        offset: 100,
+        len: 5000,
+    });
+
+    // host1 cannot compress: exit 3, nothing on stdout, the reason on stderr.
+    let mut raw = Raw::connect(sim.host("host1").unwrap()).await.unwrap();
+    let r = raw.run(&c, &a, None).await;
+    assert_eq!(r.exit, 3);
+    assert!(r.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&r.stderr).contains("cannot compress"));
+
+    // host2: the first deflate block header is invalid.
+    let file2 = sim.list_files("host2", r"C:\STIG\Results").remove(0);
+    let (c2, a2) = ps(&Op::ReadGzip {
+        path: file2,
+        offset: 100,
+        len: 5000,
+    });
+    let mut raw = Raw::connect(sim.host("host2").unwrap()).await.unwrap();
+    let r = raw.run(&c2, &a2, None).await;
+    assert_eq!(r.exit, 0);
+    let mut out = Vec::new();
+    assert!(flate2::read::GzDecoder::new(&b64(&r.stdout)[..])
+        .read_to_end(&mut out)
+        .is_err());
+    sim.shutdown().await;
+
+    // A clean host: the range, exactly; gzip-lie: same size, one byte differs.
+    for (faults, lie) in [("", false), ("host1=gzip-lie", true)] {
+        let sim = lab(faults).await;
+        let mut raw = Raw::connect(sim.host("host1").unwrap()).await.unwrap();
+        let r = raw.run(&c, &a, None).await;
+        assert_eq!(r.exit, 0);
+        let mut got = Vec::new();
+        flate2::read::GzDecoder::new(&b64(&r.stdout)[..])
+            .read_to_end(&mut got)
+            .unwrap();
+        let want = &bytes[100..5100];
+        assert_eq!(got.len(), want.len());
+        let diff = got.iter().zip(want).filter(|(x, y)| x != y).count();
+        assert_eq!(diff, usize::from(lie), "{faults}");
+        sim.shutdown().await;
+    }
+
+    // gzip-bomb: one Receive of a stream that never ends already inflates to far more
+    // zeros than the 10 bytes asked for.
+    let sim = lab("host1=gzip-bomb").await;
+    let mut raw = Raw::connect(sim.host("host1").unwrap()).await.unwrap();
+    let (c, a) = ps(&Op::ReadGzip {
+        path: file,
+        offset: 0,
+        len: 10,
+    });
+    let shell = raw.open_shell().await;
+    let cid = raw.start(&shell, &c, &a).await;
+    let r = raw.receive(&shell, &cid).await.unwrap();
+    assert_eq!(r.status, 200);
+    let x = r.xml();
+    let rr = x.path(&["Body", "ReceiveResponse"]).unwrap();
+    let mut stdout = Vec::new();
+    for s in rr.children_named("Stream") {
+        if s.attr("Name") == Some("stdout") {
+            stdout.extend(b64(s.text.trim().as_bytes()));
+        }
+    }
+    // A Receive ends wherever the envelope is full, not on a base64 quad.
+    let whole = stdout.len() - stdout.len() % 4;
+    let gz = b64(&stdout[..whole]);
+    let mut inflated = Vec::new();
+    // The stream is cut (no end), so reading stops with an error after the zeros.
+    let _ = flate2::read::GzDecoder::new(&gz[..])
+        .take(64 << 20)
+        .read_to_end(&mut inflated);
+    assert!(inflated.len() > 1 << 20, "{} bytes", inflated.len());
+    assert!(inflated.iter().all(|b| *b == 0));
+    assert!(gz.len() * 100 < inflated.len());
+    assert_eq!(raw.signal(&shell, &cid).await.unwrap().status, 200);
+    assert_eq!(raw.delete(&shell).await.unwrap().status, 200);
+    sim.shutdown().await;
+}

@@ -11,6 +11,7 @@
 //!    the Deletes actually reach the host. The server-side `IdleTimeOut` sent at Create
 //!    is the last resort if the process dies outright.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -61,8 +62,16 @@ pub struct ClientConfig {
     pub shell: ShellOptions,
     /// Largest stdout+stderr collected in memory for one command.
     pub max_output_bytes: usize,
-    /// Bytes per read-chunk command when pulling files.
+    /// Bytes of the file per read command when pulling files (read-chunk or read-gzip).
     pub chunk_size: u64,
+    /// Pull files gzip-compressed by the host (`read-gzip`), falling back to plain
+    /// `read-chunk` when the host reports it cannot compress. On by default.
+    pub compress_pulls: bool,
+    /// Largest ratio of decompressed to compressed bytes accepted from one read-gzip
+    /// stream (a gzip bomb guard; deflate itself cannot exceed about 1032:1).
+    pub max_expansion_ratio: u64,
+    /// Largest file a pull accepts, whatever size the host reports for it.
+    pub max_pull_bytes: u64,
 }
 
 impl Default for ClientConfig {
@@ -74,6 +83,9 @@ impl Default for ClientConfig {
             shell: ShellOptions::default(),
             max_output_bytes: 64 * 1024 * 1024,
             chunk_size: 4 * 1024 * 1024,
+            compress_pulls: true,
+            max_expansion_ratio: 1000,
+            max_pull_bytes: 16 * 1024 * 1024 * 1024,
         }
     }
 }
@@ -93,6 +105,8 @@ struct Inner {
     ctx: RequestContext,
     config: ClientConfig,
     pending: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// The host answered read-gzip with "cannot compress": later pulls go plain at once.
+    no_compression: AtomicBool,
 }
 
 /// A client for one host. Cheap to clone; clones share the connection.
@@ -148,6 +162,7 @@ impl Client {
                 ctx,
                 config,
                 pending: Mutex::new(Vec::new()),
+                no_compression: AtomicBool::new(false),
             }),
         }
     }
@@ -162,6 +177,15 @@ impl Client {
 
     pub fn transport(&self) -> &Transport {
         &self.inner.transport
+    }
+
+    /// Whether this host has reported that it cannot compress (see `compress_pulls`).
+    pub fn compression_unavailable(&self) -> bool {
+        self.inner.no_compression.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn mark_compression_unavailable(&self) {
+        self.inner.no_compression.store(true, Ordering::Relaxed);
     }
 
     pub(crate) fn err(&self, kind: impl Into<ErrorKind>) -> Error {

@@ -48,6 +48,10 @@ pub enum ErrorKind {
         expected: String,
         actual: String,
     },
+    #[error("{remote}: pull refused: {cap}")]
+    PullRefused { remote: String, cap: PullCap },
+    #[error("{remote}: corrupt compressed stream (read-gzip): {detail}")]
+    CorruptCompressed { remote: String, detail: String },
     #[error("unsafe remote path {0:?} (absolute, `..`, or not a plain relative path)")]
     UnsafePath(String),
     #[error("{path}: {source}")]
@@ -55,6 +59,28 @@ pub enum ErrorKind {
         path: PathBuf,
         #[source]
         source: std::io::Error,
+    },
+}
+
+/// The limit a pull hit: each bounds what a hostile host can make the client write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PullCap {
+    /// More decompressed bytes than the range the client asked for (whose size the host
+    /// reported before the pull): a gzip bomb, or a file that grew during the pull.
+    #[error("decompressed output passed the {expected} bytes asked for (expected-size cap)")]
+    ExpectedSize { expected: u64 },
+    /// The host reports a file larger than `ClientConfig::max_pull_bytes`.
+    #[error("the host reports {size} bytes, over max_pull_bytes ({cap})")]
+    MaxBytes { size: u64, cap: u64 },
+    /// Decompressed bytes outgrew `ClientConfig::max_expansion_ratio` times the compressed
+    /// bytes received.
+    #[error(
+        "{decompressed} bytes from {compressed} compressed passed max_expansion_ratio {cap}:1"
+    )]
+    ExpansionRatio {
+        cap: u64,
+        compressed: u64,
+        decompressed: u64,
     },
 }
 

@@ -28,8 +28,8 @@ pub mod transport;
 pub use auth::Auth;
 pub use client::{Client, ClientConfig, CommandOutput, Replay, RetryPolicy, Shell, StreamKind};
 pub use credentials::{Credentials, Secret};
-pub use error::{Error, ErrorKind};
-pub use ops::PulledFile;
+pub use error::{Error, ErrorKind, PullCap};
+pub use ops::{PulledFile, Transfer};
 pub use transport::{CertCheck, Endpoint, TlsOptions, Transport, TransportConfig};
 
 /// The project's `shared/` directory (samples, reference material) for tests:

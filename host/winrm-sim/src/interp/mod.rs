@@ -14,13 +14,22 @@ use crate::host::Host;
 pub const MAX_COMMAND_LINE: usize = 8191;
 
 /// What a finished command produced.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct Outcome {
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
     pub exit_code: i64,
     /// How long the command "runs" before its output is ready (Start-Sleep, a scan tool).
     pub delay: Duration,
+    /// More stdout, after `stdout`, produced only as Receives ask for it.
+    pub stream: Option<Box<dyn OutputSource>>,
+}
+
+/// Stdout produced on demand, for output too large to hold at once (a compressed file
+/// range): the simulator's memory stays bounded by the envelope size, as the client's does.
+pub trait OutputSource: Send + std::fmt::Debug {
+    /// About `max` more bytes (fewer at the end); empty once the output is finished.
+    fn next_output(&mut self, host: &Host, max: usize) -> Vec<u8>;
 }
 
 impl Outcome {

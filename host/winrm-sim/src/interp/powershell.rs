@@ -213,6 +213,7 @@ pub fn run_script(host: &Host, script: &str) -> Outcome {
         stderr: clixml::render(&errors),
         exit_code: exit_code.unwrap_or(if last_failed { 1 } else { 0 }),
         delay,
+        stream: None,
     }
 }
 

@@ -27,6 +27,6 @@ pub use encoding::{
     STDIN_BOOTSTRAP_THRESHOLD,
 };
 pub use ops::{
-    parse_marker, script_for, FileHashReport, Op, StatusReport, TreeEntry, EXIT_FAILED,
-    EXIT_NOT_FOUND, MARKER_PREFIX,
+    parse_marker, script_for, FileHashReport, FileRange, Op, StatusReport, TreeEntry, EXIT_FAILED,
+    EXIT_NOT_FOUND, EXIT_NO_COMPRESSION, GZIP_READ_BLOCK, MARKER_PREFIX,
 };

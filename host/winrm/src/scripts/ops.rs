@@ -8,6 +8,13 @@ pub const MARKER_PREFIX: &str = "# stigpack-op: ";
 pub const EXIT_NOT_FOUND: i32 = 2;
 /// Exit code of a script that failed for any other reason.
 pub const EXIT_FAILED: i32 = 1;
+/// Exit code of [`Op::ReadGzip`] when the host cannot compress (the GZipStream type cannot
+/// be created, e.g. in ConstrainedLanguage mode); printed before any stdout, so the client
+/// falls back to [`Op::ReadChunk`].
+pub const EXIT_NO_COMPRESSION: i32 = 3;
+/// Bytes of the file [`Op::ReadGzip`] reads and compresses at a time: the script's memory
+/// stays near this (plus its compressed output) whatever the range's size.
+pub const GZIP_READ_BLOCK: u64 = 1024 * 1024;
 
 /// One operation the client asks a host to perform.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +41,20 @@ pub enum Op {
     /// no line breaks (trailing whitespace allowed); fewer than `len` bytes only at end of
     /// file; empty output when `offset >= size`. Exit 0.
     ReadChunk { path: String, offset: u64, len: u64 },
+    /// `len` bytes of a file from `offset` (fewer only at end of file), gzip-compressed on
+    /// the host by `System.IO.Compression.GZipStream`: stdout is the base64 of exactly one
+    /// gzip member (RFC 1952) holding those bytes, no line breaks, padding only at its end
+    /// (trailing whitespace allowed). The host reads and compresses in blocks of
+    /// [`GZIP_READ_BLOCK`] and prints each block's output as it goes, so neither side holds
+    /// the range. Exit 0; [`EXIT_NOT_FOUND`] if missing; [`EXIT_NO_COMPRESSION`], with no
+    /// stdout, when the host cannot compress.
+    ReadGzip { path: String, offset: u64, len: u64 },
+    /// Several whole files, each as [`Op::ReadGzip`] would send it from offset 0 (at most
+    /// `len` bytes), one after the other in one command: stdout is, per file in order, the
+    /// base64 of one gzip member followed by a line feed. Saves a command and its Signal
+    /// per file when files are small. Exit 0; [`EXIT_NOT_FOUND`] (before any output) if
+    /// any file is missing; [`EXIT_NO_COMPRESSION`] as for read-gzip.
+    ReadGzipFiles { files: Vec<FileRange> },
     /// Size and SHA-256 of one file. stdout: one line, a [`FileHashReport`] as JSON
     /// (hash in upper-case hex, as `Get-FileHash` prints it). Exit 0.
     FileHash { path: String },
@@ -42,6 +63,14 @@ pub enum Op {
     /// it; the real script, with its own marker, arrives via stdin
     /// (see [`super::decode_stdin_script`]).
     StdinScript,
+}
+
+/// One file of [`Op::ReadGzipFiles`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRange {
+    pub path: String,
+    pub len: u64,
 }
 
 /// Output of [`Op::Status`].
@@ -189,6 +218,104 @@ exit 0
 "#,
             path = ps_quote(path)
         ),
+        Op::ReadGzip { path, offset, len } => format!(
+            r#"$p = {path}
+if (-not (Test-Path -LiteralPath $p -PathType Leaf)) {{ Fail-Stigpack 2 ('not found: ' + $p) }}
+try {{
+    $ms = New-Object IO.MemoryStream
+    $gz = New-Object IO.Compression.GZipStream($ms, [IO.Compression.CompressionMode]::Compress, $true)
+}} catch {{ Fail-Stigpack 3 ('cannot compress: ' + $_.Exception.Message) }}
+try {{
+    $fs = [IO.File]::Open($p, [IO.FileMode]::Open, [IO.FileAccess]::Read, [IO.FileShare]::ReadWrite)
+    try {{
+        $null = $fs.Seek([int64]{offset}, [IO.SeekOrigin]::Begin)
+        $left = [int64]{len}
+        $buf = New-Object byte[] {block}
+        $out = [Console]::Out
+        while ($left -gt 0) {{
+            $n = $fs.Read($buf, 0, [int][Math]::Min([int64]$buf.Length, $left))
+            if ($n -le 0) {{ break }}
+            $left -= $n
+            $gz.Write($buf, 0, $n)
+            # Print whole 3-byte groups (base64 without padding); keep the 0-2 left over.
+            $have = [int]$ms.Length
+            $whole = $have - ($have % 3)
+            if ($whole -gt 0) {{
+                $bytes = $ms.GetBuffer()
+                $out.Write([Convert]::ToBase64String($bytes, 0, $whole))
+                [Array]::Copy($bytes, $whole, $bytes, 0, $have - $whole)
+                $ms.SetLength($have - $whole)
+                $ms.Position = $have - $whole
+            }}
+        }}
+        $gz.Dispose()
+        $out.Write([Convert]::ToBase64String($ms.GetBuffer(), 0, [int]$ms.Length))
+        $out.Flush()
+    }} finally {{ $fs.Dispose() }}
+}} catch {{ Fail-Stigpack 1 $_.Exception.Message }}
+exit 0
+"#,
+            path = ps_quote(path),
+            block = GZIP_READ_BLOCK,
+        ),
+        Op::ReadGzipFiles { files } => format!(
+            r#"$paths = @({paths})
+$lens = @({lens})
+foreach ($p in $paths) {{
+    if (-not (Test-Path -LiteralPath $p -PathType Leaf)) {{ Fail-Stigpack 2 ('not found: ' + $p) }}
+}}
+try {{
+    $ms = New-Object IO.MemoryStream
+    $gz = New-Object IO.Compression.GZipStream($ms, [IO.Compression.CompressionMode]::Compress, $true)
+}} catch {{ Fail-Stigpack 3 ('cannot compress: ' + $_.Exception.Message) }}
+try {{
+    $buf = New-Object byte[] {block}
+    $out = [Console]::Out
+    for ($i = 0; $i -lt $paths.Count; $i++) {{
+        if ($i -gt 0) {{
+            $ms.SetLength(0)
+            $ms.Position = 0
+            $gz = New-Object IO.Compression.GZipStream($ms, [IO.Compression.CompressionMode]::Compress, $true)
+        }}
+        $fs = [IO.File]::Open($paths[$i], [IO.FileMode]::Open, [IO.FileAccess]::Read, [IO.FileShare]::ReadWrite)
+        try {{
+            $left = [int64]$lens[$i]
+            while ($left -gt 0) {{
+                $n = $fs.Read($buf, 0, [int][Math]::Min([int64]$buf.Length, $left))
+                if ($n -le 0) {{ break }}
+                $left -= $n
+                $gz.Write($buf, 0, $n)
+                $have = [int]$ms.Length
+                $whole = $have - ($have % 3)
+                if ($whole -gt 0) {{
+                    $bytes = $ms.GetBuffer()
+                    $out.Write([Convert]::ToBase64String($bytes, 0, $whole))
+                    [Array]::Copy($bytes, $whole, $bytes, 0, $have - $whole)
+                    $ms.SetLength($have - $whole)
+                    $ms.Position = $have - $whole
+                }}
+            }}
+            $gz.Dispose()
+            $out.Write([Convert]::ToBase64String($ms.GetBuffer(), 0, [int]$ms.Length))
+            $out.Write("`n")
+        }} finally {{ $fs.Dispose() }}
+    }}
+    $out.Flush()
+}} catch {{ Fail-Stigpack 1 $_.Exception.Message }}
+exit 0
+"#,
+            paths = files
+                .iter()
+                .map(|f| ps_quote(&f.path))
+                .collect::<Vec<_>>()
+                .join(", "),
+            lens = files
+                .iter()
+                .map(|f| format!("[int64]{}", f.len))
+                .collect::<Vec<_>>()
+                .join(", "),
+            block = GZIP_READ_BLOCK,
+        ),
         Op::FileHash { path } => format!(
             r#"$p = {path}
 if (-not (Test-Path -LiteralPath $p -PathType Leaf)) {{ Fail-Stigpack 2 ('not found: ' + $p) }}
@@ -241,6 +368,23 @@ mod tests {
                 offset: 1_048_576,
                 len: 524_288,
             },
+            Op::ReadGzip {
+                path: r"C:\Results\o'brien.ckl".into(),
+                offset: 4_194_304,
+                len: 4_194_304,
+            },
+            Op::ReadGzipFiles {
+                files: vec![
+                    FileRange {
+                        path: r"C:\Results\a.ckl".into(),
+                        len: 10,
+                    },
+                    FileRange {
+                        path: r"C:\Results\o'b.ckl".into(),
+                        len: 0,
+                    },
+                ],
+            },
             Op::FileHash {
                 path: r"C:\Results\a.ckl".into(),
             },
@@ -276,6 +420,30 @@ mod tests {
             parse_marker(r#"# stigpack-op: {"op":"status"}"#),
             Some(Op::Status)
         );
+    }
+
+    #[test]
+    fn read_gzip_contract_in_the_script() {
+        let op = Op::ReadGzip {
+            path: r"C:\x".into(),
+            offset: 0,
+            len: 10,
+        };
+        let script = script_for(&op);
+        assert_eq!(
+            script.lines().next().unwrap(),
+            r#"# stigpack-op: {"op":"read-gzip","path":"C:\\x","offset":0,"len":10}"#
+        );
+        // The no-compression exit comes from creating the compressor, before any output.
+        let create = script.find("GZipStream(").unwrap();
+        let no_gzip = script.find("Fail-Stigpack 3").unwrap();
+        let first_write = script.find("$out.Write").unwrap();
+        assert!(create < no_gzip && no_gzip < first_write, "{script}");
+        assert_eq!(EXIT_NO_COMPRESSION, 3);
+        // Bounded memory: one block buffer, never the whole range.
+        assert!(script.contains(&format!("New-Object byte[] {GZIP_READ_BLOCK}")));
+        assert!(script.contains("[Convert]::ToBase64String"));
+        assert!(!script.contains("ReadAllBytes"));
     }
 
     #[test]
