@@ -782,3 +782,69 @@ fn verify_apply_verify_through_the_binary() {
     c.args(["audit", "verify"]);
     assert_eq!(run(&mut c).status.code(), Some(0));
 }
+
+/// Runs a command under a pseudo-terminal (util-linux/bsdutils `script`), returning its
+/// exit code and everything it drew (stdout and stderr share the terminal).
+fn on_a_terminal(work: &Path, args: &[String]) -> (i32, String) {
+    let line = std::iter::once(BIN.to_string())
+        .chain(args.iter().cloned())
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let o = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(work)
+        .env("STIGPACK_AUDIT_LOG", work.join("audit.jsonl"))
+        .env("STIGPACK_CACHE_DIR", work.join("cache"))
+        .env("COLUMNS", "160")
+        .output()
+        .unwrap();
+    (o.status.code().unwrap_or(-1), stdout(&o))
+}
+
+#[test]
+fn progress_is_drawn_on_a_terminal_only_and_never_with_json_or_quiet() {
+    if !have_tool("script") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path();
+    let (_sim, lines) = simulate(work, 3, "host1=slow:400ms,host3=unreachable");
+    let inv = work.join("fleet.jsonl");
+    std::fs::write(&inv, lines.join("\n") + "\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&inv, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let base: Vec<String> = ["fleet", "status", "--inventory"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([
+            inv.display().to_string(),
+            "--connect-timeout".into(),
+            "2".into(),
+        ])
+        .collect();
+    // On a terminal: the bar, with the tally of done, failed and in-flight hosts.
+    let (code, drawn) = on_a_terminal(work, &base);
+    assert_eq!(code, 8, "{drawn}");
+    assert!(drawn.contains("/3 hosts"), "no progress drawn:\n{drawn}");
+    assert!(drawn.contains("1 failed"), "{drawn}");
+    assert!(
+        drawn.contains("in flight") && drawn.contains("ETA"),
+        "{drawn}"
+    );
+    // --json and --quiet: nothing but the output itself, even on a terminal.
+    for extra in ["--json", "--quiet"] {
+        let mut args = base.clone();
+        args.push(extra.into());
+        let (code, drawn) = on_a_terminal(work, &args);
+        assert_eq!(code, 8, "{extra}: {drawn}");
+        assert!(!drawn.contains("hosts,"), "{extra} drew progress:\n{drawn}");
+    }
+    // Not a terminal (a pipe, a log file): no progress.
+    let o = fleet(work, &inv, &["status"]);
+    assert_eq!(o.status.code(), Some(8));
+    assert!(!stderr(&o).contains("hosts,"), "{}", stderr(&o));
+}

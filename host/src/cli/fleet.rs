@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::json;
-use stigpack_winrm::fleet::{collect_host, for_each_host, FleetOptions, Inventory};
+use stigpack_winrm::fleet::{collect_host, for_each_host_reporting, FleetOptions, Inventory};
 use stigpack_winrm::{CertCheck, ClientConfig, TransportConfig};
 
 use super::Globals;
@@ -277,7 +277,9 @@ fn run_tool(args: RunToolArgs, g: &Globals) -> anyhow::Result<Exit> {
     let (path, targs, cwd) = (args.path.clone(), args.args.clone(), args.cwd.clone());
     let outcomes = rt.block_on(async {
         let cancel = ctrl_c_flag();
-        for_each_host(&inv.hosts, &opts, cancel, move |c, _| {
+        let progress = super::progress::fleet("run-tool", inv.hosts.len(), false, g.quiet);
+        let ok = |o: &stigpack_winrm::CommandOutput| o.exit_code == 0;
+        for_each_host_reporting(&inv.hosts, &opts, cancel, progress, ok, move |c, _| {
             let (path, targs, cwd) = (path.clone(), targs.clone(), cwd.clone());
             async move {
                 c.with_shell(async |s: &stigpack_winrm::Shell| {
@@ -321,10 +323,13 @@ fn status(args: StatusArgs, g: &Globals) -> anyhow::Result<Exit> {
     let rt = runtime()?;
     let outcomes = rt.block_on(async {
         let cancel = ctrl_c_flag();
-        for_each_host(
+        let progress = super::progress::fleet("status", inv.hosts.len(), args.json, g.quiet);
+        for_each_host_reporting(
             &inv.hosts,
             &opts,
             cancel,
+            progress,
+            |_| true,
             |c, _| async move { c.status().await },
         )
         .await
@@ -371,10 +376,18 @@ fn collect(args: CollectArgs, g: &Globals) -> anyhow::Result<Exit> {
     let (out, force) = (args.out.clone(), args.force);
     let outcomes = rt.block_on(async {
         let cancel = ctrl_c_flag();
-        for_each_host(&inv.hosts, &opts, cancel, move |c, e| {
-            let out = out.clone();
-            async move { collect_host(&c, &e, &out, force).await }
-        })
+        let progress = super::progress::fleet("collect", inv.hosts.len(), false, g.quiet);
+        for_each_host_reporting(
+            &inv.hosts,
+            &opts,
+            cancel,
+            progress,
+            |_| true,
+            move |c, e| {
+                let out = out.clone();
+                async move { collect_host(&c, &e, &out, force).await }
+            },
+        )
         .await
     });
     let mut failed = 0;

@@ -20,8 +20,8 @@ use clap::Args;
 use serde_json::json;
 use stigpack_winrm::fleet::profile::{ProfileError, DEFAULT_VERIFY_PROFILE};
 use stigpack_winrm::fleet::{
-    for_each_host, run_step, CollectTo, HostOutcome, Inventory, ProfileRef, Step, StepReport,
-    ToolProfile,
+    for_each_host_reporting, run_step, CollectTo, HostOutcome, Inventory, ProfileRef, Step,
+    StepReport, ToolProfile,
 };
 
 use super::fleet::{
@@ -172,6 +172,7 @@ fn run_fleet(
     mut opts: stigpack_winrm::fleet::FleetOptions,
     plan: &Plan,
     collect: Option<CollectTo>,
+    progress: Arc<dyn stigpack_winrm::fleet::Progress>,
 ) -> anyhow::Result<Vec<HostOutcome<StepReport>>> {
     if common.host_timeout.is_none() {
         // A one-hour scan must not be cut off by the 10-minute default meant for status.
@@ -182,7 +183,8 @@ fn run_fleet(
     let rt = runtime()?;
     Ok(rt.block_on(async {
         let cancel = ctrl_c_flag();
-        for_each_host(&inv.hosts, &opts, cancel, move |c, e| {
+        let ok = |r: &StepReport| r.error.is_none();
+        for_each_host_reporting(&inv.hosts, &opts, cancel, progress, ok, move |c, e| {
             let profile = by_host.get(&e.name).cloned();
             let collect = collect.clone();
             async move {
@@ -351,7 +353,8 @@ pub fn apply(args: ApplyArgs, g: &Globals) -> anyhow::Result<Exit> {
     let plan = plan(&args.common, &inv, args.profile.as_deref(), Step::Apply)?;
     let audit = FleetAudit::open(g, "fleet.apply", &args.common, &inv)?;
     announce(Step::Apply, &plan, inv.hosts.len());
-    let outcomes = run_fleet(&args.common, &inv, opts, &plan, None)?;
+    let progress = super::progress::fleet("apply", inv.hosts.len(), args.json, g.quiet);
+    let outcomes = run_fleet(&args.common, &inv, opts, &plan, None, progress)?;
     let views: Vec<HostView<'_>> = outcomes.iter().map(|o| HostView::of(o, &plan)).collect();
     print_rows(&views, args.json);
     let failed = views.iter().filter(|v| !v.ok()).count();
@@ -374,7 +377,8 @@ pub fn verify(args: VerifyArgs, g: &Globals) -> anyhow::Result<Exit> {
         out: args.out.clone(),
         force: args.force,
     };
-    let outcomes = run_fleet(&args.common, &inv, opts, &plan, Some(collect))?;
+    let progress = super::progress::fleet("verify", inv.hosts.len(), args.json, g.quiet);
+    let outcomes = run_fleet(&args.common, &inv, opts, &plan, Some(collect), progress)?;
     let views: Vec<HostView<'_>> = outcomes.iter().map(|o| HostView::of(o, &plan)).collect();
     print_rows(&views, args.json);
     let failed = views.iter().filter(|v| !v.ok()).count();

@@ -18,6 +18,7 @@ pub mod fleet;
 mod fleet_step;
 mod fleet_summary;
 mod key;
+mod progress;
 mod seal;
 pub mod simulate;
 
@@ -46,6 +47,9 @@ pub struct Globals {
     /// The audit log to record into [default: $STIGPACK_AUDIT_LOG, else the user's state directory].
     #[arg(long, global = true, value_name = "PATH")]
     pub audit_log: Option<PathBuf>,
+    /// No progress display on stderr (it is shown only when stderr is a terminal).
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
     /// Where compiled components are cached [default: $STIGPACK_CACHE_DIR, else ~/.cache/stigpack].
     #[arg(long, global = true, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,

@@ -138,6 +138,18 @@ async fn cancelled(rx: &mut watch::Receiver<bool>) {
     }
 }
 
+/// What a fleet run reports while it goes, for a progress display: called from the
+/// hosts' tasks as each one starts work (holds a concurrency slot) and as each finishes.
+pub trait Progress: Send + Sync {
+    fn started(&self, _host: &str) {}
+    fn finished(&self, _host: &str, _ok: bool) {}
+}
+
+/// Reports nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
 /// Runs `op` on every host, at most `concurrency` at a time; results come back in
 /// inventory order. `cancel` flips to `true` on Ctrl-C: running hosts stop, their shells
 /// are deleted, hosts not yet started are reported as cancelled.
@@ -145,6 +157,24 @@ pub async fn for_each_host<T, F, Fut>(
     hosts: &[HostEntry],
     opts: &FleetOptions,
     cancel: watch::Receiver<bool>,
+    op: F,
+) -> Vec<HostOutcome<T>>
+where
+    T: Send + 'static,
+    F: Fn(Client, HostEntry) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, Error>> + Send + 'static,
+{
+    for_each_host_reporting(hosts, opts, cancel, Arc::new(NoProgress), |_| true, op).await
+}
+
+/// [`for_each_host`], telling `progress` as hosts start and finish; `succeeded` says
+/// whether a host's value is a success (a step report can carry a failure).
+pub async fn for_each_host_reporting<T, F, Fut>(
+    hosts: &[HostEntry],
+    opts: &FleetOptions,
+    cancel: watch::Receiver<bool>,
+    progress: Arc<dyn Progress>,
+    succeeded: fn(&T) -> bool,
     op: F,
 ) -> Vec<HostOutcome<T>>
 where
@@ -162,28 +192,22 @@ where
         let client = creds.and_then(|c| build_client(entry, c, opts, &mut tls_cache));
         let (op, sem, entry, mut cancel) = (op.clone(), sem.clone(), entry.clone(), cancel.clone());
         let (timeout, cleanup) = (opts.host_timeout, opts.cleanup_timeout);
+        let progress = progress.clone();
         tasks.push((
             name.clone(),
             tokio::spawn(async move {
-                let client = client?;
-                let _permit = tokio::select! {
-                    p = sem.acquire_owned() => p.map_err(|_| format!("{name}: cancelled"))?,
-                    _ = cancelled(&mut cancel) => return Err(format!("{name}: cancelled before start")),
-                };
-                let work = op(client.clone(), entry);
-                let result = tokio::select! {
-                    r = tokio::time::timeout(timeout, work) => match r {
-                        Ok(r) => r.map_err(|e| e.to_string()),
-                        Err(_) => Err(format!("{name}: no result within {}s (host timeout)", timeout.as_secs())),
-                    },
-                    _ = cancelled(&mut cancel) => Err(format!("{name}: cancelled")),
-                };
-                // Dropped work scheduled shell deletions; make sure they reach the host.
-                let left = client.finish_cleanup(cleanup).await;
-                match (result, left) {
-                    (Err(e), n) if n > 0 => Err(format!("{e} ({n} shell deletion(s) did not complete)")),
-                    (r, _) => r,
+                let r = async {
+                    let client = client?;
+                    let _permit = tokio::select! {
+                        p = sem.acquire_owned() => p.map_err(|_| format!("{name}: cancelled"))?,
+                        _ = cancelled(&mut cancel) => return Err(format!("{name}: cancelled before start")),
+                    };
+                    progress.started(&name);
+                    run_one(op, client, entry, &name, timeout, cleanup, &mut cancel).await
                 }
+                .await;
+                progress.finished(&name, r.as_ref().is_ok_and(succeeded));
+                r
             }),
         ));
     }
@@ -201,4 +225,34 @@ where
         });
     }
     out
+}
+
+/// One host's work under its timeout and the Ctrl-C signal, then its shell cleanup.
+async fn run_one<T, F, Fut>(
+    op: Arc<F>,
+    client: Client,
+    entry: HostEntry,
+    name: &str,
+    timeout: Duration,
+    cleanup: Duration,
+    cancel: &mut watch::Receiver<bool>,
+) -> Result<T, String>
+where
+    F: Fn(Client, HostEntry) -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let work = op(client.clone(), entry);
+    let result = tokio::select! {
+        r = tokio::time::timeout(timeout, work) => match r {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            Err(_) => Err(format!("{name}: no result within {}s (host timeout)", timeout.as_secs())),
+        },
+        _ = cancelled(cancel) => Err(format!("{name}: cancelled")),
+    };
+    // Dropped work scheduled shell deletions; make sure they reach the host.
+    let left = client.finish_cleanup(cleanup).await;
+    match (result, left) {
+        (Err(e), n) if n > 0 => Err(format!("{e} ({n} shell deletion(s) did not complete)")),
+        (r, _) => r,
+    }
 }
