@@ -61,6 +61,8 @@ fn frag(s: &str) -> String {
 
 /// How many blocking controls are shown per flag (the manifest lists all).
 const SHOW_BLOCKING: usize = 50;
+/// Longer lists than this are folded in a `<details>` element.
+const FOLD_BLOCKING: usize = 5;
 /// How many hosts a POA&M item links by name; the rest are one link to its matrix row.
 const SHOW_ITEM_HOSTS: usize = 12;
 
@@ -347,13 +349,24 @@ fn readiness_section(h: &mut String, r: &Readiness) {
                 list.len() - SHOW_BLOCKING
             ));
         }
+        // A long list folds away, so the matrix stays in view; its summary names the count.
+        let what = if list.len() > FOLD_BLOCKING {
+            format!(
+                "<details><summary>{} item(s): {}, ...</summary>{}</details>",
+                list.len(),
+                shown[..FOLD_BLOCKING.min(3)].join(", "),
+                shown.join("<br>")
+            )
+        } else {
+            shown.join("<br>")
+        };
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
             esc(name),
             if ok { "ok" } else { "no" },
             if ok { "pass" } else { "FAIL" },
-            shown.join("<br>")
+            what
         );
     }
     h.push_str("</table></section>\n");
