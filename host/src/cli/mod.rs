@@ -1,5 +1,7 @@
 //! The command line: one module per command (or family), each with its clap `Args` and a
-//! `run` function. Global options live in [`Globals`] and reach every command.
+//! `run` function. Global options live in [`Globals`] and reach every command; the
+//! sandbox options ([`SandboxOpts`]) only the commands that run components; [`print_json`]
+//! prints every command's one `--json` document.
 
 use std::path::PathBuf;
 
