@@ -39,7 +39,7 @@ pub struct ApplyArgs {
     /// inventory's apply_profile. Required unless the inventory names one for every host.
     #[arg(long, value_name = "NAME|FILE")]
     pub profile: Option<String>,
-    /// Print one JSON object per host instead of a table.
+    /// Print one JSON document (per-host outcomes, counts) instead of a table.
     #[arg(long)]
     pub json: bool,
 }
@@ -58,7 +58,7 @@ pub struct VerifyArgs {
     /// Replace a host's folder if it already exists.
     #[arg(long)]
     pub force: bool,
-    /// Print one JSON object per host instead of a table.
+    /// Print one JSON document (per-host outcomes, counts) instead of a table.
     #[arg(long)]
     pub json: bool,
 }
