@@ -42,9 +42,10 @@ fn main() {
         }
     }
     let st = Command::new(BIN)
+        .arg("export-emass")
         .arg("--cache-dir")
         .arg(&cache)
-        .args(["export-emass", "--exported-at", EXPORTED_AT, "--results"])
+        .args(["--exported-at", EXPORTED_AT, "--results"])
         .arg(&one)
         .arg("--out")
         .arg(&warm)
@@ -58,9 +59,10 @@ fn main() {
     let o = Command::new("/usr/bin/time")
         .args(["-f", "%M"])
         .arg(BIN)
+        .arg("export-emass")
         .arg("--cache-dir")
         .arg(&cache)
-        .args(["export-emass", "--exported-at", EXPORTED_AT, "--results"])
+        .args(["--exported-at", EXPORTED_AT, "--results"])
         .arg(&results)
         .arg("--out")
         .arg(&out)

@@ -24,9 +24,10 @@ fn package(base: &Path, results: &Path) -> PathBuf {
     if !base.join("seal-pkg.done").exists() {
         let _ = std::fs::remove_dir_all(&out);
         let st = Command::new(BIN)
+            .arg("export-emass")
             .arg("--cache-dir")
             .arg(base.join("cache"))
-            .args(["export-emass", "--exported-at", EXPORTED_AT, "--results"])
+            .args(["--exported-at", EXPORTED_AT, "--results"])
             .arg(results)
             .arg("--out")
             .arg(&out)

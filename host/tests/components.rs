@@ -44,8 +44,8 @@ fn vet_reports_a_builtin_as_admissible_and_exported_bytes_are_the_builtin() {
     let wasm = export(work, "import");
     // The exported bytes are what `component list` pins.
     let list = run(stigpack(work).args(["component", "list", "--json"]));
-    let rows: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
-    let listed = rows
+    let doc: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let listed = doc["components"]
         .as_array()
         .unwrap()
         .iter()

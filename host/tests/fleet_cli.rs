@@ -75,11 +75,7 @@ fn simulated_fleet_status_collect_and_package() {
     // inventory order, and no password reaches the output.
     let o = fleet(w.path(), &inventory, &["status", "--json"]);
     assert_eq!(o.status.code(), Some(8), "{}\n{}", stdout(&o), stderr(&o));
-    let rows: Vec<serde_json::Value> = stdout(&o)
-        .lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rows = json_rows(&o);
     let names: Vec<&str> = rows.iter().map(|r| r["host"].as_str().unwrap()).collect();
     assert_eq!(names, ["host1", "host2", "host3"], "{rows:?}");
     let ok: Vec<bool> = rows.iter().map(|r| r["ok"].as_bool().unwrap()).collect();
@@ -306,11 +302,9 @@ fn ansible_inventory_and_limit_through_the_binary() {
         run(&mut c)
     };
     let rows = |o: &std::process::Output| -> Vec<(String, bool)> {
-        stdout(o)
-            .lines()
-            .filter(|l| l.starts_with('{'))
-            .map(|l| {
-                let r: serde_json::Value = serde_json::from_str(l).unwrap();
+        json_rows(o)
+            .iter()
+            .map(|r| {
                 (
                     r["host"].as_str().unwrap().to_owned(),
                     r["ok"].as_bool().unwrap(),
@@ -441,10 +435,7 @@ fn ansible_inventory_and_limit_through_the_binary() {
     };
     let o = apply("host1");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let rows: Vec<serde_json::Value> = stdout(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rows = json_rows(&o);
     assert_eq!(rows.len(), 1);
     assert_eq!(
         (&rows[0]["profile"], &rows[0]["exitCode"]),
@@ -498,13 +489,15 @@ fn open_rules(statuses: &std::collections::BTreeMap<String, String>) -> Vec<Stri
         .collect()
 }
 
-/// One JSON row per host from `--json` output, by host name.
+/// The per-host rows, in inventory order, of a fleet command's one `--json` document.
 fn json_rows(o: &std::process::Output) -> Vec<serde_json::Value> {
-    stdout(o)
-        .lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    let doc: serde_json::Value = serde_json::from_str(&stdout(o)).unwrap();
+    assert_eq!(
+        doc["exitCode"].as_i64(),
+        o.status.code().map(i64::from),
+        "{doc}"
+    );
+    doc["hosts"].as_array().unwrap().clone()
 }
 
 /// The loop an operator runs: verify (scan with the Evaluate-STIG profile and collect),

@@ -358,7 +358,7 @@ fn export_emass_capped(
     // One audit log per run, so each package records the same checkpoint (the first).
     c.env("STIGPACK_JOBS", jobs)
         .env("STIGPACK_AUDIT_LOG", out.with_extension("audit.jsonl"))
-        .args(["--component-memory-mb", "64", "export-emass"])
+        .args(["export-emass", "--component-memory-mb", "64"])
         .args(benchmark_args())
         .arg("--results")
         .arg(results)
@@ -439,7 +439,7 @@ fn a_host_that_stops_the_sandbox_costs_only_itself() {
     // export-ckl (one run for the whole fleet) leaves out H03 alone too.
     let out = w.path().join("checklists");
     let mut c = stigpack(w.path());
-    c.args(["--component-memory-mb", "64", "export-ckl"])
+    c.args(["export-ckl", "--component-memory-mb", "64"])
         .args(benchmark_args())
         .arg("--results")
         .arg(&results)
@@ -461,7 +461,7 @@ fn a_host_that_stops_the_sandbox_costs_only_itself() {
     assert!(!stdout(&o).contains("[FAIL]"), "{}", stdout(&o));
     let mut c = stigpack(w.path());
     let o = run(c
-        .args(["--component-memory-mb", "64", "reproduce"])
+        .args(["reproduce", "--component-memory-mb", "64"])
         .arg(&packages[0]));
     assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("REPRODUCED"), "{}", stdout(&o));

@@ -35,15 +35,10 @@ fn fixture() -> &'static Fixture {
         let _ = fs::remove_file(results.join("README.md"));
         let out = work.join("out");
         let o = run(stigpack(work)
+            .arg("export-emass")
             .arg("--cache-dir")
             .arg(Path::new(env!("CARGO_TARGET_TMPDIR")).join("emass-component-cache"))
-            .args([
-                "export-emass",
-                "--system",
-                "Test System",
-                "--exported-at",
-                AT,
-            ])
+            .args(["--system", "Test System", "--exported-at", AT])
             .arg("--results")
             .arg(&results)
             .arg("--out")
@@ -447,9 +442,10 @@ fn a_signed_package_folder_and_its_bundle_verify_with_the_pinned_key_only() {
     let _ = fs::remove_file(results.join("README.md"));
     let out = work.path().join("out");
     let o = run(stigpack(work.path())
+        .arg("export-emass")
         .arg("--cache-dir")
         .arg(Path::new(env!("CARGO_TARGET_TMPDIR")).join("emass-component-cache"))
-        .args(["export-emass", "--system", "Signed", "--exported-at", AT])
+        .args(["--system", "Signed", "--exported-at", AT])
         .arg("--results")
         .arg(&results)
         .arg("--out")
@@ -747,7 +743,8 @@ fn sbom_is_cyclonedx_deterministic_and_in_every_bundle() {
     );
     // Each embedded component, with the digest `component list` reports.
     let list = run(stigpack(work.path()).args(["component", "list", "--json"]));
-    let rows: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let rows = doc["components"].as_array().unwrap().clone();
     assert!(!rows.is_empty());
     let wasm: Vec<&str> = comps
         .iter()

@@ -25,7 +25,9 @@ fn cache() -> PathBuf {
 
 fn sp(work: &Path) -> Command {
     let mut c = stigpack(work);
-    c.arg("--cache-dir").arg(cache());
+    // The environment, not --cache-dir: every command accepts it, including those that
+    // run no component and so do not take the sandbox options.
+    c.env("STIGPACK_CACHE_DIR", cache());
     c
 }
 

@@ -201,7 +201,14 @@ fn verify_cmd(log_path: &Path, a: VerifyArgs) -> anyhow::Result<Exit> {
         if let (Some(obj), Some(src)) = (v.as_object_mut(), &cp_source) {
             obj.insert("checkpoint_file".into(), src.display().to_string().into());
         }
-        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        drop(out);
+        let exit = if report.ok {
+            Exit::Success
+        } else {
+            Exit::AuditFailed
+        };
+        super::print_json("stigpack.audit-verify/1", exit, v)?;
+        return Ok(exit);
     } else {
         writeln!(out, "log: {}", report.path.display())?;
         writeln!(out, "entries: {}", report.entries)?;

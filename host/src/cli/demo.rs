@@ -35,6 +35,11 @@ pub struct DemoArgs {
     /// Replace --out if it exists.
     #[arg(long)]
     pub force: bool,
+    /// Where the steps cache compiled components [default: DIR/cache, so nothing is
+    /// written outside DIR]. The demo's own caps are the defaults, so the other sandbox
+    /// options are not offered here.
+    #[arg(long, value_name = "DIR", help_heading = "Sandbox")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// The system name the demo package is exported for.
@@ -50,7 +55,7 @@ pub fn run(args: DemoArgs, g: &Globals) -> anyhow::Result<Exit> {
     let clock = UNIX_EPOCH + Duration::from_secs(exported.unix_timestamp().max(0) as u64);
     let (plain, tls) = rt.block_on(start_fleet(&dir, clock))?;
     write_inventory(&dir, &plain, &tls)?;
-    let demo = Demo::new(&dir, g);
+    let demo = Demo::new(&dir, g, args.cache_dir.clone());
     println!(
         "stigpack demo: {} simulated Windows hosts on 127.0.0.1 ({} NTLM over HTTP with message encryption, 1 NTLM over HTTPS with a generated CA), export time {at}",
         plain.hosts().len() + tls.hosts().len(),
@@ -197,7 +202,7 @@ struct Demo {
 }
 
 impl Demo {
-    fn new(dir: &Path, g: &Globals) -> Demo {
+    fn new(dir: &Path, g: &Globals, cache_dir: Option<PathBuf>) -> Demo {
         Demo {
             dir: dir.to_path_buf(),
             exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("stigpack")),
@@ -205,7 +210,7 @@ impl Demo {
                 .audit_log
                 .clone()
                 .unwrap_or_else(|| dir.join("audit.jsonl")),
-            cache_dir: g.cache_dir.clone().unwrap_or_else(|| dir.join("cache")),
+            cache_dir: cache_dir.unwrap_or_else(|| dir.join("cache")),
             step: std::cell::Cell::new(0),
         }
     }
@@ -250,7 +255,7 @@ impl Demo {
     fn steps(&self, at: &str) -> anyhow::Result<String> {
         let args = ["fleet", "status", "-i", INVENTORY, "--json"];
         let out = self.run(&args, &[0])?;
-        let rows = json_lines(&out)?;
+        let rows = fleet_hosts(&out)?;
         self.say(
             &args,
             format!("fleet status: {} host(s) answered", count_ok(&rows)),
@@ -271,7 +276,7 @@ impl Demo {
             &args,
             format!(
                 "fleet apply: PowerSTIG applied on {} host(s)",
-                count_ok(&json_lines(&out)?)
+                count_ok(&fleet_hosts(&out)?)
             ),
         );
         let open_after = self.verify(true)?;
@@ -385,7 +390,7 @@ impl Demo {
             args.push("--force");
         }
         let out = self.run(&args, &[0])?;
-        let rows = json_lines(&out)?;
+        let rows = fleet_hosts(&out)?;
         let files: u64 = rows.iter().filter_map(|r| r["files"].as_u64()).sum();
         let open = count_open(&self.dir.join("results"))?;
         self.say(
@@ -399,12 +404,14 @@ impl Demo {
     }
 }
 
-fn json_lines(out: &Output) -> anyhow::Result<Vec<Value>> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).context("reading a fleet command's JSON output"))
-        .collect()
+/// The per-host rows of a fleet command's `--json` document.
+fn fleet_hosts(out: &Output) -> anyhow::Result<Vec<Value>> {
+    let doc: Value =
+        serde_json::from_slice(&out.stdout).context("reading a fleet command's JSON output")?;
+    match doc.get("hosts") {
+        Some(Value::Array(rows)) => Ok(rows.clone()),
+        _ => anyhow::bail!("a fleet command's JSON output has no hosts array"),
+    }
 }
 
 fn count_ok(rows: &[Value]) -> usize {

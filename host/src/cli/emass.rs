@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-use super::Globals;
+use super::{Globals, SandboxOpts};
 use crate::exit::{coded, Exit};
 use crate::package::{assemble, layout, reproduce as repro, signed, validate as check};
 use crate::pipeline;
@@ -25,6 +25,14 @@ POA&M layouts: emass_joint (default), navy_stigman, or a layout JSON file
 (--poam-layout-file; kept in the package as 03_POAM/layout/poam_layout.json).
 With --keep-going, hosts that cannot be read are left out and listed (stderr, manifest
 unreadableHosts, 00_Manifest/unreadable_hosts.json); the package is NOT READY; exit 9.";
+
+/// The `--json` documents' shapes (docs/cli.md, "JSON output"); bump on any incompatible
+/// change.
+pub const EXPORT_JSON_SCHEMA: &str = "stigpack.export-emass/1";
+pub const VALIDATE_JSON_SCHEMA: &str = "stigpack.validate/1";
+pub const VALIDATE_POAM_JSON_SCHEMA: &str = "stigpack.validate-poam/1";
+pub const REPRODUCE_JSON_SCHEMA: &str = "stigpack.reproduce/1";
+pub const IMPORT_JSON_SCHEMA: &str = "stigpack.import-attestations/1";
 
 #[derive(Debug, Clone, Args)]
 #[command(after_help = EXPORT_HELP)]
@@ -89,6 +97,11 @@ pub struct ExportEmassArgs {
     /// private key (PKCS#8 PEM from `stigpack key generate`, mode 0600).
     #[arg(long, value_name = "KEY")]
     pub sign_key: Option<PathBuf>,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub sandbox: SandboxOpts,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -118,6 +131,8 @@ pub struct ReproduceArgs {
     /// Print the JSON report instead of text.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub sandbox: SandboxOpts,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -132,6 +147,11 @@ pub struct ImportAttestationsArgs {
     /// without it the new package is unsigned, whatever the old one was.
     #[arg(long, value_name = "KEY")]
     pub sign_key: Option<PathBuf>,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub sandbox: SandboxOpts,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -338,8 +358,14 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         exported_at.unix_timestamp(),
     ));
     let staged = Staged::new(&target, args.force)?;
-    let sandbox = g.sandbox()?;
-    let result = assemble::build(&sandbox, &g.limits(), &inputs, &settings, staged.path());
+    let sandbox = args.sandbox.sandbox()?;
+    let result = assemble::build(
+        &sandbox,
+        &args.sandbox.limits(),
+        &inputs,
+        &settings,
+        staged.path(),
+    );
     let facts = serde_json::json!({
         "results": args.results.display().to_string(),
         "system": args.system,
@@ -362,18 +388,41 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         serde_json::json!({}),
     )?;
     let out = target;
+    let problems = crate::package::workbook_check::package_problems(&out, &args.emass_template);
+    let readiness = crate::package::workbook_check::readiness_line(built.is_ready, &problems);
+    let exit = if built.unreadable.is_empty() {
+        Exit::Success
+    } else {
+        Exit::Partial
+    };
+    if args.json {
+        pipeline::report_unreadable(&args.results, &built.unreadable);
+        super::print_json(
+            EXPORT_JSON_SCHEMA,
+            exit,
+            serde_json::json!({
+                "package": out.display().to_string(),
+                "files": built.file_count,
+                "hosts": built.hosts,
+                "poamItems": built.poam_items,
+                "packageHash": built.package_hash,
+                "packageHashH1": built.package_hash_h1,
+                "ready": built.is_ready && problems.is_empty(),
+                "readiness": readiness,
+                "signedBy": signing.as_ref().map(|s| s.key.public().keyid()),
+                "unreadableHosts": built.unreadable,
+            }),
+        )?;
+        return Ok(exit);
+    }
     println!(
-        "wrote {} ({} files, {} host(s), {} POA&M item(s))\npackageHash {}\n            {}\nreadiness: {}",
+        "wrote {} ({} files, {} host(s), {} POA&M item(s))\npackageHash {}\n            {}\nreadiness: {readiness}",
         out.display(),
         built.file_count,
         built.hosts,
         built.poam_items,
         built.package_hash,
         built.package_hash_h1,
-        crate::package::workbook_check::readiness_line(
-            built.is_ready,
-            &crate::package::workbook_check::package_problems(&out, &args.emass_template)
-        )
     );
     print_signed(signing.as_ref());
     if built.unreadable.is_empty() {
@@ -411,11 +460,17 @@ fn validate_workbook(path: &std::path::Path, template: &str, json: bool) -> anyh
         .unwrap_or_else(|| "poam.xlsx".into());
     let report = crate::package::workbook_check::check_file(path, &shown, &t)
         .map_err(|e| coded(Exit::BadInput, anyhow::anyhow!(e)))?;
+    let exit = if report.passed() {
+        Exit::Success
+    } else {
+        Exit::NotReady
+    };
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).context("serialising the report")?
-        );
+        super::print_json(
+            VALIDATE_POAM_JSON_SCHEMA,
+            exit,
+            serde_json::to_value(&report).context("serialising the report")?,
+        )?;
     } else {
         print!("{}", check::render_workbook(&report));
         println!(
@@ -427,11 +482,7 @@ fn validate_workbook(path: &std::path::Path, template: &str, json: bool) -> anyh
             }
         );
     }
-    Ok(if report.passed() {
-        Exit::Success
-    } else {
-        Exit::NotReady
-    })
+    Ok(exit)
 }
 
 pub fn validate(args: ValidateArgs) -> anyhow::Result<Exit> {
@@ -450,37 +501,45 @@ pub fn validate(args: ValidateArgs) -> anyhow::Result<Exit> {
         Ok(r) => r,
         Err(e) => return Err(coded(Exit::BadInput, anyhow::anyhow!(e.0))),
     };
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).context("serialising the report")?
-        );
-    } else {
-        print!("{}", check::render_text(&report));
-    }
-    Ok(if !report.valid {
+    let exit = if !report.valid {
         Exit::Invalid
     } else if report.ready {
         Exit::Success
     } else {
         Exit::NotReady
-    })
+    };
+    if args.json {
+        super::print_json(
+            VALIDATE_JSON_SCHEMA,
+            exit,
+            serde_json::to_value(&report).context("serialising the report")?,
+        )?;
+    } else {
+        print!("{}", check::render_text(&report));
+    }
+    Ok(exit)
 }
 
-pub fn reproduce(args: ReproduceArgs, g: &Globals) -> anyhow::Result<Exit> {
+pub fn reproduce(args: ReproduceArgs) -> anyhow::Result<Exit> {
     if !args.package.is_dir() {
         return Err(coded(
             Exit::BadInput,
             anyhow::anyhow!("{}: not a directory", args.package.display()),
         ));
     }
-    let sandbox = g.sandbox()?;
-    let outcome = repro::reproduce(&sandbox, &g.limits(), &args.package)?;
+    let sandbox = args.sandbox.sandbox()?;
+    let outcome = repro::reproduce(&sandbox, &args.sandbox.limits(), &args.package)?;
+    let exit = if outcome.reproduced {
+        Exit::Success
+    } else {
+        Exit::Invalid
+    };
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&outcome).context("serialising the report")?
-        );
+        super::print_json(
+            REPRODUCE_JSON_SCHEMA,
+            exit,
+            serde_json::to_value(&outcome).context("serialising the report")?,
+        )?;
     } else {
         for f in &outcome.files {
             match (f.verdict.as_str(), f.first_difference_at) {
@@ -512,11 +571,7 @@ pub fn reproduce(args: ReproduceArgs, g: &Globals) -> anyhow::Result<Exit> {
             );
         }
     }
-    Ok(if outcome.reproduced {
-        Exit::Success
-    } else {
-        Exit::Invalid
-    })
+    Ok(exit)
 }
 
 pub fn import_attestations(args: ImportAttestationsArgs, g: &Globals) -> anyhow::Result<Exit> {
@@ -538,9 +593,15 @@ pub fn import_attestations(args: ImportAttestationsArgs, g: &Globals) -> anyhow:
         ..settings
     };
     let staged = Staged::new(&args.package, true)?;
-    let sandbox = g.sandbox()?;
-    let result = assemble::build(&sandbox, &g.limits(), &inputs, &settings, staged.path())
-        .with_context(|| format!("importing {}", args.file.display()));
+    let sandbox = args.sandbox.sandbox()?;
+    let result = assemble::build(
+        &sandbox,
+        &args.sandbox.limits(),
+        &inputs,
+        &settings,
+        staged.path(),
+    )
+    .with_context(|| format!("importing {}", args.file.display()));
     let facts = serde_json::json!({ "file": args.file.display().to_string() });
     let entry = audit_record(&log, "import-attestations", &args.package, &result, facts)?;
     let built = result?;
@@ -554,18 +615,31 @@ pub fn import_attestations(args: ImportAttestationsArgs, g: &Globals) -> anyhow:
         serde_json::json!({ "attestationFile": format!("{}/{added}", stig_formats::package_artifacts::paths::ANSWERS_DIR) }),
     )?;
     let out = args.package.clone();
+    let problems = crate::package::workbook_check::package_problems(
+        &out,
+        &crate::package::validate::recorded_template(&out),
+    );
+    let readiness = crate::package::workbook_check::readiness_line(built.is_ready, &problems);
+    if args.json {
+        super::print_json(
+            IMPORT_JSON_SCHEMA,
+            Exit::Success,
+            serde_json::json!({
+                "package": out.display().to_string(),
+                "file": args.file.display().to_string(),
+                "packageHash": built.package_hash,
+                "ready": built.is_ready && problems.is_empty(),
+                "readiness": readiness,
+                "signedBy": signing.as_ref().map(|s| s.key.public().keyid()),
+            }),
+        )?;
+        return Ok(Exit::Success);
+    }
     println!(
-        "imported {} into {}\npackageHash {}\nreadiness: {}",
+        "imported {} into {}\npackageHash {}\nreadiness: {readiness}",
         args.file.display(),
         out.display(),
         built.package_hash,
-        crate::package::workbook_check::readiness_line(
-            built.is_ready,
-            &crate::package::workbook_check::package_problems(
-                &out,
-                &crate::package::validate::recorded_template(&out)
-            )
-        )
     );
     print_signed(signing.as_ref());
     Ok(Exit::Success)

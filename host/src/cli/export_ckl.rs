@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-use super::Globals;
+use super::{Globals, SandboxOpts};
 use crate::exit::Exit;
 use crate::pipeline::{self, ChecklistOptions};
 use crate::staging::Staged;
@@ -47,14 +47,22 @@ pub struct ExportCklArgs {
     /// Export every host that can be read; leave out (and list) the others, exit 9.
     #[arg(long)]
     pub keep_going: bool,
+    /// Print one JSON document (files written, hosts, left-out hosts) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub sandbox: SandboxOpts,
 }
+
+/// The `--json` document's shape; bump on any incompatible change.
+pub const JSON_SCHEMA: &str = "stigpack.export-ckl/1";
 
 /// Beside the checklists of a `--keep-going` export that left hosts out: which, and why.
 pub const UNREADABLE_SUMMARY: &str = "unreadable-hosts.json";
 
 pub fn run(args: ExportCklArgs, g: &Globals) -> anyhow::Result<Exit> {
     let target = args.out.display().to_string();
-    let result = export(args, g);
+    let result = export(&args);
     let recorded = g.record("export-ckl", &target, &result, |runs| {
         serde_json::json!({
             "exportedAt": runs.checklist.exported_at,
@@ -74,12 +82,31 @@ pub fn run(args: ExportCklArgs, g: &Globals) -> anyhow::Result<Exit> {
         }
         (Err(e), Ok(())) => Err(e),
         (Ok(_), Err(r)) => Err(r),
-        (Ok(runs), Ok(())) if !runs.unreadable.is_empty() => Ok(Exit::Partial),
-        (Ok(_), Ok(())) => Ok(Exit::Success),
+        (Ok(runs), Ok(())) => {
+            let exit = if runs.unreadable.is_empty() {
+                Exit::Success
+            } else {
+                Exit::Partial
+            };
+            if args.json {
+                super::print_json(
+                    JSON_SCHEMA,
+                    exit,
+                    serde_json::json!({
+                        "out": args.out.display().to_string(),
+                        "exportedAt": runs.checklist.exported_at,
+                        "hosts": runs.import.outputs.iter().filter(|f| f.path.starts_with("hosts/")).count(),
+                        "files": runs.checklist.outputs,
+                        "unreadableHosts": runs.unreadable,
+                    }),
+                )?;
+            }
+            Ok(exit)
+        }
     }
 }
 
-fn export(args: ExportCklArgs, g: &Globals) -> anyhow::Result<pipeline::PipelineRuns> {
+fn export(args: &ExportCklArgs) -> anyhow::Result<pipeline::PipelineRuns> {
     let exported_at = crate::time_arg::export_time(args.exported_at.as_deref())?;
     let hosts = pipeline::host_dirs(&args.results)?;
     let staged = Staged::new(&args.out, args.force)?;
@@ -89,7 +116,7 @@ fn export(args: ExportCklArgs, g: &Globals) -> anyhow::Result<pipeline::Pipeline
         pipeline::copy_tree(&h.path, &input.join("scans").join(&h.name))?;
     }
     stage_benchmarks(&args.benchmark, &input.join("benchmarks"))?;
-    let sandbox = g.sandbox()?;
+    let sandbox = args.sandbox.sandbox()?;
     let runs = pipeline::scans_to_checklists(
         &sandbox,
         &input,
@@ -101,7 +128,7 @@ fn export(args: ExportCklArgs, g: &Globals) -> anyhow::Result<pipeline::Pipeline
             combined: args.combined,
             keep_going: args.keep_going,
         },
-        &g.limits(),
+        &args.sandbox.limits(),
     )?;
     let written = runs.checklist.outputs.len();
     if !runs.unreadable.is_empty() {
@@ -113,6 +140,9 @@ fn export(args: ExportCklArgs, g: &Globals) -> anyhow::Result<pipeline::Pipeline
     }
     let out = staged.commit()?;
     pipeline::report_unreadable(&args.results, &runs.unreadable);
+    if args.json {
+        return Ok(runs);
+    }
     println!(
         "wrote {written} checklist file(s) for {} host(s) to {}",
         hosts.len() - runs.unreadable.len(),

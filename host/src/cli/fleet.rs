@@ -48,6 +48,9 @@ pub struct RunToolArgs {
     /// Remote working directory.
     #[arg(long, value_name = "DIR")]
     pub cwd: Option<String>,
+    /// Print one JSON document (per-host outcomes, counts) instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -85,7 +88,7 @@ pub struct Common {
 pub struct StatusArgs {
     #[command(flatten)]
     pub common: Common,
-    /// Print one JSON object per host instead of a table.
+    /// Print one JSON document (per-host outcomes, counts) instead of a table.
     #[arg(long)]
     pub json: bool,
 }
@@ -100,6 +103,9 @@ pub struct CollectArgs {
     /// Replace a host's folder if it already exists.
     #[arg(long)]
     pub force: bool,
+    /// Print one JSON document (per-host outcomes, counts) instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `--host-timeout` when not given (apply and verify add it to the profile's timeout).
@@ -264,6 +270,7 @@ impl FleetAudit {
 }
 
 fn run_tool(args: RunToolArgs, g: &Globals) -> anyhow::Result<Exit> {
+    let started = std::time::Instant::now();
     let (inv, opts) = options(&args.common)?;
     let audit = FleetAudit::open(g, "fleet.run-tool", &args.common, &inv)?;
     // The arguments may carry secrets (a tool's -Password): the log keeps their digest,
@@ -292,32 +299,47 @@ fn run_tool(args: RunToolArgs, g: &Globals) -> anyhow::Result<Exit> {
     });
     let mut failed = 0;
     let mut recorded = Vec::new();
+    let mut rows = Vec::new();
     for o in &outcomes {
         let mut details = invocation.clone();
-        match &o.result {
-            Ok(out) if out.exit_code == 0 => println!("{:<24} ok      exit 0", o.host),
+        let line = match &o.result {
+            Ok(out) if out.exit_code == 0 => format!("{:<24} ok      exit 0", o.host),
             Ok(out) => {
                 failed += 1;
                 let err = out.stderr.lines().next().unwrap_or("").trim();
-                println!("{:<24} FAILED  exit {}: {err}", o.host, out.exit_code);
+                format!("{:<24} FAILED  exit {}: {err}", o.host, out.exit_code)
             }
             Err(e) => {
                 failed += 1;
-                println!("{:<24} FAILED  {e}", o.host);
                 details["error"] = json!(e);
+                format!("{:<24} FAILED  {e}", o.host)
             }
+        };
+        if !args.json {
+            println!("{line}");
         }
         if let Ok(out) = &o.result {
             details["exitCode"] = json!(out.exit_code);
         }
         let ok = matches!(&o.result, Ok(out) if out.exit_code == 0);
+        let mut row = json!({"host": o.host, "ok": ok});
+        match &o.result {
+            Ok(out) => row["remoteExitCode"] = json!(out.exit_code),
+            Err(e) => row["error"] = json!(e),
+        }
+        rows.push(row);
         recorded.push((o.host.clone(), ok, details));
     }
     audit.finish(recorded, invocation)?;
-    Ok(fleet_verdict(outcomes.len(), failed))
+    let exit = fleet_verdict(outcomes.len(), failed);
+    if args.json {
+        print_fleet_json("run-tool", exit, rows, failed, started, json!({}))?;
+    }
+    Ok(exit)
 }
 
 fn status(args: StatusArgs, g: &Globals) -> anyhow::Result<Exit> {
+    let started = std::time::Instant::now();
     let (inv, opts) = options(&args.common)?;
     let audit = FleetAudit::open(g, "fleet.status", &args.common, &inv)?;
     let rt = runtime()?;
@@ -335,14 +357,14 @@ fn status(args: StatusArgs, g: &Globals) -> anyhow::Result<Exit> {
         .await
     });
     let mut failed = 0;
+    let mut rows = Vec::new();
     for o in &outcomes {
         match (&o.result, args.json) {
-            (Ok(s), true) => println!(
-                "{}",
+            (Ok(s), true) => rows.push(
                 json!({"host": o.host, "ok": true, "hostname": s.hostname, "os_version": s.os_version,
-                       "ps_version": s.ps_version, "time_utc": s.time_utc})
+                       "ps_version": s.ps_version, "time_utc": s.time_utc}),
             ),
-            (Err(e), true) => println!("{}", json!({"host": o.host, "ok": false, "error": e})),
+            (Err(e), true) => rows.push(json!({"host": o.host, "ok": false, "error": e})),
             (Ok(s), false) => println!(
                 "{:<24} ok      {} (OS {}, PowerShell {})",
                 o.host, s.hostname, s.os_version, s.ps_version
@@ -364,10 +386,15 @@ fn status(args: StatusArgs, g: &Globals) -> anyhow::Result<Exit> {
         })
         .collect();
     audit.finish(recorded, json!({}))?;
-    Ok(fleet_verdict(outcomes.len(), failed))
+    let exit = fleet_verdict(outcomes.len(), failed);
+    if args.json {
+        print_fleet_json("status", exit, rows, failed, started, json!({}))?;
+    }
+    Ok(exit)
 }
 
 fn collect(args: CollectArgs, g: &Globals) -> anyhow::Result<Exit> {
+    let started = std::time::Instant::now();
     let (inv, opts) = options(&args.common)?;
     let audit = FleetAudit::open(g, "fleet.collect", &args.common, &inv)?;
     std::fs::create_dir_all(&args.out)
@@ -395,6 +422,19 @@ fn collect(args: CollectArgs, g: &Globals) -> anyhow::Result<Exit> {
     let mut recorded = Vec::new();
     for o in &outcomes {
         match &o.result {
+            Ok(h) if args.json => {
+                let files = h
+                    .files
+                    .iter()
+                    .map(|f| json!({"path": f.relative, "size": f.size, "sha256": f.sha256}))
+                    .collect::<Vec<_>>();
+                recorded.push((
+                    o.host.clone(),
+                    true,
+                    json!({"dir": h.dir.display().to_string(), "files": files}),
+                ));
+                hosts.push(json!({"host": o.host, "ok": true, "files": files}));
+            }
             Ok(h) => {
                 println!(
                     "{:<24} ok      {} file(s) -> {}",
@@ -416,7 +456,9 @@ fn collect(args: CollectArgs, g: &Globals) -> anyhow::Result<Exit> {
             }
             Err(e) => {
                 failed += 1;
-                println!("{:<24} FAILED  {e}", o.host);
+                if !args.json {
+                    println!("{:<24} FAILED  {e}", o.host);
+                }
                 recorded.push((o.host.clone(), false, json!({ "error": e })));
                 hosts.push(json!({"host": o.host, "ok": false, "error": e}));
             }
@@ -442,11 +484,39 @@ fn collect(args: CollectArgs, g: &Globals) -> anyhow::Result<Exit> {
         outcomes.len() - failed,
         path.display()
     );
-    Ok(if failed > 0 {
+    let exit = if failed > 0 {
         Exit::Fleet
     } else {
         Exit::Success
-    })
+    };
+    if args.json {
+        let extra =
+            json!({"out": args.out.display().to_string(), "summary": path.display().to_string()});
+        print_fleet_json("collect", exit, hosts, failed, started, extra)?;
+    }
+    Ok(exit)
+}
+
+/// The one `--json` document of a fleet command: `stigpack.fleet-<command>/1` with the
+/// per-host outcomes in inventory order, the tally, the wall time and `extra`'s fields.
+pub(super) fn print_fleet_json(
+    command: &str,
+    exit: Exit,
+    hosts: Vec<serde_json::Value>,
+    failed: usize,
+    started: std::time::Instant,
+    extra: serde_json::Value,
+) -> anyhow::Result<()> {
+    let mut doc = json!({
+        "ok": hosts.len() - failed,
+        "failed": failed,
+        "durationMs": u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    });
+    if let (Some(d), serde_json::Value::Object(m)) = (doc.as_object_mut(), extra) {
+        d.extend(m);
+    }
+    doc["hosts"] = json!(hosts);
+    super::print_json(&format!("stigpack.fleet-{command}/1"), exit, doc)
 }
 
 /// Print the fleet tally and pick the exit code: any failed host makes it `Exit::Fleet`.

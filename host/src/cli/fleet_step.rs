@@ -25,7 +25,8 @@ use stigpack_winrm::fleet::{
 };
 
 use super::fleet::{
-    ctrl_c_flag, fleet_verdict, options, runtime, Common, FleetAudit, DEFAULT_HOST_TIMEOUT,
+    ctrl_c_flag, fleet_verdict, options, print_fleet_json, runtime, Common, FleetAudit,
+    DEFAULT_HOST_TIMEOUT,
 };
 use super::Globals;
 use crate::exit::{coded, Exit};
@@ -38,7 +39,7 @@ pub struct ApplyArgs {
     /// inventory's apply_profile. Required unless the inventory names one for every host.
     #[arg(long, value_name = "NAME|FILE")]
     pub profile: Option<String>,
-    /// Print one JSON object per host instead of a table.
+    /// Print one JSON document (per-host outcomes, counts) instead of a table.
     #[arg(long)]
     pub json: bool,
 }
@@ -57,7 +58,7 @@ pub struct VerifyArgs {
     /// Replace a host's folder if it already exists.
     #[arg(long)]
     pub force: bool,
-    /// Print one JSON object per host instead of a table.
+    /// Print one JSON document (per-host outcomes, counts) instead of a table.
     #[arg(long)]
     pub json: bool,
 }
@@ -322,13 +323,13 @@ impl<'a> HostView<'a> {
     }
 }
 
+/// The table, or nothing under `--json` (the document comes once the verdict is known).
 fn print_rows(views: &[HostView<'_>], json: bool) {
+    if json {
+        return;
+    }
     for v in views {
-        if json {
-            println!("{}", v.json());
-        } else {
-            println!("{}", v.line());
-        }
+        println!("{}", v.line());
     }
 }
 
@@ -349,6 +350,7 @@ fn announce(step: Step, plan: &Plan, hosts: usize) {
 }
 
 pub fn apply(args: ApplyArgs, g: &Globals) -> anyhow::Result<Exit> {
+    let started = std::time::Instant::now();
     let (inv, opts) = options(&args.common)?;
     let plan = plan(&args.common, &inv, args.profile.as_deref(), Step::Apply)?;
     let audit = FleetAudit::open(g, "fleet.apply", &args.common, &inv)?;
@@ -363,10 +365,16 @@ pub fn apply(args: ApplyArgs, g: &Globals) -> anyhow::Result<Exit> {
         .map(|v| (v.host.to_string(), v.ok(), v.audit()))
         .collect();
     audit.finish(recorded, json!({"profiles": plan.audit_profiles()}))?;
-    Ok(fleet_verdict(views.len(), failed))
+    let exit = fleet_verdict(views.len(), failed);
+    if args.json {
+        let rows = views.iter().map(HostView::json).collect();
+        print_fleet_json("apply", exit, rows, failed, started, json!({}))?;
+    }
+    Ok(exit)
 }
 
 pub fn verify(args: VerifyArgs, g: &Globals) -> anyhow::Result<Exit> {
+    let started = std::time::Instant::now();
     let (inv, opts) = options(&args.common)?;
     let plan = plan(&args.common, &inv, args.profile.as_deref(), Step::Verify)?;
     let audit = FleetAudit::open(g, "fleet.verify", &args.common, &inv)?;
@@ -418,5 +426,12 @@ pub fn verify(args: VerifyArgs, g: &Globals) -> anyhow::Result<Exit> {
                "summarySha256": crate::hashing::sha256_hex(summary.as_bytes())}),
     )?;
     eprintln!("summary in {}", path.display());
-    Ok(fleet_verdict(views.len(), failed))
+    let exit = fleet_verdict(views.len(), failed);
+    if args.json {
+        let rows = views.iter().map(HostView::json).collect();
+        let extra =
+            json!({"out": args.out.display().to_string(), "summary": path.display().to_string()});
+        print_fleet_json("verify", exit, rows, failed, started, extra)?;
+    }
+    Ok(exit)
 }

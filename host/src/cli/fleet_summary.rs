@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-use super::Globals;
+use super::{Globals, SandboxOpts};
 use crate::exit::Exit;
 use crate::package::summary;
 use crate::pipeline;
@@ -52,11 +52,13 @@ pub struct FleetSummaryArgs {
     /// Print one JSON document (files, per-host figures, left-out hosts) instead of text.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub sandbox: SandboxOpts,
 }
 
 pub fn run(args: FleetSummaryArgs, g: &Globals) -> anyhow::Result<Exit> {
     let target = args.out.display().to_string();
-    let result = write(&args, g);
+    let result = write(&args);
     let recorded = g.record("fleet-summary", &target, &result, |(s, _)| {
         serde_json::json!({
             "results": args.results.display().to_string(),
@@ -125,16 +127,16 @@ pub fn run(args: FleetSummaryArgs, g: &Globals) -> anyhow::Result<Exit> {
     Ok(exit)
 }
 
-fn write(args: &FleetSummaryArgs, g: &Globals) -> anyhow::Result<(summary::Summary, FleetSummary)> {
+fn write(args: &FleetSummaryArgs) -> anyhow::Result<(summary::Summary, FleetSummary)> {
     let exported_at = crate::time_arg::export_time(args.exported_at.as_deref())?;
     let hosts = pipeline::host_dirs(&args.results)?;
     let staged = Staged::new(&args.out, args.force)?;
     let bench = tempfile::tempdir().context("creating a scratch directory")?;
     super::export_ckl::stage_benchmarks(&args.benchmark, bench.path())?;
-    let sandbox = g.sandbox()?;
+    let sandbox = args.sandbox.sandbox()?;
     let s = summary::summarise(
         &sandbox,
-        &g.limits(),
+        &args.sandbox.limits(),
         &hosts,
         (!args.benchmark.is_empty()).then_some(bench.path()),
         &args.system,

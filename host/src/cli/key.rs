@@ -20,6 +20,9 @@ pub struct GenerateArgs {
     /// The private key file to create; the public key goes to NAME.pub.
     #[arg(long, value_name = "NAME")]
     pub out: PathBuf,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(cmd: KeyCommand) -> anyhow::Result<Exit> {
@@ -34,6 +37,19 @@ fn generate(a: GenerateArgs) -> anyhow::Result<Exit> {
         other => anyhow::Error::new(other),
     })?;
     let public = key.public();
+    if a.json {
+        super::print_json(
+            "stigpack.key-generate/1",
+            Exit::Success,
+            serde_json::json!({
+                "keyId": public.keyid(),
+                "noteName": crate::keyfile::note_name(&public),
+                "privateKey": files.private.display().to_string(),
+                "publicKey": files.public.display().to_string(),
+            }),
+        )?;
+        return Ok(Exit::Success);
+    }
     println!("key id:      {}", public.keyid());
     println!("note name:   {}", crate::keyfile::note_name(&public));
     println!(

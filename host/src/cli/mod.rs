@@ -1,5 +1,7 @@
 //! The command line: one module per command (or family), each with its clap `Args` and a
-//! `run` function. Global options live in [`Globals`] and reach every command.
+//! `run` function. Global options live in [`Globals`] and reach every command; the
+//! sandbox options ([`SandboxOpts`]) only the commands that run components; [`print_json`]
+//! prints every command's one `--json` document.
 
 use std::path::PathBuf;
 
@@ -50,40 +52,9 @@ pub struct Globals {
     /// No progress display on stderr (it is shown only when stderr is a terminal).
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
-    /// Where compiled components are cached [default: $STIGPACK_CACHE_DIR, else ~/.cache/stigpack].
-    #[arg(long, global = true, value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// Compile components afresh instead of using the cache.
-    #[arg(long, global = true)]
-    pub no_cache: bool,
-    /// Fuel budget per component run [default: derived from input size, see docs/components.md].
-    #[arg(long, global = true, value_name = "UNITS")]
-    pub component_fuel: Option<u64>,
-    /// Memory cap per component run, in MiB.
-    #[arg(long, global = true, value_name = "MIB", default_value_t = 1024)]
-    pub component_memory_mb: u64,
-    /// Cap on the bytes one component run may write, in MiB.
-    #[arg(long, global = true, value_name = "MIB", default_value_t = 16384)]
-    pub component_output_mb: u64,
-    /// Cap on the number of files one component run may write.
-    #[arg(long, global = true, value_name = "N", default_value_t = 200_000)]
-    pub component_output_files: u64,
 }
 
 impl Globals {
-    /// The sandbox, with the cache the options ask for.
-    pub fn sandbox(&self) -> anyhow::Result<Sandbox> {
-        let cache = if self.no_cache {
-            None
-        } else {
-            self.cache_dir
-                .clone()
-                .map(|d| d.join("components"))
-                .or_else(crate::sandbox::default_cache_dir)
-        };
-        Ok(Sandbox::new(cache)?)
-    }
-
     /// The audit log this command records into (`--audit-log`, `$STIGPACK_AUDIT_LOG`, or
     /// the user's state directory), opened for appending.
     pub fn open_audit_log(&self) -> anyhow::Result<stigpack_audit::AuditLog> {
@@ -117,6 +88,47 @@ impl Globals {
             .context("recording in the audit log")?;
         Ok(())
     }
+}
+
+/// Options of the commands that run components: where compiled components are cached and
+/// the sandbox caps. Only those commands flatten this in, so `--help` of the others stays
+/// free of options that would do nothing there.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Sandbox")]
+pub struct SandboxOpts {
+    /// Where compiled components are cached [default: $STIGPACK_CACHE_DIR, else ~/.cache/stigpack].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Compile components afresh instead of using the cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Fuel budget per component run [default: derived from input size, see docs/components.md].
+    #[arg(long, value_name = "UNITS")]
+    pub component_fuel: Option<u64>,
+    /// Memory cap per component run, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    pub component_memory_mb: u64,
+    /// Cap on the bytes one component run may write, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 16384)]
+    pub component_output_mb: u64,
+    /// Cap on the number of files one component run may write.
+    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    pub component_output_files: u64,
+}
+
+impl SandboxOpts {
+    /// The sandbox, with the cache the options ask for.
+    pub fn sandbox(&self) -> anyhow::Result<Sandbox> {
+        let cache = if self.no_cache {
+            None
+        } else {
+            self.cache_dir
+                .clone()
+                .map(|d| d.join("components"))
+                .or_else(crate::sandbox::default_cache_dir)
+        };
+        Ok(Sandbox::new(cache)?)
+    }
 
     /// Limits for component runs.
     pub fn limits(&self) -> Limits {
@@ -128,6 +140,33 @@ impl Globals {
             ..Limits::default()
         }
     }
+}
+
+/// Print a command's one `--json` document: `body`'s fields (a non-object body goes under
+/// `result`) with the versioned `schema` name and the `exitCode` the process exits with,
+/// so a script reads the verdict from the document as well as from `$?` (docs/cli.md,
+/// "JSON output"). Bump a schema's number on any incompatible change to its fields.
+pub fn print_json(schema: &str, exit: Exit, body: serde_json::Value) -> anyhow::Result<()> {
+    let mut doc = serde_json::Map::new();
+    doc.insert("schema".into(), schema.into());
+    doc.insert("exitCode".into(), (exit as u8).into());
+    match body {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                if k != "schema" && k != "exitCode" {
+                    doc.insert(k, v);
+                }
+            }
+        }
+        other => {
+            doc.insert("result".into(), other);
+        }
+    }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::Value::Object(doc))?
+    );
+    Ok(())
 }
 
 // One value per process, parsed once: the size of the largest variant costs nothing, and
@@ -190,7 +229,7 @@ pub fn run() -> anyhow::Result<Exit> {
         Command::ExportEmass(args) => emass::export(args, g),
         Command::FleetSummary(args) => fleet_summary::run(args, g),
         Command::Validate(args) => emass::validate(args),
-        Command::Reproduce(args) => emass::reproduce(args, g),
+        Command::Reproduce(args) => emass::reproduce(args),
         Command::ImportAttestations(args) => emass::import_attestations(args, g),
         Command::DevGenFleet(args) => emass::gen_fleet(args),
         Command::Audit(args) => audit::run(args, g.audit_log.as_deref()),

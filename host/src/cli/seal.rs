@@ -29,6 +29,9 @@ pub struct SealArgs {
     /// Replace an existing output.
     #[arg(long)]
     pub force: bool,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -65,10 +68,16 @@ pub struct UnsealArgs {
     /// Replace an existing output folder.
     #[arg(long)]
     pub force: bool,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct SbomArgs {}
+
+/// The `verify --json` document's shape; bump on any incompatible change.
+const VERIFY_JSON_SCHEMA: &str = "stigpack.verify/1";
 
 /// The embedded CycloneDX SBOM of this binary and its components.
 pub const SBOM: &str = crate::seal::SBOM_JSON;
@@ -111,10 +120,18 @@ pub fn seal(args: SealArgs, g: &Globals) -> anyhow::Result<Exit> {
     g.record("seal", &args.out.display().to_string(), &result, |v| {
         v.clone()
     })?;
-    result.map(|v| {
+    let v = result?;
+    if args.json {
+        let mut v = v;
+        if let Some(m) = v.as_object_mut() {
+            m.remove("summary");
+            m.insert("out".into(), args.out.display().to_string().into());
+        }
+        super::print_json("stigpack.seal/1", Exit::Success, v)?;
+    } else {
         println!("{}", v["summary"].as_str().unwrap_or_default());
-        Exit::Success
-    })
+    }
+    Ok(Exit::Success)
 }
 
 fn seal_inner(args: &SealArgs) -> anyhow::Result<serde_json::Value> {
@@ -211,10 +228,11 @@ fn report(
     match result {
         Ok(v) => {
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"ok": true, "target": target.display().to_string(), "result": v})
-                );
+                super::print_json(
+                    VERIFY_JSON_SCHEMA,
+                    Exit::Success,
+                    serde_json::json!({"ok": true, "target": target.display().to_string(), "result": v}),
+                )?;
             } else {
                 println!(
                     "OK: {} verified: {} signed by {}, {} files, package {}",
@@ -233,10 +251,11 @@ fn report(
                 let kind = e
                     .chain()
                     .find_map(|c| c.downcast_ref::<Rejected>().map(|r| r.kind));
-                println!(
-                    "{}",
-                    serde_json::json!({"ok": false, "target": target.display().to_string(), "failure": kind, "error": format!("{e:#}")})
-                );
+                super::print_json(
+                    VERIFY_JSON_SCHEMA,
+                    crate::exit::code_for(&e),
+                    serde_json::json!({"ok": false, "target": target.display().to_string(), "failure": kind, "error": format!("{e:#}")}),
+                )?;
             }
             Err(e)
         }
@@ -277,6 +296,20 @@ pub fn unseal(args: UnsealArgs) -> anyhow::Result<Exit> {
     };
     let v = verify::verify_bundle(&plain_path, &key, caps, staged.path()).map_err(coded_failure)?;
     staged.commit()?;
+    if args.json {
+        super::print_json(
+            "stigpack.unseal/1",
+            Exit::Success,
+            serde_json::json!({
+                "file": args.file.display().to_string(),
+                "out": args.out.display().to_string(),
+                "package": v.package,
+                "plaintextSha256": got,
+                "result": v,
+            }),
+        )?;
+        return Ok(Exit::Success);
+    }
     println!(
         "OK: {} decrypted and verified into {} ({})",
         args.file.display(),

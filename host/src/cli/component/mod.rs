@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
-use super::Globals;
+use super::{Globals, SandboxOpts};
 use crate::exit::{coded, Exit};
 use crate::sandbox::{ComponentSource, RunRequest};
 use crate::staging::Staged;
@@ -47,11 +47,16 @@ pub struct ExportArgs {
     /// Replace --out if it exists.
     #[arg(long)]
     pub force: bool,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Print JSON instead of a table.
+    #[command(flatten)]
+    pub sandbox: SandboxOpts,
+    /// Print one JSON document (`components`: name, version, world, sha256, summary).
     #[arg(long)]
     pub json: bool,
 }
@@ -94,16 +99,18 @@ pub struct RunArgs {
     /// Replace --out if it exists.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub sandbox: SandboxOpts,
 }
 
 pub fn run(cmd: ComponentCommand, g: &Globals) -> anyhow::Result<Exit> {
     match cmd {
-        ComponentCommand::List(a) => list(a, g),
-        ComponentCommand::Vet(a) => vet::run(a, g),
+        ComponentCommand::List(a) => list(a),
+        ComponentCommand::Vet(a) => vet::run(a),
         ComponentCommand::Trust(a) => trust::trust(a, g),
         ComponentCommand::Revoke(a) => trust::revoke(a, g),
         ComponentCommand::Export(a) => export(a),
-        ComponentCommand::Run(a) => run_one(a, g),
+        ComponentCommand::Run(a) => run_one(a),
     }
 }
 
@@ -131,12 +138,20 @@ fn export(args: ExportArgs) -> anyhow::Result<Exit> {
         .with_context(|| format!("writing {}", args.out.display()))?;
     tmp.persist(&args.out)
         .with_context(|| format!("writing {}", args.out.display()))?;
-    println!("{}  {}", src.sha256, args.out.display());
+    if args.json {
+        super::print_json(
+            "stigpack.component-export/1",
+            Exit::Success,
+            serde_json::json!({"name": args.name, "sha256": src.sha256, "out": args.out.display().to_string()}),
+        )?;
+    } else {
+        println!("{}  {}", src.sha256, args.out.display());
+    }
     Ok(Exit::Success)
 }
 
-fn list(args: ListArgs, g: &Globals) -> anyhow::Result<Exit> {
-    let sandbox = g.sandbox()?;
+fn list(args: ListArgs) -> anyhow::Result<Exit> {
+    let sandbox = args.sandbox.sandbox()?;
     let mut rows = Vec::new();
     for src in ComponentSource::builtins() {
         let c = sandbox.load(&src)?;
@@ -149,7 +164,11 @@ fn list(args: ListArgs, g: &Globals) -> anyhow::Result<Exit> {
         }));
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        super::print_json(
+            "stigpack.component-list/1",
+            Exit::Success,
+            serde_json::json!({ "components": rows }),
+        )?;
     } else {
         for r in &rows {
             println!(
@@ -164,7 +183,7 @@ fn list(args: ListArgs, g: &Globals) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-fn run_one(args: RunArgs, g: &Globals) -> anyhow::Result<Exit> {
+fn run_one(args: RunArgs) -> anyhow::Result<Exit> {
     let exported_at = crate::time_arg::export_time(args.exported_at.as_deref())?;
     let mut options = BTreeMap::new();
     for o in &args.options {
@@ -191,7 +210,7 @@ fn run_one(args: RunArgs, g: &Globals) -> anyhow::Result<Exit> {
     let (source, limits, admission) = match (&args.sha256, args.role) {
         (Some(pin), _) => (
             ComponentSource::from_file(&args.wasm, Some(pin))?,
-            g.limits(),
+            args.sandbox.limits(),
             None,
         ),
         (None, Some(role)) => {
@@ -201,7 +220,7 @@ fn run_one(args: RunArgs, g: &Globals) -> anyhow::Result<Exit> {
                 role,
                 &args.lock,
                 &args.trusted_keys,
-                g.limits(),
+                args.sandbox.limits(),
             )?;
             (source, limits, Some(admission))
         }
@@ -212,7 +231,7 @@ fn run_one(args: RunArgs, g: &Globals) -> anyhow::Result<Exit> {
             ))
         }
     };
-    let sandbox = g.sandbox()?;
+    let sandbox = args.sandbox.sandbox()?;
     let component = sandbox.load(&source)?;
     let staged = Staged::new(&args.out, args.force)?;
     let record = sandbox.run(
@@ -239,6 +258,7 @@ fn run_one(args: RunArgs, g: &Globals) -> anyhow::Result<Exit> {
             }),
         );
     }
-    println!("{}", serde_json::to_string_pretty(&doc)?);
+    // Always JSON: the run record is the report (schema and exit code as under --json).
+    super::print_json("stigpack.component-run/1", Exit::Success, doc)?;
     Ok(Exit::Success)
 }

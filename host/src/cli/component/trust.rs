@@ -9,7 +9,7 @@ use clap::Args;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::super::Globals;
+use super::super::{Globals, SandboxOpts};
 use super::vet::vet_file;
 use crate::exit::{coded, Exit};
 use crate::sandbox::{Limits, Verdict};
@@ -77,6 +77,8 @@ pub struct TrustArgs {
     /// Print the lock entry as JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub sandbox: SandboxOpts,
 }
 
 #[derive(Debug, Args)]
@@ -95,13 +97,16 @@ pub struct RevokeArgs {
     pub reason: String,
     #[command(flatten)]
     pub lock: LockArgs,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn trust(args: TrustArgs, g: &Globals) -> anyhow::Result<Exit> {
     // An admission that cannot be recorded is not made.
     g.open_audit_log()?;
     let lock_path = args.lock.path()?;
-    let result = trust_inner(&args, g, &lock_path);
+    let result = trust_inner(&args, &lock_path);
     let target = result
         .as_ref()
         .map(|e| e.name.clone())
@@ -116,7 +121,11 @@ pub fn trust(args: TrustArgs, g: &Globals) -> anyhow::Result<Exit> {
     })?;
     let entry = result?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&entry)?);
+        super::super::print_json(
+            "stigpack.component-trust/1",
+            Exit::Success,
+            serde_json::to_value(&entry)?,
+        )?;
     } else {
         println!(
             "trusted {} for role {} (sha256 {}), review recorded in {}",
@@ -129,8 +138,8 @@ pub fn trust(args: TrustArgs, g: &Globals) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-fn trust_inner(args: &TrustArgs, g: &Globals, lock_path: &Path) -> anyhow::Result<LockEntry> {
-    let report = vet_file(&args.wasm, g)?;
+fn trust_inner(args: &TrustArgs, lock_path: &Path) -> anyhow::Result<LockEntry> {
+    let report = vet_file(&args.wasm, &args.sandbox)?;
     if report.verdict == Verdict::Refused {
         let why: Vec<_> = report.findings.iter().map(|f| f.what.as_str()).collect();
         return Err(coded(
@@ -160,14 +169,14 @@ fn trust_inner(args: &TrustArgs, g: &Globals, lock_path: &Path) -> anyhow::Resul
         grant: ReviewGrant {
             memory_bytes: args
                 .grant_memory_mb
-                .unwrap_or(g.component_memory_mb)
+                .unwrap_or(args.sandbox.component_memory_mb)
                 .saturating_mul(1 << 20),
             fuel: args.grant_fuel,
             output_bytes: args
                 .grant_output_mb
-                .unwrap_or(g.component_output_mb)
+                .unwrap_or(args.sandbox.component_output_mb)
                 .saturating_mul(1 << 20),
-            output_files: g.component_output_files,
+            output_files: args.sandbox.component_output_files,
         },
         note: args.note.clone(),
         reviewed_at: crate::time_arg::rfc3339(reviewed),
@@ -244,7 +253,16 @@ pub fn revoke(args: RevokeArgs, g: &Globals) -> anyhow::Result<Exit> {
     g.record("component.revoke", &sha256, &result, |names| {
         json!({ "revoked": names, "reason": args.reason, "lock": lock_path.display().to_string() })
     })?;
-    for n in result? {
+    let revoked = result?;
+    if args.json {
+        super::super::print_json(
+            "stigpack.component-revoke/1",
+            Exit::Success,
+            json!({ "sha256": sha256, "revoked": revoked, "lock": lock_path.display().to_string() }),
+        )?;
+        return Ok(Exit::Success);
+    }
+    for n in revoked {
         println!("revoked {n}");
     }
     Ok(Exit::Success)

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::super::Globals;
+use super::super::SandboxOpts;
 use crate::exit::{coded, Exit};
 use crate::sandbox::{ComponentSource, Verdict, VetReport};
 
@@ -16,33 +16,37 @@ pub struct VetArgs {
     /// Print the report as JSON (`report` is what a review's vetReportSha256 names).
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub sandbox: SandboxOpts,
 }
 
 /// Vets the file; a file that is not a component at all is bad input (exit 3).
-pub fn vet_file(path: &std::path::Path, g: &Globals) -> anyhow::Result<VetReport> {
+pub fn vet_file(path: &std::path::Path, sandbox: &SandboxOpts) -> anyhow::Result<VetReport> {
     let source = ComponentSource::from_file(path, None).map_err(|e| coded(Exit::BadInput, e))?;
-    g.sandbox()?
+    sandbox
+        .sandbox()?
         .vet(&source)
         .map_err(|e| coded(Exit::BadInput, anyhow::anyhow!("{}: {e}", path.display())))
 }
 
-pub fn run(args: VetArgs, g: &Globals) -> anyhow::Result<Exit> {
-    let report = vet_file(&args.wasm, g)?;
+pub fn run(args: VetArgs) -> anyhow::Result<Exit> {
+    let report = vet_file(&args.wasm, &args.sandbox)?;
+    let exit = match report.verdict {
+        Verdict::Admissible => Exit::Success,
+        // The sandbox would refuse it: the same code as a run refused by the rules.
+        Verdict::Refused => Exit::Sandbox,
+    };
     if args.json {
         let doc = serde_json::json!({
             "file": args.wasm.display().to_string(),
             "reportSha256": report.digest(),
             "report": report,
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        super::super::print_json("stigpack.component-vet/1", exit, doc)?;
     } else {
         print_text(&args.wasm, &report);
     }
-    Ok(match report.verdict {
-        Verdict::Admissible => Exit::Success,
-        // The sandbox would refuse it: the same code as a run refused by the rules.
-        Verdict::Refused => Exit::Sandbox,
-    })
+    Ok(exit)
 }
 
 fn print_text(path: &std::path::Path, r: &VetReport) {
