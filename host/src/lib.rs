@@ -2,6 +2,7 @@
 //! (`main.rs`) is a thin shell over [`cli::run`]; the library exists so that benches and
 //! tests can drive the sandbox and the pipeline directly.
 
+pub mod activity;
 pub mod cli;
 pub mod exit;
 pub mod hashing;

@@ -16,10 +16,12 @@ pub struct Step {
     start: Instant,
 }
 
-/// Starts timing `name`.
+/// Starts timing `name` (and names it as the stage a terminal's spinner shows).
 pub fn step(name: impl Into<std::borrow::Cow<'static, str>>) -> Step {
+    let name = name.into();
+    crate::activity::stage(&name);
     Step {
-        name: name.into(),
+        name,
         start: Instant::now(),
     }
 }

@@ -776,25 +776,6 @@ fn verify_apply_verify_through_the_binary() {
     assert_eq!(run(&mut c).status.code(), Some(0));
 }
 
-/// Runs a command under a pseudo-terminal (util-linux/bsdutils `script`), returning its
-/// exit code and everything it drew (stdout and stderr share the terminal).
-fn on_a_terminal(work: &Path, args: &[String]) -> (i32, String) {
-    let line = std::iter::once(BIN.to_string())
-        .chain(args.iter().cloned())
-        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let o = Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .current_dir(work)
-        .env("STIGPACK_AUDIT_LOG", work.join("audit.jsonl"))
-        .env("STIGPACK_CACHE_DIR", work.join("cache"))
-        .env("COLUMNS", "160")
-        .output()
-        .unwrap();
-    (o.status.code().unwrap_or(-1), stdout(&o))
-}
-
 #[test]
 fn progress_is_drawn_on_a_terminal_only_and_never_with_json_or_quiet() {
     if !have_tool("script") {

@@ -218,10 +218,26 @@ pub enum Command {
     DevGenFleet(emass::GenFleetArgs),
 }
 
+/// The stage spinner of the commands that run long without a host count (exports,
+/// validation, reproduction); fleet commands draw their own host bar.
+fn spinner_for(command: &Command, quiet: bool) -> Option<crate::activity::Shown> {
+    let (what, json) = match command {
+        Command::ExportCkl(_) => ("export-ckl", false),
+        Command::ExportEmass(_) => ("export-emass", false),
+        Command::ImportAttestations(_) => ("import-attestations", false),
+        Command::Validate(a) => ("validate", a.json),
+        Command::Reproduce(a) => ("reproduce", a.json),
+        Command::FleetSummary(a) => ("fleet-summary", a.json),
+        _ => return None,
+    };
+    progress::activity(what, json, quiet)
+}
+
 /// Parse the command line and run the command.
 pub fn run() -> anyhow::Result<Exit> {
     let cli = Cli::parse();
     let g = &cli.globals;
+    let _spinner = spinner_for(&cli.command, g.quiet);
     match cli.command {
         Command::ExportCkl(args) => export_ckl::run(args, g),
         Command::Component(cmd) => component::run(cmd, g),

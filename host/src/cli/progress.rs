@@ -12,6 +12,22 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use stigpack_winrm::fleet::{NoProgress, Progress};
 
+/// A spinner naming the running stage with the elapsed time (`crate::activity`), for
+/// commands without a host count to show; `None` when it should not be shown.
+pub fn activity(what: &str, json: bool, quiet: bool) -> Option<crate::activity::Shown> {
+    if json || quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template("{spinner} {prefix} [{elapsed_precise}] {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    bar.set_style(style);
+    bar.set_prefix(what.to_string());
+    bar.set_message("starting");
+    bar.enable_steady_tick(Duration::from_millis(200));
+    Some(crate::activity::show(bar))
+}
+
 /// A bar over `hosts` hosts, or nothing when it should not be shown.
 pub fn fleet(what: &str, hosts: usize, json: bool, quiet: bool) -> Arc<dyn Progress> {
     if json || quiet || hosts == 0 || !std::io::stderr().is_terminal() {

@@ -101,3 +101,22 @@ pub fn have_tool(tool: &str) -> bool {
     }
     found
 }
+
+/// Runs a command under a pseudo-terminal (util-linux/bsdutils `script`), returning its
+/// exit code and everything it drew (stdout and stderr share the terminal).
+pub fn on_a_terminal(work: &Path, args: &[String]) -> (i32, String) {
+    let line = std::iter::once(BIN.to_string())
+        .chain(args.iter().cloned())
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let o = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(work)
+        .env("STIGPACK_AUDIT_LOG", work.join("audit.jsonl"))
+        .env("STIGPACK_CACHE_DIR", work.join("cache"))
+        .env("COLUMNS", "160")
+        .output()
+        .expect("run script");
+    (o.status.code().unwrap_or(-1), stdout(&o))
+}
