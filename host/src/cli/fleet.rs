@@ -284,7 +284,7 @@ fn run_tool(args: RunToolArgs, g: &Globals) -> anyhow::Result<Exit> {
     let (path, targs, cwd) = (args.path.clone(), args.args.clone(), args.cwd.clone());
     let outcomes = rt.block_on(async {
         let cancel = ctrl_c_flag();
-        let progress = super::progress::fleet("run-tool", inv.hosts.len(), false, g.quiet);
+        let progress = super::progress::fleet("run-tool", inv.hosts.len(), args.json, g.quiet);
         let ok = |o: &stigpack_winrm::CommandOutput| o.exit_code == 0;
         for_each_host_reporting(&inv.hosts, &opts, cancel, progress, ok, move |c, _| {
             let (path, targs, cwd) = (path.clone(), targs.clone(), cwd.clone());
@@ -403,7 +403,7 @@ fn collect(args: CollectArgs, g: &Globals) -> anyhow::Result<Exit> {
     let (out, force) = (args.out.clone(), args.force);
     let outcomes = rt.block_on(async {
         let cancel = ctrl_c_flag();
-        let progress = super::progress::fleet("collect", inv.hosts.len(), false, g.quiet);
+        let progress = super::progress::fleet("collect", inv.hosts.len(), args.json, g.quiet);
         for_each_host_reporting(
             &inv.hosts,
             &opts,

@@ -222,9 +222,9 @@ pub enum Command {
 /// validation, reproduction); fleet commands draw their own host bar.
 fn spinner_for(command: &Command, quiet: bool) -> Option<crate::activity::Shown> {
     let (what, json) = match command {
-        Command::ExportCkl(_) => ("export-ckl", false),
-        Command::ExportEmass(_) => ("export-emass", false),
-        Command::ImportAttestations(_) => ("import-attestations", false),
+        Command::ExportCkl(a) => ("export-ckl", a.json),
+        Command::ExportEmass(a) => ("export-emass", a.json),
+        Command::ImportAttestations(a) => ("import-attestations", a.json),
         Command::Validate(a) => ("validate", a.json),
         Command::Reproduce(a) => ("reproduce", a.json),
         Command::FleetSummary(a) => ("fleet-summary", a.json),
