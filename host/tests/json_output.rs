@@ -28,7 +28,8 @@ fn sp(work: &Path) -> Command {
 }
 
 /// Runs the command and checks the contract: stdout is one JSON document (nothing
-/// before or after it), its `schema` is `schema`, and its `exitCode` is the process's.
+/// before or after it), its `schema` is `schema`, its `exitCode` is the process's, and it
+/// says how long the command took (`durationMs`).
 /// Returns the exit code and the document.
 fn json_doc(c: &mut Command, schema: &str) -> (i32, serde_json::Value) {
     let o = run(c);
@@ -46,6 +47,10 @@ fn json_doc(c: &mut Command, schema: &str) -> (i32, serde_json::Value) {
         Some(i64::from(code)),
         "{schema}: exitCode vs exit status\n{doc:#}\nstderr:\n{}",
         stderr(&o)
+    );
+    assert!(
+        doc["durationMs"].is_u64(),
+        "{schema}: no durationMs\n{doc:#}"
     );
     (code, doc)
 }

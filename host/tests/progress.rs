@@ -49,6 +49,8 @@ fn exports_name_their_stage_on_a_terminal_only() {
         drawn.contains("components: import") || drawn.contains("hash list"),
         "no stage named:\n{drawn}"
     );
+    // While hosts are imported: how many of all are done.
+    assert!(drawn.contains("/3 hosts"), "no host count:\n{drawn}");
     let (code, drawn) = on_a_terminal(work, &export("b", &["--quiet"]));
     assert_eq!(code, 0, "{drawn}");
     assert!(!drawn.contains("export-emass ["), "--quiet drew:\n{drawn}");

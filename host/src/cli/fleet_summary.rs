@@ -85,20 +85,18 @@ pub fn run(args: FleetSummaryArgs, g: &Globals) -> anyhow::Result<Exit> {
         Exit::Partial
     };
     if args.json {
-        let doc = serde_json::json!({
-            "schema": JSON_SCHEMA,
-            "exitCode": exit as u8,
-            "out": args.out.display().to_string(),
-            "files": s.written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-            "hosts": fleet.hosts,
-            "fleet": fleet.fleet,
-            "failingControls": fleet.failing_controls.len(),
-            "unreadableHosts": s.unreadable,
-        });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&doc).context("serialising the summary")?
-        );
+        super::print_json(
+            JSON_SCHEMA,
+            exit,
+            serde_json::json!({
+                "out": args.out.display().to_string(),
+                "files": s.written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+                "hosts": fleet.hosts,
+                "fleet": fleet.fleet,
+                "failingControls": fleet.failing_controls.len(),
+                "unreadableHosts": s.unreadable,
+            }),
+        )?;
         return Ok(exit);
     }
     let p = |v: Option<f64>| {

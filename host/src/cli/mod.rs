@@ -142,6 +142,9 @@ impl SandboxOpts {
     }
 }
 
+/// When this command started, for the `durationMs` of its JSON document.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 /// Print a command's one `--json` document: `body`'s fields (a non-object body goes under
 /// `result`) with the versioned `schema` name and the `exitCode` the process exits with,
 /// so a script reads the verdict from the document as well as from `$?` (docs/cli.md,
@@ -150,6 +153,9 @@ pub fn print_json(schema: &str, exit: Exit, body: serde_json::Value) -> anyhow::
     let mut doc = serde_json::Map::new();
     doc.insert("schema".into(), schema.into());
     doc.insert("exitCode".into(), (exit as u8).into());
+    // The command's wall time so far; a body's own durationMs (fleet runs) takes precedence.
+    let ms = STARTED.get().map_or(0, |t| t.elapsed().as_millis() as u64);
+    doc.insert("durationMs".into(), ms.into());
     match body {
         serde_json::Value::Object(m) => {
             for (k, v) in m {
@@ -235,6 +241,7 @@ fn spinner_for(command: &Command, quiet: bool) -> Option<crate::activity::Shown>
 
 /// Parse the command line and run the command.
 pub fn run() -> anyhow::Result<Exit> {
+    STARTED.get_or_init(std::time::Instant::now);
     let cli = Cli::parse();
     let g = &cli.globals;
     let _spinner = spinner_for(&cli.command, g.quiet);

@@ -411,15 +411,18 @@ pub fn build(
     let run_import = |input: &Path, output: &Path, options: &BTreeMap<String, String>| {
         run(&import_c, input, output, options)
     };
-    let imports = crate::parallel::try_map(&batches, jobs, |b, _| {
-        super::isolate::run_leaving_out(
+    crate::activity::hosts(inputs.hosts.len());
+    let imports = crate::parallel::try_map(&batches, jobs, |b, batch| {
+        let record = super::isolate::run_leaving_out(
             &run_import,
             &import_in(b),
             &import_out(b),
             &import_opts,
             settings.keep_going,
             &s.join(format!("isolate-{b:05}")),
-        )
+        );
+        crate::activity::hosts_done(batch.len());
+        record
     })?;
     drop(t);
     // Batches are in host order, so the merged list is too.
