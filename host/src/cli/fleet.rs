@@ -422,26 +422,15 @@ fn collect(args: CollectArgs, g: &Globals) -> anyhow::Result<Exit> {
     let mut recorded = Vec::new();
     for o in &outcomes {
         match &o.result {
-            Ok(h) if args.json => {
-                let files = h
-                    .files
-                    .iter()
-                    .map(|f| json!({"path": f.relative, "size": f.size, "sha256": f.sha256}))
-                    .collect::<Vec<_>>();
-                recorded.push((
-                    o.host.clone(),
-                    true,
-                    json!({"dir": h.dir.display().to_string(), "files": files}),
-                ));
-                hosts.push(json!({"host": o.host, "ok": true, "files": files}));
-            }
             Ok(h) => {
-                println!(
-                    "{:<24} ok      {} file(s) -> {}",
-                    o.host,
-                    h.files.len(),
-                    h.dir.display()
-                );
+                if !args.json {
+                    println!(
+                        "{:<24} ok      {} file(s) -> {}",
+                        o.host,
+                        h.files.len(),
+                        h.dir.display()
+                    );
+                }
                 let files = h
                     .files
                     .iter()
