@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use stigpack_winrm::fleet::ansible::{resolve, Format};
+use stigpack_winrm::fleet::ansible::{resolve_beside, Format};
 use stigpack_winrm::fleet::{Inventory, InventoryError, PasswordSource};
 use stigpack_winrm::CertCheck;
 
@@ -95,6 +95,13 @@ fn format_of(file: &Path) -> Format {
     }
 }
 
+/// An inventory whose settings live in `group_vars/` and `host_vars/` beside it.
+fn vars_fixtures() -> PathBuf {
+    repo().join("fixtures/inventories/ansible-vars")
+}
+
+/// Every sample inventory: the plain ones, and the same fleet in INI and YAML resolved
+/// with its vars files.
 fn samples() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(fixtures())
         .unwrap()
@@ -102,15 +109,21 @@ fn samples() -> Vec<PathBuf> {
         .collect();
     v.sort();
     assert!(v.len() >= 5, "sample inventories missing");
+    v.extend(["site.ini", "site.yml"].map(|f| vars_fixtures().join(f)));
     v
+}
+
+/// Resolves a sample the way `Inventory::load` does: with its directory's vars files.
+fn resolve_file(file: &Path) -> stigpack_winrm::fleet::ansible::Resolved {
+    let text = std::fs::read_to_string(file).unwrap();
+    resolve_beside(&text, format_of(file), file.parent().unwrap()).unwrap()
 }
 
 #[test]
 fn same_hosts_order_and_variables_as_ansible_inventory() {
     let Some(bin) = ansible_bin() else { return };
     for file in samples() {
-        let text = std::fs::read_to_string(&file).unwrap();
-        let ours = resolve(&text, format_of(&file)).unwrap();
+        let ours = resolve_file(&file);
         let list: Value = serde_json::from_str(&ansible(
             &bin,
             "ansible-inventory",
@@ -197,8 +210,7 @@ fn limit_patterns_select_what_ansible_selects() {
             inv.limit(p)
                 .unwrap_or_else(|e| panic!("{name} --limit {p}: {e}"));
             let ours: Vec<String> = {
-                let all =
-                    resolve(&std::fs::read_to_string(&file).unwrap(), format_of(&file)).unwrap();
+                let all = resolve_file(&file);
                 all.hosts
                     .iter()
                     .map(|h| h.name.clone())
@@ -365,17 +377,99 @@ fn cert_validation_ignore_needs_the_dangerous_flag() {
 }
 
 #[test]
-fn group_vars_directory_is_refused() {
+fn vars_files_set_the_connection() {
+    for f in ["site.ini", "site.yml"] {
+        let inv = Inventory::load(&vars_fixtures().join(f)).unwrap();
+        assert!(inv.refused.is_empty(), "{f}: {:?}", inv.refused);
+        let h = |n: &str| inv.hosts.iter().find(|h| h.name == n).unwrap();
+        // host_vars/dc01.yml over group_vars/dcs over group_vars/all over [servers:vars].
+        assert_eq!(h("dc01").endpoint, "https://dc01.corp.example:5988/wsman");
+        assert_eq!(h("dc02").endpoint, "https://dc02:5987/wsman");
+        assert_eq!(h("app1").endpoint, "https://app1:5986/wsman");
+        // host_vars/ws01/ is a directory.
+        assert_eq!(h("ws01").endpoint, "https://10.0.0.21:5986/wsman");
+        assert_eq!(h("ws02").results_dir, "D:\\STIG\\Results");
+        assert_eq!(h("app1").username, "CORP\\svc-stig");
+        assert_eq!(
+            h("app1").password,
+            PasswordSource::Env("WINRM_PASSWORD".into())
+        );
+        // group_vars/servers/10-connection.yml reaches the members of its children.
+        assert_eq!(
+            h("dc02").ca_file.as_deref(),
+            Some(Path::new("/etc/pki/corp-ca.pem"))
+        );
+        assert_eq!(h("ws02").ca_file, None);
+    }
+}
+
+#[test]
+fn literal_password_in_a_vars_file_needs_that_file_private() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("group_vars")).unwrap();
-    let p = write(
+    // The inventory itself may be readable by others: it holds no password.
+    let inv = write(
         dir.path(),
         "inv.ini",
         &format!("{HEAD}ansible_winrm_transport=ntlm\n"),
         0o644,
     );
-    let e = Inventory::load(&p).unwrap_err().to_string();
-    assert!(e.contains("group_vars"), "{e}");
+    std::fs::create_dir(dir.path().join("host_vars")).unwrap();
+    let vars = write(
+        &dir.path().join("host_vars"),
+        "ws01.yml",
+        "ansible_password: hunter2\n",
+        0o644,
+    );
+    let e = Inventory::load(&inv).unwrap_err().to_string();
+    assert!(
+        e.contains(&format!(
+            "ansible_password is a literal password, and {}",
+            vars.display()
+        )),
+        "{e}"
+    );
+    assert!(e.contains("chmod 600"), "{e}");
+    assert!(!e.contains("hunter2"), "the password is never printed: {e}");
+    write(
+        &dir.path().join("host_vars"),
+        "ws01.yml",
+        "ansible_password: hunter2\n",
+        0o600,
+    );
+    let loaded = Inventory::load(&inv).unwrap();
+    assert_eq!(
+        loaded.hosts[0].credentials().unwrap().password.expose(),
+        "hunter2"
+    );
+}
+
+#[test]
+fn unreadable_vars_files_are_refused_naming_the_file() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "win.yml",
+            "$ANSIBLE_VAULT;1.1;AES256\n6162636465\n",
+            "vault-encrypted",
+        ),
+        ("win.yml", "- a\n- list\n", "not a mapping of variables"),
+        ("win.yml", "key: [unclosed\n", "YAML"),
+        ("win.json", "{\"ansible_port\": 5986,", "YAML"),
+    ];
+    for (name, text, problem) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let inv = write(
+            dir.path(),
+            "inv.ini",
+            &format!("{HEAD}ansible_winrm_transport=ntlm\n"),
+            0o644,
+        );
+        std::fs::create_dir(dir.path().join("group_vars")).unwrap();
+        let file = write(&dir.path().join("group_vars"), name, text, 0o644);
+        let e = Inventory::load(&inv).unwrap_err().to_string();
+        assert!(e.contains(&inv.display().to_string()), "{e}");
+        assert!(e.contains(&file.display().to_string()), "{name}: {e}");
+        assert!(e.contains(problem), "{name}: {e}");
+    }
 }
 
 #[test]

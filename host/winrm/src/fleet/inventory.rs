@@ -192,21 +192,16 @@ impl Inventory {
             path: path.to_path_buf(),
             problem,
         };
-        // Ansible would also read group_vars/ and host_vars/ beside the inventory.
-        if let Some(dir) = path.parent() {
-            for d in ["group_vars", "host_vars"] {
-                if dir.join(d).exists() {
-                    return Err(invalid(format!(
-                        "{} exists beside it; Ansible would read variables from it and \
-                         stigpack does not: move them into the inventory",
-                        dir.join(d).display()
-                    )));
-                }
-            }
-        }
-        let resolved = ansible::resolve(text, format).map_err(&invalid)?;
-        // Checked once, and only if a host has a literal password.
-        let private = check_private(path);
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let resolved = ansible::resolve_beside(text, format, dir).map_err(&invalid)?;
+        // Checked once per file, and only if a host has a literal password.
+        let inventory_private = std::cell::OnceCell::new();
+        let private = |file: Option<&Path>| match file {
+            None => inventory_private
+                .get_or_init(|| check_private(path))
+                .clone(),
+            Some(f) => check_private(f),
+        };
         let mut hosts = Vec::new();
         let mut refused = Vec::new();
         for h in &resolved.hosts {

@@ -8,10 +8,11 @@
 
 mod ini;
 mod model;
+mod vars_files;
 mod yaml;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -44,6 +45,8 @@ pub struct Resolved {
 pub struct ResolvedHost {
     pub name: String,
     pub vars: BTreeMap<String, Var>,
+    /// The `group_vars/` or `host_vars/` file that set a variable; absent: the inventory.
+    pub origins: BTreeMap<String, PathBuf>,
 }
 
 impl ResolvedHost {
@@ -64,8 +67,18 @@ pub fn yaml_document(text: &str) -> Option<serde_yaml_ng::Value> {
     }
 }
 
-/// Reads an inventory and resolves every host's variables.
+/// Reads an inventory and resolves every host's variables, from the inventory alone.
 pub fn resolve(text: &str, format: Format) -> Result<Resolved, String> {
+    resolve_in(text, format, None)
+}
+
+/// Reads an inventory kept in `dir` and resolves every host's variables, with the
+/// `group_vars/` and `host_vars/` files beside it, as Ansible does.
+pub fn resolve_beside(text: &str, format: Format, dir: &Path) -> Result<Resolved, String> {
+    resolve_in(text, format, Some(dir))
+}
+
+fn resolve_in(text: &str, format: Format, dir: Option<&Path>) -> Result<Resolved, String> {
     let mut m = model::Model::new();
     match format {
         Format::Ini => ini::parse(text, &mut m)?,
@@ -79,12 +92,19 @@ pub fn resolve(text: &str, format: Format) -> Result<Resolved, String> {
         }
     }
     m.reconcile()?;
+    if let Some(dir) = dir {
+        vars_files::load(&mut m, dir)?;
+    }
     let hosts = m
         .group_hosts(model::ALL)
         .into_iter()
-        .map(|h| ResolvedHost {
-            name: m.hosts[h].name.clone(),
-            vars: m.host_vars(h),
+        .map(|h| {
+            let (vars, origins) = m.host_vars(h);
+            ResolvedHost {
+                name: m.hosts[h].name.clone(),
+                vars,
+                origins,
+            }
         })
         .collect();
     let groups = (0..m.groups.len())
@@ -144,11 +164,13 @@ pub(crate) enum Mapped {
     Refused(String),
 }
 
-/// Maps a resolved host onto a [`HostEntry`]. `Err` is a problem with the whole file (a
+/// Maps a resolved host onto a [`HostEntry`]. `Err` is a problem with a whole file (a
 /// literal password in a file others can read); `Refused` concerns this host only.
+/// `private` says whether a file (the inventory when `None`, else a vars file) is
+/// private to the user.
 pub(crate) fn map_host(
     host: &ResolvedHost,
-    file_private: &Result<(), String>,
+    private: &dyn Fn(Option<&Path>) -> Result<(), String>,
 ) -> Result<Mapped, String> {
     let name = &host.name;
     let v = &host.vars;
@@ -414,9 +436,11 @@ pub(crate) fn map_host(
                 Ok(p) => p,
                 Err(e) => refuse!("{e}"),
             };
-            if let Err(e) = file_private {
+            let origin = host.origins.get(var).map(PathBuf::as_path);
+            if let Err(e) = private(origin) {
+                let file = origin.map_or_else(|| "this file".to_owned(), |p| p.display().to_string());
                 return Err(format!(
-                    "host {name}: {var} is a literal password, and this file {e}; or pass it \
+                    "host {name}: {var} is a literal password, and {file} {e}; or pass it \
                      as {var}: \"{{{{ lookup('env', 'NAME') }}}}\""
                 ));
             }

@@ -6,7 +6,9 @@
 //!   to `ungrouped`, hosts in another group leave it.
 //! - `host_vars`: group variables applied from the shallowest group to the deepest (depth
 //!   = longest path from `all`), ties broken by `ansible_group_priority` then by name;
-//!   host variables last.
+//!   then the same groups' `group_vars/` files in the same order; then the host's own
+//!   variables, and its `host_vars/` file last (`VariableManager.get_vars` with the
+//!   default `VARIABLE_PRECEDENCE`).
 //! - `order`: the order `ansible all --list-hosts` prints (`Group.get_hosts()` of `all`).
 //!   Ansible walks child groups level by level through Python sets, so below the first
 //!   level its order depends on object addresses and changes from run to run; stigpack
@@ -14,6 +16,7 @@
 //!   produce and the same every time.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
@@ -45,11 +48,20 @@ impl Var {
 
 pub type Vars = BTreeMap<String, Var>;
 
+/// Variables read from `group_vars/` or `host_vars/` files, each with the file it came
+/// from (a literal password is accepted only from a file private to the user).
+pub type FileVars = BTreeMap<String, (Var, PathBuf)>;
+
+/// Which vars file set each resolved variable; absent: the inventory itself.
+pub type Origins = BTreeMap<String, PathBuf>;
+
 #[derive(Debug, Clone)]
 pub struct Group {
     pub name: String,
     pub vars: Vars,
     pub priority: i64,
+    /// From `group_vars/<name>` beside the inventory.
+    pub file_vars: FileVars,
     pub children: Vec<usize>,
     pub parents: Vec<usize>,
     pub hosts: Vec<usize>,
@@ -59,6 +71,8 @@ pub struct Group {
 pub struct Host {
     pub name: String,
     pub vars: Vars,
+    /// From `host_vars/<name>` beside the inventory.
+    pub file_vars: FileVars,
     /// Groups the host was put in directly, in order.
     pub groups: Vec<usize>,
 }
@@ -102,6 +116,7 @@ impl Model {
             name: name.to_owned(),
             vars: Vars::new(),
             priority: 1,
+            file_vars: FileVars::new(),
             children: Vec::new(),
             parents: Vec::new(),
             hosts: Vec::new(),
@@ -148,6 +163,7 @@ impl Model {
                 self.hosts.push(Host {
                     name: name.to_owned(),
                     vars,
+                    file_vars: FileVars::new(),
                     groups: Vec::new(),
                 });
                 let h = self.hosts.len() - 1;
@@ -257,12 +273,12 @@ impl Model {
         d
     }
 
-    /// The variables Ansible resolves for a host (`get_group_vars` + host vars).
-    pub fn host_vars(&self, h: usize) -> Vars {
+    /// The variables Ansible resolves for a host, with the vars file each came from.
+    pub fn host_vars(&self, h: usize) -> (Vars, Origins) {
         let mut memo = HashMap::new();
-        let mut groups: Vec<usize> = self.host_groups(h).into_iter().collect();
-        let mut keyed: Vec<(usize, i64, &str, usize)> = groups
-            .drain(..)
+        let mut keyed: Vec<(usize, i64, &str, usize)> = self
+            .host_groups(h)
+            .into_iter()
             .map(|g| {
                 (
                     self.depth(g, &mut memo),
@@ -274,15 +290,30 @@ impl Model {
             .collect();
         keyed.sort();
         let mut vars = Vars::new();
-        for (_, _, _, g) in keyed {
-            for (k, v) in &self.groups[g].vars {
+        let mut origins = Origins::new();
+        let from_inventory = |vars: &mut Vars, origins: &mut Origins, from: &Vars| {
+            for (k, v) in from {
                 vars.insert(k.clone(), v.clone());
+                origins.remove(k);
             }
+        };
+        let from_files = |vars: &mut Vars, origins: &mut Origins, from: &FileVars| {
+            for (k, (v, file)) in from {
+                vars.insert(k.clone(), v.clone());
+                origins.insert(k.clone(), file.clone());
+            }
+        };
+        // `all` sorts first (depth 0), so one pass is all_inventory then groups_inventory,
+        // and the next all_plugins_inventory then groups_plugins_inventory.
+        for &(_, _, _, g) in &keyed {
+            from_inventory(&mut vars, &mut origins, &self.groups[g].vars);
         }
-        for (k, v) in &self.hosts[h].vars {
-            vars.insert(k.clone(), v.clone());
+        for &(_, _, _, g) in &keyed {
+            from_files(&mut vars, &mut origins, &self.groups[g].file_vars);
         }
-        vars
+        from_inventory(&mut vars, &mut origins, &self.hosts[h].vars);
+        from_files(&mut vars, &mut origins, &self.hosts[h].file_vars);
+        (vars, origins)
     }
 
     /// `Group.get_hosts()`: the group's own hosts, then its descendants' level by level.

@@ -155,8 +155,9 @@ fn map_with(vars: &[(&str, Var)], private: &Result<(), String>) -> Result<Mapped
         &ResolvedHost {
             name: "ws01".into(),
             vars: v,
+            origins: BTreeMap::new(),
         },
-        private,
+        &|_| private.clone(),
     )
 }
 

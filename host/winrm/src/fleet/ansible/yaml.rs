@@ -120,7 +120,7 @@ fn group(name: &str, data: &Value, model: &mut Model, depth: usize) -> Result<us
 }
 
 /// A YAML value as Ansible keeps it; `!vault` and `!unsafe` are remembered.
-fn to_var(v: &Value) -> Result<Var, String> {
+pub(super) fn to_var(v: &Value) -> Result<Var, String> {
     if let Value::Tagged(t) = v {
         let tag = t.tag.to_string();
         return match tag.trim_start_matches('!') {
