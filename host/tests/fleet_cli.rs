@@ -822,3 +822,74 @@ fn progress_is_drawn_on_a_terminal_only_and_never_with_json_or_quiet() {
     assert_eq!(o.status.code(), Some(8));
     assert!(!stderr(&o).contains("hosts,"), "{}", stderr(&o));
 }
+
+/// `fleet collect` says how each host's files travelled: gzip by default, plain with
+/// `--no-compress`, and "cannot compress" for a host that fell back, so an operator sees
+/// which hosts cost full price; how they travelled never changes what was collected.
+#[test]
+fn collect_reports_transfer_mode_and_wire_bytes() {
+    let w = tempfile::tempdir().unwrap();
+    let (_sim, lines) = simulate(w.path(), 2, "host2=no-compression");
+    let inventory = w.path().join("fleet.jsonl");
+    std::fs::write(&inventory, lines.join("\n") + "\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&inventory, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let results = w.path().join("results");
+    let collect = |extra: &[&str]| {
+        let mut args = vec!["collect", "--force", "--out", results.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let o = fleet(w.path(), &inventory, &args);
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+        let summary = std::fs::read(results.join("collect-summary.json")).unwrap();
+        (o, summary)
+    };
+    let transfer = |rows: &[serde_json::Value], i: usize| {
+        let t = &rows[i]["transfer"];
+        (
+            t["mode"].as_str().unwrap().to_owned(),
+            t["bytes"].as_u64().unwrap(),
+            t["wireBytes"].as_u64().unwrap(),
+        )
+    };
+
+    let (o, summary) = collect(&["--json"]);
+    let rows = json_rows(&o);
+    let (mode, bytes, wire) = transfer(&rows, 0);
+    assert_eq!(mode, "gzip", "{rows:?}");
+    assert!(bytes > 0 && wire * 4 < bytes, "checklists deflate: {bytes} as {wire}");
+    let (mode, bytes2, wire2) = transfer(&rows, 1);
+    assert_eq!(mode, "fallback", "{rows:?}");
+    assert_eq!(wire2, bytes2, "plain reads send every byte");
+    // The audit entry of each host says the same.
+    let log = std::fs::read_to_string(w.path().join("audit.jsonl")).unwrap();
+    let host2 = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .rfind(|e| e["target"] == "host2")
+        .unwrap();
+    assert_eq!(host2["details"]["transfer"]["mode"], "fallback", "{host2}");
+
+    let (o, plain_summary) = collect(&["--json", "--no-compress"]);
+    let rows = json_rows(&o);
+    let (mode, plain_bytes, plain_wire) = transfer(&rows, 0);
+    assert_eq!(mode, "plain", "{rows:?}");
+    assert_eq!((plain_bytes, plain_wire), (bytes, bytes));
+    assert_eq!(summary, plain_summary, "what was collected, not how");
+
+    let (o, _) = collect(&[]);
+    let text = stdout(&o);
+    let line = |h: &str| {
+        text.lines()
+            .find(|l| l.starts_with(h))
+            .unwrap_or_else(|| panic!("{h} in {text}"))
+            .to_owned()
+    };
+    assert!(line("host1").contains("(gzip, "), "{text}");
+    assert!(
+        line("host2").contains("(PLAIN (host cannot compress), "),
+        "{text}"
+    );
+}

@@ -82,6 +82,10 @@ pub struct Common {
     /// LAB ONLY: accept any TLS certificate (anyone on the path can read the traffic).
     #[arg(long)]
     pub dangerous_accept_any_certificate: bool,
+    /// Pull files as plain chunks instead of gzip-compressed by the host (for content
+    /// that deflates past the 1000:1 cap, or to compare).
+    #[arg(long)]
+    pub no_compress: bool,
 }
 
 #[derive(Debug, Args)]
@@ -148,6 +152,7 @@ pub(super) fn options(c: &Common) -> anyhow::Result<(Inventory, FleetOptions)> {
             ),
             client: ClientConfig {
                 operation_timeout: op,
+                compress_pulls: !c.no_compress,
                 ..ClientConfig::default()
             },
             transport: TransportConfig {
@@ -418,17 +423,19 @@ fn collect(args: CollectArgs, g: &Globals) -> anyhow::Result<Exit> {
         .await
     });
     let mut failed = 0;
-    let mut hosts = Vec::new();
+    let (mut hosts, mut summary_hosts) = (Vec::new(), Vec::new());
     let mut recorded = Vec::new();
     for o in &outcomes {
         match &o.result {
             Ok(h) => {
+                let transfer = h.transfer();
                 if !args.json {
                     println!(
-                        "{:<24} ok      {} file(s) -> {}",
+                        "{:<24} ok      {} file(s) -> {} ({})",
                         o.host,
                         h.files.len(),
-                        h.dir.display()
+                        h.dir.display(),
+                        transfer.describe()
                     );
                 }
                 let files = h
@@ -436,12 +443,15 @@ fn collect(args: CollectArgs, g: &Globals) -> anyhow::Result<Exit> {
                     .iter()
                     .map(|f| json!({"path": f.relative, "size": f.size, "sha256": f.sha256}))
                     .collect::<Vec<_>>();
+                let travel = transfer_json(&transfer);
                 recorded.push((
                     o.host.clone(),
                     true,
-                    json!({"dir": h.dir.display().to_string(), "files": files}),
+                    json!({"dir": h.dir.display().to_string(), "files": files, "transfer": travel}),
                 ));
-                hosts.push(json!({"host": o.host, "ok": true, "files": files}));
+                // collect-summary.json holds what was collected, not how it travelled.
+                summary_hosts.push(json!({"host": o.host, "ok": true, "files": files}));
+                hosts.push(json!({"host": o.host, "ok": true, "files": files, "transfer": travel}));
             }
             Err(e) => {
                 failed += 1;
@@ -449,12 +459,14 @@ fn collect(args: CollectArgs, g: &Globals) -> anyhow::Result<Exit> {
                     println!("{:<24} FAILED  {e}", o.host);
                 }
                 recorded.push((o.host.clone(), false, json!({ "error": e })));
-                hosts.push(json!({"host": o.host, "ok": false, "error": e}));
+                let row = json!({"host": o.host, "ok": false, "error": e});
+                summary_hosts.push(row.clone());
+                hosts.push(row);
             }
         }
     }
     // Deterministic: inventory order, sorted files, no timestamps.
-    let summary = serde_json::to_string_pretty(&json!({"hosts": hosts}))? + "\n";
+    let summary = serde_json::to_string_pretty(&json!({"hosts": summary_hosts}))? + "\n";
     let path = args.out.join("collect-summary.json");
     let mut tmp = tempfile::NamedTempFile::new_in(&args.out)
         .with_context(|| format!("writing {}", path.display()))?;
@@ -484,6 +496,11 @@ fn collect(args: CollectArgs, g: &Globals) -> anyhow::Result<Exit> {
         print_fleet_json("collect", exit, hosts, failed, started, extra)?;
     }
     Ok(exit)
+}
+
+/// How a host's files travelled, for `--json` and the audit entry.
+pub(super) fn transfer_json(t: &stigpack_winrm::fleet::TransferSummary) -> serde_json::Value {
+    json!({"mode": t.mode_name(), "bytes": t.bytes, "wireBytes": t.wire_bytes})
 }
 
 /// The one `--json` document of a fleet command: `stigpack.fleet-<command>/1` with the

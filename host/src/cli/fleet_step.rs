@@ -260,10 +260,11 @@ impl<'a> HostView<'a> {
         match (self.error, self.report.and_then(|r| r.collected.as_ref())) {
             (Some(e), _) => format!("{:<24} FAILED  {exit} {e}{took}", self.host),
             (None, Some(c)) => format!(
-                "{:<24} ok      {exit} {} file(s) -> {}{took}",
+                "{:<24} ok      {exit} {} file(s) -> {} ({}){took}",
                 self.host,
                 c.files.len(),
-                c.dir.display()
+                c.dir.display(),
+                c.transfer().describe()
             ),
             (None, None) => format!("{:<24} ok      {exit}{took}", self.host),
         }
@@ -284,6 +285,7 @@ impl<'a> HostView<'a> {
             if let Some(c) = &r.collected {
                 v["dir"] = json!(c.dir.display().to_string());
                 v["files"] = json!(c.files.len());
+                v["transfer"] = super::fleet::transfer_json(&c.transfer());
             }
         }
         if let Some(e) = self.error {
@@ -314,6 +316,10 @@ impl<'a> HostView<'a> {
             if let Some(c) = &r.collected {
                 d.insert("dir".into(), json!(c.dir.display().to_string()));
                 d.insert("files".into(), json!(self.files()));
+                d.insert(
+                    "transfer".into(),
+                    super::fleet::transfer_json(&c.transfer()),
+                );
             }
         }
         if let Some(e) = self.error {

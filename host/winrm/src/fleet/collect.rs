@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::client::Client;
 use crate::error::{Error, ErrorKind};
-use crate::ops::PulledFile;
+use crate::ops::{PulledFile, Transfer};
 
 use super::inventory::{check_host_name, HostEntry};
 
@@ -21,6 +21,79 @@ pub struct CollectedHost {
     pub dir: PathBuf,
     /// Sorted by relative path.
     pub files: Vec<PulledFile>,
+}
+
+impl CollectedHost {
+    /// How this host's files travelled, for the operator's report: a host that fell back
+    /// to plain reads costs full price on every later collect.
+    pub fn transfer(&self) -> TransferSummary {
+        let modes = self.files.iter().filter(|f| f.size > 0).map(|f| f.transfer);
+        let mut mode = None;
+        for m in modes {
+            mode = Some(match (mode, m) {
+                (_, Transfer::Fallback) | (Some(Transfer::Fallback), _) => Transfer::Fallback,
+                (Some(Transfer::Plain), _) | (_, Transfer::Plain) => Transfer::Plain,
+                _ => Transfer::Gzip,
+            });
+        }
+        TransferSummary {
+            mode,
+            bytes: self.files.iter().map(|f| f.size).sum(),
+            wire_bytes: self.files.iter().map(|f| f.wire_bytes).sum(),
+        }
+    }
+}
+
+/// How one host's collected files travelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransferSummary {
+    /// `Fallback` if any file fell back to plain reads, else `Plain` if any went plain,
+    /// else `Gzip`; `None` when no file had bytes to read.
+    pub mode: Option<Transfer>,
+    /// The files' size.
+    pub bytes: u64,
+    /// What the host sent for them (after base64 decoding).
+    pub wire_bytes: u64,
+}
+
+impl TransferSummary {
+    /// `gzip`, `plain`, `fallback` (the host could not compress) or `none`.
+    pub fn mode_name(&self) -> &'static str {
+        match self.mode {
+            Some(Transfer::Gzip) => "gzip",
+            Some(Transfer::Plain) => "plain",
+            Some(Transfer::Fallback) => "fallback",
+            None => "none",
+        }
+    }
+
+    /// One phrase for a table line: `gzip, 1.2 MB as 95 KB`.
+    pub fn describe(&self) -> String {
+        let mode = match self.mode {
+            Some(Transfer::Fallback) => "PLAIN (host cannot compress)",
+            _ => self.mode_name(),
+        };
+        format!(
+            "{mode}, {} as {}",
+            human(self.bytes),
+            human(self.wire_bytes)
+        )
+    }
+}
+
+fn human(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < UNITS.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }
 
 /// Pulls `entry.results_dir` into `out/<entry.name>`; replaces an existing directory only

@@ -11,7 +11,9 @@ mod limit;
 pub mod profile;
 mod step;
 
-pub use collect::{check_destination, collect_host, stage, CollectedHost, Staged, SUMS_FILE};
+pub use collect::{
+    check_destination, collect_host, stage, CollectedHost, Staged, TransferSummary, SUMS_FILE,
+};
 pub use inventory::{
     check_host_name, AuthKind, HostEntry, Inventory, InventoryError, PasswordSource, RefusedHost,
     DEFAULT_RESULTS_DIR,
