@@ -859,7 +859,10 @@ fn collect_reports_transfer_mode_and_wire_bytes() {
     let rows = json_rows(&o);
     let (mode, bytes, wire) = transfer(&rows, 0);
     assert_eq!(mode, "gzip", "{rows:?}");
-    assert!(bytes > 0 && wire * 4 < bytes, "checklists deflate: {bytes} as {wire}");
+    assert!(
+        bytes > 0 && wire * 4 < bytes,
+        "checklists deflate: {bytes} as {wire}"
+    );
     let (mode, bytes2, wire2) = transfer(&rows, 1);
     assert_eq!(mode, "fallback", "{rows:?}");
     assert_eq!(wire2, bytes2, "plain reads send every byte");
