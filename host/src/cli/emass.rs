@@ -6,11 +6,13 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
+use super::component::trust::{admit_named, LockArgs as ComponentLockArgs};
 use super::{Globals, SandboxOpts};
 use crate::exit::{coded, Exit};
 use crate::package::{assemble, layout, reproduce as repro, signed, validate as check};
 use crate::pipeline;
 use crate::staging::Staged;
+use crate::trust::Role;
 
 const EXPORT_HELP: &str = "\
 Examples:
@@ -97,6 +99,18 @@ pub struct ExportEmassArgs {
     /// private key (PKCS#8 PEM from `stigpack key generate`, mode 0600).
     #[arg(long, value_name = "KEY")]
     pub sign_key: Option<PathBuf>,
+    /// A third-party component from the components lock, ROLE=NAME (repeatable): `import`
+    /// or `emass` replaces that built-in; `extra` adds an exporter writing to
+    /// 07_Extra/NAME/. Each is admitted (signed review, trusted key, unchanged bytes)
+    /// before anything runs; a refusal is exit 7.
+    #[arg(long = "component", value_name = "ROLE=NAME")]
+    pub components: Vec<String>,
+    #[command(flatten)]
+    pub lock: ComponentLockArgs,
+    /// A reviewer's public key whose reviews admit --component components (repeatable;
+    /// adds to the config file's trusted_keys).
+    #[arg(long = "trusted-key", value_name = "PUB")]
+    pub trusted_keys: Vec<PathBuf>,
     /// Print one JSON document instead of text.
     #[arg(long)]
     pub json: bool,
@@ -322,6 +336,8 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         None => None,
     };
     let hosts = pipeline::host_dirs(&args.results)?;
+    // Outside code is admitted before any guest code runs and before --out is touched.
+    let components = admit_components(&args)?;
     let mut benchmarks = Vec::new();
     for (i, b) in args.benchmark.iter().enumerate() {
         regular_file(b)?;
@@ -340,6 +356,7 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         poam_layout: args.poam_layout_file.clone(),
         cci_list: args.cci_list.clone(),
         system_profile,
+        components,
     };
     let log = g.open_audit_log()?;
     let settings = assemble::Settings {
@@ -376,6 +393,14 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         },
         "cciList": args.cci_list.as_ref().map(|f| f.display().to_string()),
     });
+    let mut facts = facts;
+    if !inputs.components.is_empty() {
+        facts["components"] = inputs
+            .components
+            .iter()
+            .map(|c| serde_json::json!({"role": c.role, "name": c.name, "sha256": c.source.sha256, "reviewStatementSha256": c.review_statement_sha256}))
+            .collect();
+    }
     let entry = audit_record(&log, "export-emass", &target, &result, facts)?;
     let built = result?;
     sign_and_commit(
@@ -437,6 +462,52 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         println!("  {}", u.line());
     }
     Ok(Exit::Partial)
+}
+
+/// Parses each `--component ROLE=NAME`, checks export-emass has a slot for the role, and
+/// admits the component (`admit_named`). Every refusal is exit 7, the component named.
+fn admit_components(
+    args: &ExportEmassArgs,
+) -> anyhow::Result<Vec<crate::package::thirdparty::ThirdParty>> {
+    let refuse = |m: String| coded(Exit::Sandbox, anyhow::anyhow!(m));
+    let mut out: Vec<crate::package::thirdparty::ThirdParty> = Vec::new();
+    for c in &args.components {
+        let (role, name) = c
+            .split_once('=')
+            .filter(|(r, n)| !r.is_empty() && !n.is_empty())
+            .ok_or_else(|| refuse(format!("--component {c:?}: expected ROLE=NAME")))?;
+        let role: Role = role
+            .parse()
+            .map_err(|e: String| refuse(format!("--component {c:?}: {e}")))?;
+        match role {
+            Role::Import | Role::Emass | Role::Extra => {}
+            Role::Checklist => return Err(refuse(format!("--component {c:?}: export-emass has no checklist step to replace: its import runs write the checklists (replace `import`)"))),
+            Role::Poam => return Err(refuse(format!("--component {c:?}: export-emass has no separate POA&M step: the emass component writes the POA&M (replace `emass`, or add an `extra` exporter)"))),
+            Role::Summary => return Err(refuse(format!("--component {c:?}: export-emass writes no fleet report to replace (add an `extra` exporter)"))),
+        }
+        if role == Role::Extra {
+            stig_formats::safe_host_component(name).map_err(|e| {
+                refuse(format!(
+                    "--component {c:?}: {name:?} cannot name a folder: {}",
+                    e.kind
+                ))
+            })?;
+        }
+        if out
+            .iter()
+            .any(|o| o.role == role && (role != Role::Extra || o.name == name))
+        {
+            return Err(coded(
+                Exit::Usage,
+                anyhow::anyhow!(
+                    "--component {c:?}: role {role} is already filled by another --component"
+                ),
+            ));
+        }
+        out.push(admit_named(role, name, &args.lock, &args.trusted_keys)?);
+    }
+    out.sort_by(|a, b| (a.role, &a.name).cmp(&(b.role, &b.name)));
+    Ok(out)
 }
 
 fn print_signed(signing: Option<&Signing>) {
@@ -557,6 +628,23 @@ pub fn reproduce(args: ReproduceArgs) -> anyhow::Result<Exit> {
                 }
                 (v, _) => println!("{:<15} {}", v.to_uppercase(), f.path),
             }
+        }
+        for c in &outcome.third_party {
+            let t = |k: &str| c[k].as_str().unwrap_or("").to_owned();
+            println!(
+                "third-party     {} ({}) sha256 {} from {}: admitted by key {} at {} (valid until {}){}",
+                t("name"),
+                t("role"),
+                t("sha256"),
+                t("file"),
+                t("reviewerKeyid"),
+                t("reviewedAt"),
+                t("expiresAt"),
+                match t("note") {
+                    n if n.is_empty() => String::new(),
+                    n => format!(": {n}"),
+                }
+            );
         }
         let bad = outcome.files.iter().filter(|f| !f.ok()).count();
         if outcome.reproduced {
