@@ -112,23 +112,22 @@ fn find_entry<'a>(
     if let Some(name) = name {
         let Some(entry) = lock.find(role, name) else {
             // Pinned, but for another slot: say so rather than "unknown".
-            let others: Vec<&str> = lock
-                .components
-                .iter()
-                .filter(|e| e.name == name)
-                .map(|e| e.role.as_str())
-                .collect();
-            return Err(if others.is_empty() {
-                Refusal::UnknownName {
+            let others: Vec<&LockEntry> =
+                lock.components.iter().filter(|e| e.name == name).collect();
+            return Err(match others.first() {
+                None => Refusal::UnknownName {
                     role,
                     name: name.into(),
-                }
-            } else {
-                Refusal::OtherRole {
-                    sha256: sha256.into(),
+                },
+                Some(first) => Refusal::OtherRole {
+                    sha256: first.sha256.clone(),
                     role,
-                    pinned_for: others.join(", "),
-                }
+                    pinned_for: others
+                        .iter()
+                        .map(|e| e.role.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                },
             });
         };
         if entry.sha256 != sha256 {

@@ -59,9 +59,8 @@ impl Guest for FleetMd {
                     continue;
                 }
                 let rel = format!("checklists/{host}/{file}");
-                let bytes = fs::read(dir.join(&file)).map_err(|e| {
-                    RunError::Internal(format!("reading {rel}: {e}"))
-                })?;
+                let bytes = fs::read(dir.join(&file))
+                    .map_err(|e| RunError::Internal(format!("reading {rel}: {e}")))?;
                 let text = String::from_utf8(bytes).map_err(|_| {
                     RunError::InvalidInput(InputProblem {
                         file: rel.clone(),
@@ -151,7 +150,10 @@ fn render(system: &str, exported_at: &str, rows: &BTreeMap<(String, String), Cou
         "# Fleet summary: {}\n\nExported {exported_at}. {} checklist(s) on {} host(s).\n\n",
         cell(system),
         rows.len(),
-        rows.keys().map(|(h, _)| h).collect::<std::collections::BTreeSet<_>>().len()
+        rows.keys()
+            .map(|(h, _)| h)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
     );
     md.push_str("| Host | Checklist | Open CAT I | Open CAT II | Open CAT III | Not a finding | Not applicable | Not reviewed |\n");
     md.push_str("|---|---|---:|---:|---:|---:|---:|---:|\n");
