@@ -882,6 +882,59 @@ pub fn read_profile_toml(
     toml::from_str(&text).map_err(|e| bad_input(path, format!("not a system profile: {e}")))
 }
 
+/// Runs one `extra` exporter over the package's checklists (`/input/checklists/`, as in
+/// 02_Checklists) and moves what it wrote into `07_Extra/<name>/`.
+fn run_extra(
+    sandbox: &Sandbox,
+    limits: &Limits,
+    settings: &Settings,
+    tp: &ThirdParty,
+    dest: &Path,
+    scratch: &Path,
+) -> anyhow::Result<RunRecord> {
+    stig_formats::safe_host_component(&tp.name).map_err(|e| {
+        coded(
+            Exit::Usage,
+            anyhow::anyhow!("extra component name {:?}: {}", tp.name, e.kind),
+        )
+    })?;
+    let input = scratch.join(format!("extra-in-{}", tp.name));
+    let output = scratch.join(format!("extra-out-{}", tp.name));
+    fs::create_dir_all(&output)?;
+    mirror(&dest.join(CHECKLISTS), &input.join("checklists"))?;
+    let component = sandbox.load(&tp.source)?;
+    let mut options = BTreeMap::new();
+    options.insert("system".to_owned(), settings.system.clone());
+    let record = sandbox
+        .run(
+            &component,
+            &RunRequest {
+                input_dir: &input,
+                output_dir: &output,
+                exported_at: settings.exported_at,
+                options,
+                limits: tp.limits(limits),
+            },
+        )
+        .with_context(|| format!("component {} (extra)", tp.name))?;
+    let folder = dest.join(thirdparty::EXTRA).join(&tp.name);
+    if fs::symlink_metadata(&folder).is_ok() {
+        return Err(coded(
+            Exit::Usage,
+            anyhow::anyhow!("two extra components are called {}", tp.name),
+        ));
+    }
+    for f in &record.outputs {
+        let to = folder.join(&f.path);
+        if let Some(p) = to.parent() {
+            fs::create_dir_all(p)?;
+        }
+        fs::rename(output.join(&f.path), &to)
+            .with_context(|| format!("moving {} into the package", f.path))?;
+    }
+    Ok(record)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -942,57 +995,4 @@ mod tests {
             assert!(!emass_may_write(bad), "{bad}");
         }
     }
-}
-
-/// Runs one `extra` exporter over the package's checklists (`/input/checklists/`, as in
-/// 02_Checklists) and moves what it wrote into `07_Extra/<name>/`.
-fn run_extra(
-    sandbox: &Sandbox,
-    limits: &Limits,
-    settings: &Settings,
-    tp: &ThirdParty,
-    dest: &Path,
-    scratch: &Path,
-) -> anyhow::Result<RunRecord> {
-    stig_formats::safe_host_component(&tp.name).map_err(|e| {
-        coded(
-            Exit::Usage,
-            anyhow::anyhow!("extra component name {:?}: {}", tp.name, e.kind),
-        )
-    })?;
-    let input = scratch.join(format!("extra-in-{}", tp.name));
-    let output = scratch.join(format!("extra-out-{}", tp.name));
-    fs::create_dir_all(&output)?;
-    mirror(&dest.join(CHECKLISTS), &input.join("checklists"))?;
-    let component = sandbox.load(&tp.source)?;
-    let mut options = BTreeMap::new();
-    options.insert("system".to_owned(), settings.system.clone());
-    let record = sandbox
-        .run(
-            &component,
-            &RunRequest {
-                input_dir: &input,
-                output_dir: &output,
-                exported_at: settings.exported_at,
-                options,
-                limits: tp.limits(limits),
-            },
-        )
-        .with_context(|| format!("component {} (extra)", tp.name))?;
-    let folder = dest.join(thirdparty::EXTRA).join(&tp.name);
-    if fs::symlink_metadata(&folder).is_ok() {
-        return Err(coded(
-            Exit::Usage,
-            anyhow::anyhow!("two extra components are called {}", tp.name),
-        ));
-    }
-    for f in &record.outputs {
-        let to = folder.join(&f.path);
-        if let Some(p) = to.parent() {
-            fs::create_dir_all(p)?;
-        }
-        fs::rename(output.join(&f.path), &to)
-            .with_context(|| format!("moving {} into the package", f.path))?;
-    }
-    Ok(record)
 }
