@@ -532,3 +532,50 @@ fn trusted_keys_and_the_lock_come_from_the_users_config() {
     assert_eq!(code(&o), 3, "{}", stderr(&o));
     assert!(stderr(&o).contains("config.toml"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_run_gets_no_more_than_the_review_grants_and_a_revoked_review_admits_nothing() {
+    let s = setup();
+    // A second review of the same bytes for the same slot, granting almost no fuel,
+    // replaces the first: the operator's default budget does not override it.
+    let wasm = s.work.join("emass.wasm");
+    let o = run(stigpack(&s.work)
+        .args([
+            "component",
+            "trust",
+            "--role",
+            "emass",
+            "--grant-fuel",
+            "1000",
+        ])
+        .arg(&wasm)
+        .arg("--sign-key")
+        .arg(s.work.join("reviewer"))
+        .arg("--components-lock")
+        .arg(&s.lock));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = s.work.join("out");
+    let args = [
+        os("--component"),
+        os("emass=emass"),
+        os("--components-lock"),
+        s.lock.as_os_str(),
+        os("--trusted-key"),
+        s.public.as_os_str(),
+    ];
+    let o = export(&s.work, &out, &args);
+    assert_eq!(code(&o), 7, "{}", stderr(&o));
+    assert!(stderr(&o).contains("fuel"), "{}", stderr(&o));
+    assert!(!out.join(PACKAGE).exists());
+
+    let o = run(stigpack(&s.work)
+        .args(["component", "revoke", "--reason", "superseded"])
+        .arg(&wasm)
+        .arg("--components-lock")
+        .arg(&s.lock));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = export(&s.work, &out, &args);
+    assert_eq!(code(&o), 7, "{}", stderr(&o));
+    assert!(stderr(&o).contains("revoked"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("superseded"), "{}", stderr(&o));
+}
