@@ -335,11 +335,17 @@ fn a_third_party_in_the_emass_slot_writes_what_the_builtin_writes_and_says_so() 
             s.lock.as_os_str(),
             os("--trusted-key"),
             s.public.as_os_str(),
+            os("--json"),
         ],
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let o = export(&s.work, &without, &[]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["thirdParty"][0]["role"], "emass");
+    assert_eq!(doc["thirdParty"][0]["sha256"], s.sha.as_str());
+    let o = export(&s.work, &without, &[os("--json")]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(doc.get("thirdParty").is_none());
     let (a, b) = (with.join(PACKAGE), without.join(PACKAGE));
     // Same bytes in, same component bytes: the POA&M and every other emass output are
     // identical; only the manifest folder differs (provenance names the review).

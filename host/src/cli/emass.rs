@@ -394,12 +394,13 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         "cciList": args.cci_list.as_ref().map(|f| f.display().to_string()),
     });
     let mut facts = facts;
-    if !inputs.components.is_empty() {
-        facts["components"] = inputs
-            .components
-            .iter()
-            .map(|c| serde_json::json!({"role": c.role, "name": c.name, "sha256": c.source.sha256, "reviewStatementSha256": c.review_statement_sha256}))
-            .collect();
+    let third_party: Vec<serde_json::Value> = inputs
+        .components
+        .iter()
+        .map(|c| serde_json::json!({"role": c.role, "name": c.name, "sha256": c.source.sha256, "reviewStatementSha256": c.review_statement_sha256, "reviewerKeyid": c.review.reviewer_keyid}))
+        .collect();
+    if !third_party.is_empty() {
+        facts["components"] = serde_json::json!(third_party);
     }
     let entry = audit_record(&log, "export-emass", &target, &result, facts)?;
     let built = result?;
@@ -422,22 +423,22 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
     };
     if args.json {
         pipeline::report_unreadable(&args.results, &built.unreadable);
-        super::print_json(
-            EXPORT_JSON_SCHEMA,
-            exit,
-            serde_json::json!({
-                "package": out.display().to_string(),
-                "files": built.file_count,
-                "hosts": built.hosts,
-                "poamItems": built.poam_items,
-                "packageHash": built.package_hash,
-                "packageHashH1": built.package_hash_h1,
-                "ready": built.is_ready && problems.is_empty(),
-                "readiness": readiness,
-                "signedBy": signing.as_ref().map(|s| s.key.public().keyid()),
-                "unreadableHosts": built.unreadable,
-            }),
-        )?;
+        let mut doc = serde_json::json!({
+            "package": out.display().to_string(),
+            "files": built.file_count,
+            "hosts": built.hosts,
+            "poamItems": built.poam_items,
+            "packageHash": built.package_hash,
+            "packageHashH1": built.package_hash_h1,
+            "ready": built.is_ready && problems.is_empty(),
+            "readiness": readiness,
+            "signedBy": signing.as_ref().map(|s| s.key.public().keyid()),
+            "unreadableHosts": built.unreadable,
+        });
+        if !third_party.is_empty() {
+            doc["thirdParty"] = serde_json::json!(third_party);
+        }
+        super::print_json(EXPORT_JSON_SCHEMA, exit, doc)?;
         return Ok(exit);
     }
     println!(
@@ -449,6 +450,15 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         built.package_hash,
         built.package_hash_h1,
     );
+    for c in &third_party {
+        println!(
+            "third-party: {} ({}) sha256 {}, admitted by key {}",
+            c["name"].as_str().unwrap_or(""),
+            c["role"].as_str().unwrap_or(""),
+            c["sha256"].as_str().unwrap_or(""),
+            c["reviewerKeyid"].as_str().unwrap_or("")
+        );
+    }
     print_signed(signing.as_ref());
     if built.unreadable.is_empty() {
         return Ok(Exit::Success);
