@@ -246,6 +246,16 @@ fn example_exporter_is_vetted_trusted_exported_validated_and_reproduced_without_
         .find(|s| s["step"] == "extra")
         .unwrap();
     assert_eq!(extra_step["run"]["wasm_sha256"], sha.as_str());
+    // The kept review is the signed one: an independent DSSE verifier accepts it with
+    // the reviewer's public key.
+    let review = pkg.join(format!(
+        "00_Manifest/components/reviews/{sha}.extra.dsse.json"
+    ));
+    assert_eq!(
+        tp["admittedBy"]["reviewFile"],
+        format!("00_Manifest/components/reviews/{sha}.extra.dsse.json")
+    );
+    independent_dsse_check(&review, &public, &keyid);
     // The audit log records which outside code went into the package.
     let log = fs::read_to_string(work.join("audit.jsonl")).unwrap();
     assert!(log.contains("\"export-emass\"") && log.contains(&sha));
@@ -288,6 +298,36 @@ fn example_exporter_is_vetted_trusted_exported_validated_and_reproduced_without_
     // ... and validate says the kept copy is not what ran.
     let o = run(stigpack(work).arg("validate").arg(&tampered));
     assert_eq!(code(&o), 5, "{}", stdout(&o));
+}
+
+/// securesystemslib (`host/tests/checkers/dsse_verify.py`) verifies `envelope` with
+/// `public`, signed by `keyid`; skipped outside CI when no such Python is at hand.
+fn independent_dsse_check(envelope: &Path, public: &Path, keyid: &str) {
+    let py = std::env::var_os("STIGPACK_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".venv/bin/python"));
+    let ok = Command::new(&py)
+        .args(["-c", "import securesystemslib"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "independent checker securesystemslib is missing (CI=true)"
+        );
+        eprintln!("SKIP: no Python with securesystemslib at {}", py.display());
+        return;
+    }
+    let o = Command::new(&py)
+        .arg(repo().join("host/tests/checkers/dsse_verify.py"))
+        .arg(envelope)
+        .arg(public)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["verified"], true, "{report}");
+    assert_eq!(report["keyid"], keyid);
 }
 
 /// A built-in exported and admitted as a third party (`emass` slot), and a lock the tests
