@@ -625,3 +625,58 @@ fn a_run_gets_no_more_than_the_review_grants_and_a_revoked_review_admits_nothing
     assert!(stderr(&o).contains("revoked"), "{}", stderr(&o));
     assert!(stderr(&o).contains("superseded"), "{}", stderr(&o));
 }
+
+#[test]
+fn import_attestations_admits_a_packages_third_party_components_again() {
+    let s = setup();
+    let out = s.work.join("out");
+    let o = export(
+        &s.work,
+        &out,
+        &[
+            os("--component"),
+            os("emass=emass"),
+            os("--components-lock"),
+            s.lock.as_os_str(),
+            os("--trusted-key"),
+            s.public.as_os_str(),
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let pkg = out.join(PACKAGE);
+    let answers = s.work.join("answers.csv");
+    fs::copy(
+        pkg.join("05_Attestations/attestation_template.csv"),
+        &answers,
+    )
+    .unwrap();
+    let before = tree(&pkg);
+    let import = |extra: &[&std::ffi::OsStr]| {
+        run(stigpack(&s.work)
+            .args(["import-attestations", "--package"])
+            .arg(&pkg)
+            .arg("--file")
+            .arg(&answers)
+            .args(extra))
+    };
+    // No trusted key: refused before anything is rebuilt; the package is untouched.
+    let o = import(&[os("--components-lock"), s.lock.as_os_str()]);
+    assert_eq!(code(&o), 7, "{}", stderr(&o));
+    assert!(stderr(&o).contains("no trusted key"), "{}", stderr(&o));
+    assert_eq!(tree(&pkg), before);
+    let o = import(&[
+        os("--components-lock"),
+        s.lock.as_os_str(),
+        os("--trusted-key"),
+        s.public.as_os_str(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let prov = json(&pkg.join("00_Manifest/provenance.json"));
+    assert!(prov["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["role"] == "emass" && c["source"] == "third-party"));
+    let o = run(stigpack(&s.work).arg("reproduce").arg(&pkg));
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+}

@@ -161,6 +161,12 @@ pub struct ImportAttestationsArgs {
     /// without it the new package is unsigned, whatever the old one was.
     #[arg(long, value_name = "KEY")]
     pub sign_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub lock: ComponentLockArgs,
+    /// A reviewer's public key (repeatable; adds to the config's trusted_keys): a package
+    /// built with third-party components is rebuilt only if each is admitted again.
+    #[arg(long = "trusted-key", value_name = "PUB")]
+    pub trusted_keys: Vec<PathBuf>,
     /// Print one JSON document instead of text.
     #[arg(long)]
     pub json: bool,
@@ -682,6 +688,25 @@ pub fn import_attestations(args: ImportAttestationsArgs, g: &Globals) -> anyhow:
     }
     let signing = signing(args.sign_key.as_deref())?;
     let (mut inputs, settings) = assemble::from_package(&args.package)?;
+    // A new package is a new export: the outside code it runs passes the gate again
+    // (a review revoked or expired since, or a key no longer trusted, stops it), and must
+    // be the very bytes the package ran.
+    for c in &mut inputs.components {
+        let again = admit_named(c.role, &c.name, &args.lock, &args.trusted_keys)?;
+        if again.source.sha256 != c.source.sha256 {
+            return Err(coded(
+                Exit::Sandbox,
+                anyhow::anyhow!(
+                    "{} ({}): the package ran SHA-256 {}, but the components lock now pins {}; export the package again to change components",
+                    c.name,
+                    c.role,
+                    c.source.sha256,
+                    again.source.sha256
+                ),
+            ));
+        }
+        *c = again;
+    }
     let next = inputs.answers.len() + 1;
     let added = answer_name(next, &args.file);
     inputs.answers.push((added.clone(), args.file.clone()));
