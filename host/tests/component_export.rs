@@ -298,6 +298,21 @@ fn example_exporter_is_vetted_trusted_exported_validated_and_reproduced_without_
     // ... and validate says the kept copy is not what ran.
     let o = run(stigpack(work).arg("validate").arg(&tampered));
     assert_eq!(code(&o), 5, "{}", stdout(&o));
+    // A kept review swapped for another is caught by validate and refused by reproduce.
+    let swapped = work.join("swapped");
+    copy_dir(&pkg, &swapped);
+    fs::write(
+        swapped.join(format!(
+            "00_Manifest/components/reviews/{sha}.extra.dsse.json"
+        )),
+        fs::read(pkg.join("00_Manifest/provenance.json")).unwrap(),
+    )
+    .unwrap();
+    let o = run(stigpack(work).arg("validate").arg(&swapped));
+    assert_eq!(code(&o), 5, "{}", stdout(&o));
+    assert!(stdout(&o).contains("not a DSSE envelope"), "{}", stdout(&o));
+    let o = run(stigpack(work).arg("reproduce").arg(&swapped));
+    assert_eq!(code(&o), 5, "{}", stderr(&o));
 }
 
 /// securesystemslib (`host/tests/checkers/dsse_verify.py`) verifies `envelope` with

@@ -1012,6 +1012,19 @@ fn provenance_checks(pkg: &Path, digests: &DigestCache, checks: &mut Checks) {
     for c in prov["components"].as_array().unwrap_or(&empty) {
         if c["source"] == "third-party" {
             let sha = c["sha256"].as_str().unwrap_or("").to_owned();
+            let review = c["admittedBy"]["reviewFile"].as_str().unwrap_or("");
+            let kept = fs::read(pkg.join(review))
+                .map_err(|e| e.to_string())
+                .and_then(|b| super::thirdparty::read_review(&b));
+            match kept {
+                Ok((subject, _, statement))
+                    if subject == sha
+                        && c["admittedBy"]["reviewStatementSha256"] == statement.as_str() => {}
+                Ok(_) => problems.push(format!(
+                    "{review}: not the review {PROVENANCE} records for component {sha}"
+                )),
+                Err(e) => problems.push(format!("{review:?}: {e}")),
+            }
             inputs.insert(super::thirdparty::wasm_path(&sha), sha);
         }
     }
