@@ -6,11 +6,13 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
+use super::component::trust::{admit_named, LockArgs as ComponentLockArgs};
 use super::{Globals, SandboxOpts};
 use crate::exit::{coded, Exit};
 use crate::package::{assemble, layout, reproduce as repro, signed, validate as check};
 use crate::pipeline;
 use crate::staging::Staged;
+use crate::trust::Role;
 
 const EXPORT_HELP: &str = "\
 Examples:
@@ -97,6 +99,18 @@ pub struct ExportEmassArgs {
     /// private key (PKCS#8 PEM from `stigpack key generate`, mode 0600).
     #[arg(long, value_name = "KEY")]
     pub sign_key: Option<PathBuf>,
+    /// A third-party component from the components lock, ROLE=NAME (repeatable): `import`
+    /// or `emass` replaces that built-in; `extra` adds an exporter writing to
+    /// 07_Extra/NAME/. Each is admitted (signed review, trusted key, unchanged bytes)
+    /// before anything runs; a refusal is exit 7.
+    #[arg(long = "component", value_name = "ROLE=NAME")]
+    pub components: Vec<String>,
+    #[command(flatten)]
+    pub lock: ComponentLockArgs,
+    /// A reviewer's public key whose reviews admit --component components (repeatable;
+    /// adds to the config file's trusted_keys).
+    #[arg(long = "trusted-key", value_name = "PUB")]
+    pub trusted_keys: Vec<PathBuf>,
     /// Print one JSON document instead of text.
     #[arg(long)]
     pub json: bool,
@@ -147,6 +161,12 @@ pub struct ImportAttestationsArgs {
     /// without it the new package is unsigned, whatever the old one was.
     #[arg(long, value_name = "KEY")]
     pub sign_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub lock: ComponentLockArgs,
+    /// A reviewer's public key (repeatable; adds to the config's trusted_keys): a package
+    /// built with third-party components is rebuilt only if each is admitted again.
+    #[arg(long = "trusted-key", value_name = "PUB")]
+    pub trusted_keys: Vec<PathBuf>,
     /// Print one JSON document instead of text.
     #[arg(long)]
     pub json: bool,
@@ -322,6 +342,8 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         None => None,
     };
     let hosts = pipeline::host_dirs(&args.results)?;
+    // Outside code is admitted before any guest code runs and before --out is touched.
+    let components = admit_components(&args)?;
     let mut benchmarks = Vec::new();
     for (i, b) in args.benchmark.iter().enumerate() {
         regular_file(b)?;
@@ -340,6 +362,7 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         poam_layout: args.poam_layout_file.clone(),
         cci_list: args.cci_list.clone(),
         system_profile,
+        components,
     };
     let log = g.open_audit_log()?;
     let settings = assemble::Settings {
@@ -376,6 +399,15 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         },
         "cciList": args.cci_list.as_ref().map(|f| f.display().to_string()),
     });
+    let mut facts = facts;
+    let third_party: Vec<serde_json::Value> = inputs
+        .components
+        .iter()
+        .map(|c| serde_json::json!({"role": c.role, "name": c.name, "sha256": c.source.sha256, "reviewStatementSha256": c.review_statement_sha256, "reviewerKeyid": c.review.reviewer_keyid}))
+        .collect();
+    if !third_party.is_empty() {
+        facts["components"] = serde_json::json!(third_party);
+    }
     let entry = audit_record(&log, "export-emass", &target, &result, facts)?;
     let built = result?;
     sign_and_commit(
@@ -397,22 +429,22 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
     };
     if args.json {
         pipeline::report_unreadable(&args.results, &built.unreadable);
-        super::print_json(
-            EXPORT_JSON_SCHEMA,
-            exit,
-            serde_json::json!({
-                "package": out.display().to_string(),
-                "files": built.file_count,
-                "hosts": built.hosts,
-                "poamItems": built.poam_items,
-                "packageHash": built.package_hash,
-                "packageHashH1": built.package_hash_h1,
-                "ready": built.is_ready && problems.is_empty(),
-                "readiness": readiness,
-                "signedBy": signing.as_ref().map(|s| s.key.public().keyid()),
-                "unreadableHosts": built.unreadable,
-            }),
-        )?;
+        let mut doc = serde_json::json!({
+            "package": out.display().to_string(),
+            "files": built.file_count,
+            "hosts": built.hosts,
+            "poamItems": built.poam_items,
+            "packageHash": built.package_hash,
+            "packageHashH1": built.package_hash_h1,
+            "ready": built.is_ready && problems.is_empty(),
+            "readiness": readiness,
+            "signedBy": signing.as_ref().map(|s| s.key.public().keyid()),
+            "unreadableHosts": built.unreadable,
+        });
+        if !third_party.is_empty() {
+            doc["thirdParty"] = serde_json::json!(third_party);
+        }
+        super::print_json(EXPORT_JSON_SCHEMA, exit, doc)?;
         return Ok(exit);
     }
     println!(
@@ -424,6 +456,15 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         built.package_hash,
         built.package_hash_h1,
     );
+    for c in &third_party {
+        println!(
+            "third-party: {} ({}) sha256 {}, admitted by key {}",
+            c["name"].as_str().unwrap_or(""),
+            c["role"].as_str().unwrap_or(""),
+            c["sha256"].as_str().unwrap_or(""),
+            c["reviewerKeyid"].as_str().unwrap_or("")
+        );
+    }
     print_signed(signing.as_ref());
     if built.unreadable.is_empty() {
         return Ok(Exit::Success);
@@ -437,6 +478,52 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         println!("  {}", u.line());
     }
     Ok(Exit::Partial)
+}
+
+/// Parses each `--component ROLE=NAME`, checks export-emass has a slot for the role, and
+/// admits the component (`admit_named`). Every refusal is exit 7, the component named.
+fn admit_components(
+    args: &ExportEmassArgs,
+) -> anyhow::Result<Vec<crate::package::thirdparty::ThirdParty>> {
+    let refuse = |m: String| coded(Exit::Sandbox, anyhow::anyhow!(m));
+    let mut out: Vec<crate::package::thirdparty::ThirdParty> = Vec::new();
+    for c in &args.components {
+        let (role, name) = c
+            .split_once('=')
+            .filter(|(r, n)| !r.is_empty() && !n.is_empty())
+            .ok_or_else(|| refuse(format!("--component {c:?}: expected ROLE=NAME")))?;
+        let role: Role = role
+            .parse()
+            .map_err(|e: String| refuse(format!("--component {c:?}: {e}")))?;
+        match role {
+            Role::Import | Role::Emass | Role::Extra => {}
+            Role::Checklist => return Err(refuse(format!("--component {c:?}: export-emass has no checklist step to replace: its import runs write the checklists (replace `import`)"))),
+            Role::Poam => return Err(refuse(format!("--component {c:?}: export-emass has no separate POA&M step: the emass component writes the POA&M (replace `emass`, or add an `extra` exporter)"))),
+            Role::Summary => return Err(refuse(format!("--component {c:?}: export-emass writes no fleet report to replace (add an `extra` exporter)"))),
+        }
+        if role == Role::Extra {
+            stig_formats::safe_host_component(name).map_err(|e| {
+                refuse(format!(
+                    "--component {c:?}: {name:?} cannot name a folder: {}",
+                    e.kind
+                ))
+            })?;
+        }
+        if out
+            .iter()
+            .any(|o| o.role == role && (role != Role::Extra || o.name == name))
+        {
+            return Err(coded(
+                Exit::Usage,
+                anyhow::anyhow!(
+                    "--component {c:?}: role {role} is already filled by another --component"
+                ),
+            ));
+        }
+        out.push(admit_named(role, name, &args.lock, &args.trusted_keys)?);
+    }
+    out.sort_by(|a, b| (a.role, &a.name).cmp(&(b.role, &b.name)));
+    Ok(out)
 }
 
 fn print_signed(signing: Option<&Signing>) {
@@ -558,6 +645,23 @@ pub fn reproduce(args: ReproduceArgs) -> anyhow::Result<Exit> {
                 (v, _) => println!("{:<15} {}", v.to_uppercase(), f.path),
             }
         }
+        for c in &outcome.third_party {
+            let t = |k: &str| c[k].as_str().unwrap_or("").to_owned();
+            println!(
+                "third-party     {} ({}) sha256 {} from {}: admitted by key {} at {} (valid until {}){}",
+                t("name"),
+                t("role"),
+                t("sha256"),
+                t("file"),
+                t("reviewerKeyid"),
+                t("reviewedAt"),
+                t("expiresAt"),
+                match t("note") {
+                    n if n.is_empty() => String::new(),
+                    n => format!(": {n}"),
+                }
+            );
+        }
         let bad = outcome.files.iter().filter(|f| !f.ok()).count();
         if outcome.reproduced {
             println!(
@@ -584,6 +688,25 @@ pub fn import_attestations(args: ImportAttestationsArgs, g: &Globals) -> anyhow:
     }
     let signing = signing(args.sign_key.as_deref())?;
     let (mut inputs, settings) = assemble::from_package(&args.package)?;
+    // A new package is a new export: the outside code it runs passes the gate again
+    // (a review revoked or expired since, or a key no longer trusted, stops it), and must
+    // be the very bytes the package ran.
+    for c in &mut inputs.components {
+        let again = admit_named(c.role, &c.name, &args.lock, &args.trusted_keys)?;
+        if again.source.sha256 != c.source.sha256 {
+            return Err(coded(
+                Exit::Sandbox,
+                anyhow::anyhow!(
+                    "{} ({}): the package ran SHA-256 {}, but the components lock now pins {}; export the package again to change components",
+                    c.name,
+                    c.role,
+                    c.source.sha256,
+                    again.source.sha256
+                ),
+            ));
+        }
+        *c = again;
+    }
     let next = inputs.answers.len() + 1;
     let added = answer_name(next, &args.file);
     inputs.answers.push((added.clone(), args.file.clone()));

@@ -17,9 +17,11 @@ use super::contents;
 use super::hashlist;
 use super::layout::*;
 use super::manifest::{self, ManifestMeta};
+use super::thirdparty::{self, ThirdParty};
 use crate::exit::{coded, Exit};
 use crate::pipeline::{self, HostDir};
 use crate::sandbox::{Limits, LoadedComponent, RunRecord, RunRequest, Sandbox};
+use crate::trust::Role;
 use contents::Derived;
 use stig_formats::model_file;
 use stig_formats::package_artifacts::paths;
@@ -47,6 +49,9 @@ pub struct Inputs {
     pub cci_list: Option<PathBuf>,
     /// The system profile (banner and rows 2-6 of poam.xlsx), kept in the package.
     pub system_profile: Option<stig_formats::poam::profile::SystemProfile>,
+    /// Admitted third-party components: one replacing `import` or `emass`, or `extra`
+    /// exporters (in name order), each kept in the package with its review.
+    pub components: Vec<ThirdParty>,
 }
 
 /// How to build.
@@ -348,9 +353,17 @@ pub fn build(
     let (scratch, _scratch_claim) = crate::stale::temp_dir_in(parent, crate::stale::SCRATCH_PREFIX)
         .with_context(|| format!("creating a scratch directory in {}", parent.display()))?;
     let s = scratch.path();
-    let import_c = pipeline::builtin(sandbox, "import")?;
-    let emass_c = pipeline::builtin(sandbox, "emass")?;
+    let slot = |role: Role| inputs.components.iter().find(|c| c.role == role);
+    let load = |role: Role| -> anyhow::Result<(LoadedComponent, Limits)> {
+        match slot(role) {
+            Some(tp) => Ok((sandbox.load(&tp.source)?, tp.limits(limits))),
+            None => Ok((pipeline::builtin(sandbox, role.as_str())?, limits.clone())),
+        }
+    };
+    let (import_c, import_limits) = load(Role::Import)?;
+    let (emass_c, emass_limits) = load(Role::Emass)?;
     let run = |component: &LoadedComponent,
+               limits: &Limits,
                input: &Path,
                output: &Path,
                options: &BTreeMap<String, String>|
@@ -409,7 +422,7 @@ pub fn build(
     // Under --keep-going a run the sandbox stops is rerun without the host that stops it
     // (listed as unreadable), so one hostile host does not take its batch down.
     let run_import = |input: &Path, output: &Path, options: &BTreeMap<String, String>| {
-        run(&import_c, input, output, options)
+        run(&import_c, &import_limits, input, output, options)
     };
     crate::activity::hosts(inputs.hosts.len());
     let imports = crate::parallel::try_map(&batches, jobs, |b, batch| {
@@ -513,7 +526,7 @@ pub fn build(
         .collect();
     let t = crate::timings::step("components: emass + copy scans");
     let mut done = crate::parallel::try_map(&tasks, jobs, |_, task| match task {
-        None => run(&emass_c, &emass_in, &emass_out, &emass_opts).map(Some),
+        None => run(&emass_c, &emass_limits, &emass_in, &emass_out, &emass_opts).map(Some),
         Some(i) => {
             let h = &inputs.hosts[*i];
             fs::create_dir_all(dest.join(SCANS).join(&h.name))?;
@@ -591,6 +604,15 @@ pub fn build(
             .with_context(|| format!("moving {} into the package", f.path))?;
     }
 
+    // Extra exporters, each on the finished checklists, each into its own folder.
+    let mut extras = Vec::new();
+    for tp in inputs.components.iter().filter(|c| c.role == Role::Extra) {
+        extras.push((tp, run_extra(sandbox, limits, settings, tp, dest, s)?));
+    }
+    for tp in &inputs.components {
+        tp.keep(dest)?;
+    }
+
     // 3. Provenance, inside the hash list.
     fs::create_dir_all(dest.join(MANIFEST_DIR))?;
     let exported_at = crate::time_arg::rfc3339(settings.exported_at);
@@ -619,7 +641,18 @@ pub fn build(
         json!({ "": "",
                 paths::FACTS: format!("(intermediate: the counts and readiness written into {})", hashlist::MANIFEST) }),
     ));
-    let provenance = json!({
+    for (tp, record) in &extras {
+        let mut st = step(
+            "extra",
+            &inputs.hosts,
+            record,
+            json!({ "checklists/": format!("{CHECKLISTS}/") }),
+            json!({ "": format!("{}/{}/", thirdparty::EXTRA, tp.name) }),
+        );
+        st["name"] = json!(tp.name);
+        steps.push(st);
+    }
+    let mut provenance = json!({
         "schema": PROVENANCE_SCHEMA,
         "tool": { "name": "stigpack", "version": env!("CARGO_PKG_VERSION") },
         "exportedAt": exported_at,
@@ -628,6 +661,18 @@ pub fn build(
         "steps": steps,
         "rerun": "stigpack reproduce <package> reruns every step on this package's own inputs and compares every output byte for byte",
     });
+    // Only a package with outside code says so: a default export's provenance is
+    // unchanged (its steps already name each built-in and its digest).
+    if !inputs.components.is_empty() {
+        let mut all = Vec::new();
+        for (role, c) in [(Role::Import, &import_c), (Role::Emass, &emass_c)] {
+            if slot(role).is_none() {
+                all.push(json!({ "role": role, "name": c.name, "sha256": c.sha256, "source": "built-in" }));
+            }
+        }
+        all.extend(inputs.components.iter().map(ThirdParty::record));
+        provenance["components"] = json!(all);
+    }
     fs::write(dest.join(PROVENANCE), manifest::to_text(provenance))?;
 
     // 4. Hash list and manifest, last.
@@ -781,6 +826,7 @@ pub fn from_package(pkg: &Path) -> anyhow::Result<(Inputs, Settings)> {
                 .filter(|p| fs::symlink_metadata(p).is_ok()),
             cci_list: kept_cci_list(pkg)?,
             system_profile: read_kept_profile(pkg)?,
+            components: thirdparty::from_package(pkg, &prov)?,
         },
         settings,
     ))
@@ -834,6 +880,59 @@ pub fn read_profile_toml(
     let text = String::from_utf8(bytes)
         .map_err(|_| bad_input(path, "not UTF-8 text (a TOML file must be)".into()))?;
     toml::from_str(&text).map_err(|e| bad_input(path, format!("not a system profile: {e}")))
+}
+
+/// Runs one `extra` exporter over the package's checklists (`/input/checklists/`, as in
+/// 02_Checklists) and moves what it wrote into `07_Extra/<name>/`.
+fn run_extra(
+    sandbox: &Sandbox,
+    limits: &Limits,
+    settings: &Settings,
+    tp: &ThirdParty,
+    dest: &Path,
+    scratch: &Path,
+) -> anyhow::Result<RunRecord> {
+    stig_formats::safe_host_component(&tp.name).map_err(|e| {
+        coded(
+            Exit::Usage,
+            anyhow::anyhow!("extra component name {:?}: {}", tp.name, e.kind),
+        )
+    })?;
+    let input = scratch.join(format!("extra-in-{}", tp.name));
+    let output = scratch.join(format!("extra-out-{}", tp.name));
+    fs::create_dir_all(&output)?;
+    mirror(&dest.join(CHECKLISTS), &input.join("checklists"))?;
+    let component = sandbox.load(&tp.source)?;
+    let mut options = BTreeMap::new();
+    options.insert("system".to_owned(), settings.system.clone());
+    let record = sandbox
+        .run(
+            &component,
+            &RunRequest {
+                input_dir: &input,
+                output_dir: &output,
+                exported_at: settings.exported_at,
+                options,
+                limits: tp.limits(limits),
+            },
+        )
+        .with_context(|| format!("component {} (extra)", tp.name))?;
+    let folder = dest.join(thirdparty::EXTRA).join(&tp.name);
+    if fs::symlink_metadata(&folder).is_ok() {
+        return Err(coded(
+            Exit::Usage,
+            anyhow::anyhow!("two extra components are called {}", tp.name),
+        ));
+    }
+    for f in &record.outputs {
+        let to = folder.join(&f.path);
+        if let Some(p) = to.parent() {
+            fs::create_dir_all(p)?;
+        }
+        fs::rename(output.join(&f.path), &to)
+            .with_context(|| format!("moving {} into the package", f.path))?;
+    }
+    Ok(record)
 }
 
 #[cfg(test)]

@@ -16,5 +16,6 @@ pub mod manifest;
 pub mod reproduce;
 pub mod signed;
 pub mod summary;
+pub mod thirdparty;
 pub mod validate;
 pub mod workbook_check;

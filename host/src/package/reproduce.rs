@@ -5,6 +5,9 @@
 //! `04_Evidence` and attestation answers, in a scratch directory. Every file of both
 //! trees gets a verdict; a difference names the file and its first differing byte. A
 //! component whose SHA-256 differs from the recorded one is refused before anything runs.
+//! Third-party components run from the package's own copies (`00_Manifest/components/`),
+//! refused (exit 5) if their bytes differ from the recorded digests; the operator's
+//! store and lock are not needed.
 //! A signed package's envelope cannot be rebuilt without the key: its signed subjects are
 //! compared with the rebuilt files instead.
 
@@ -24,8 +27,10 @@ use crate::exit::{coded, Exit};
 use crate::sandbox::{ComponentSource, Limits, Sandbox};
 use stigpack_sign::statement::compare_subjects;
 
-/// The steps a package build runs, in order (each may be several runs).
+/// The steps a package build runs, in order (each may be several runs); after them, the
+/// `extra` exporters a package was built with, if any.
 pub const STEPS: [&str; 2] = ["import", "emass"];
+const EXTRA_STEP: &str = "extra";
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -52,6 +57,10 @@ impl FileVerdict {
 pub struct Outcome {
     pub reproduced: bool,
     pub files: Vec<FileVerdict>,
+    /// The third-party components rerun from the package's own copies, each with the
+    /// review that admitted it (who, when, for which role).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub third_party: Vec<Value>,
 }
 
 /// Checks each recorded component against the one this binary embeds.
@@ -70,15 +79,37 @@ pub fn check_components(pkg: &Path) -> anyhow::Result<()> {
         .map(|s| s["step"].as_str().unwrap_or(""))
         .collect();
     names.dedup();
+    if names.last() == Some(&EXTRA_STEP) {
+        names.pop();
+    }
     if names != STEPS {
         return Err(unusable(format!(
             "{PROVENANCE}: records steps {names:?}; this stigpack rebuilds packages with {STEPS:?}"
         )));
     }
+    // Third-party components are checked against the package's own copies instead
+    // (`thirdparty::from_package`): the bytes must hash to what provenance recorded.
+    let empty = Vec::new();
+    let third_party: Vec<&str> = prov["components"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .filter(|c| c["source"] == "third-party")
+        .filter_map(|c| c["sha256"].as_str())
+        .collect();
     for s in steps {
         let run = &s["run"];
         let name = run["component"].as_str().unwrap_or("");
         let recorded = run["wasm_sha256"].as_str().unwrap_or("");
+        if third_party.contains(&recorded) {
+            continue;
+        }
+        if s["step"] == EXTRA_STEP {
+            return Err(coded(
+                Exit::Invalid,
+                anyhow::anyhow!("{PROVENANCE}: extra component {name:?} (SHA-256 {recorded}) is not among the package's recorded third-party components"),
+            ));
+        }
         let version = run["version"].as_str().unwrap_or("?");
         let ours = ComponentSource::builtin(name).ok_or_else(|| {
             coded(
@@ -138,6 +169,23 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 pub fn reproduce(sandbox: &Sandbox, limits: &Limits, pkg: &Path) -> anyhow::Result<Outcome> {
     check_components(pkg)?;
     let (inputs, settings) = assemble::from_package(pkg)?;
+    let third_party = inputs
+        .components
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "role": c.role,
+                "name": c.name,
+                "sha256": c.source.sha256,
+                "file": super::thirdparty::wasm_path(&c.source.sha256),
+                "reviewerKeyid": c.review.reviewer_keyid,
+                "reviewedAt": c.review.reviewed_at,
+                "expiresAt": c.review.expires_at,
+                "note": c.review.note,
+                "reviewStatementSha256": c.review_statement_sha256,
+            })
+        })
+        .collect();
     let scratch = tempfile::tempdir().context("creating a scratch directory")?;
     let rebuilt = scratch.path().join("rebuilt");
     std::fs::create_dir_all(&rebuilt)?;
@@ -170,6 +218,7 @@ pub fn reproduce(sandbox: &Sandbox, limits: &Limits, pkg: &Path) -> anyhow::Resu
     Ok(Outcome {
         reproduced: files.iter().all(FileVerdict::ok),
         files,
+        third_party,
     })
 }
 

@@ -23,6 +23,7 @@ use super::hashlist::{self, ENVELOPE, HASH_LIST, MANIFEST};
 use super::layout::*;
 use super::manifest;
 use super::signed;
+use super::thirdparty::EXTRA;
 use crate::hashing::DigestCache;
 use stigpack_sign::keys::PublicKey;
 
@@ -973,6 +974,10 @@ fn provenance_checks(pkg: &Path, digests: &DigestCache, checks: &mut Checks) {
                 "emass" if p != paths::FACTS => {
                     outputs.insert(p.to_owned(), sha);
                 }
+                "extra" => {
+                    let folder = step["name"].as_str().unwrap_or("");
+                    outputs.insert(format!("{EXTRA}/{folder}/{p}"), sha);
+                }
                 _ => {}
             }
         }
@@ -1002,6 +1007,27 @@ fn provenance_checks(pkg: &Path, digests: &DigestCache, checks: &mut Checks) {
             }
         }
     }
+    // The third-party components a package keeps are named by their digest: the name
+    // is the check (the provenance records which ran).
+    for c in prov["components"].as_array().unwrap_or(&empty) {
+        if c["source"] == "third-party" {
+            let sha = c["sha256"].as_str().unwrap_or("").to_owned();
+            let review = c["admittedBy"]["reviewFile"].as_str().unwrap_or("");
+            let kept = fs::read(pkg.join(review))
+                .map_err(|e| e.to_string())
+                .and_then(|b| super::thirdparty::read_review(&b));
+            match kept {
+                Ok((subject, _, statement))
+                    if subject == sha
+                        && c["admittedBy"]["reviewStatementSha256"] == statement.as_str() => {}
+                Ok(_) => problems.push(format!(
+                    "{review}: not the review {PROVENANCE} records for component {sha}"
+                )),
+                Err(e) => problems.push(format!("{review:?}: {e}")),
+            }
+            inputs.insert(super::thirdparty::wasm_path(&sha), sha);
+        }
+    }
     let files = hashlist::walk(pkg).unwrap_or_default();
     let answers = format!("{}/", paths::ANSWERS_DIR);
     let layout = format!("{}/", paths::POAM_LAYOUT_DIR);
@@ -1012,12 +1038,15 @@ fn provenance_checks(pkg: &Path, digests: &DigestCache, checks: &mut Checks) {
             || f.starts_with(&answers)
             || f.starts_with(&layout)
             || f.starts_with(&cci)
-            || f.starts_with(&profile_dir);
+            || f.starts_with(&profile_dir)
+            || (f.starts_with(&format!("{}/sha256/", super::thirdparty::COMPONENTS_DIR))
+                && f.ends_with(".wasm"));
         let generated = !raw
             && (f.starts_with(&format!("{CHECKLISTS}/"))
                 || f.starts_with(&format!("{POAM}/"))
                 || f.starts_with(&format!("{INDEX}/"))
                 || f.starts_with(&format!("{ATTESTATIONS}/"))
+                || f.starts_with(&format!("{EXTRA}/"))
                 || f == paths::README);
         let recorded = if generated {
             outputs.get(f)

@@ -85,6 +85,24 @@ pub fn admit(
     check_entry(entry, sha256, trusted, now)
 }
 
+/// The limits an admitted run gets: the smaller of the review's grant and the operator's
+/// own limits, each cap taken separately.
+pub fn granted_limits(
+    limits: crate::sandbox::Limits,
+    g: &super::ReviewGrant,
+) -> crate::sandbox::Limits {
+    crate::sandbox::Limits {
+        memory_bytes: limits.memory_bytes.min(g.memory_bytes),
+        fuel: match (limits.fuel, g.fuel) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        },
+        output_bytes: limits.output_bytes.min(g.output_bytes),
+        output_files: limits.output_files.min(g.output_files),
+        ..limits
+    }
+}
+
 fn find_entry<'a>(
     lock: &'a LockFile,
     sha256: &str,
@@ -92,10 +110,26 @@ fn find_entry<'a>(
     name: Option<&str>,
 ) -> Result<&'a LockEntry, Refusal> {
     if let Some(name) = name {
-        let entry = lock.find(role, name).ok_or_else(|| Refusal::UnknownName {
-            role,
-            name: name.into(),
-        })?;
+        let Some(entry) = lock.find(role, name) else {
+            // Pinned, but for another slot: say so rather than "unknown".
+            let others: Vec<&LockEntry> =
+                lock.components.iter().filter(|e| e.name == name).collect();
+            return Err(match others.first() {
+                None => Refusal::UnknownName {
+                    role,
+                    name: name.into(),
+                },
+                Some(first) => Refusal::OtherRole {
+                    sha256: first.sha256.clone(),
+                    role,
+                    pinned_for: others
+                        .iter()
+                        .map(|e| e.role.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                },
+            });
+        };
         if entry.sha256 != sha256 {
             return Err(Refusal::DigestChanged {
                 role,

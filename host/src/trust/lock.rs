@@ -80,20 +80,20 @@ impl Default for LockFile {
     }
 }
 
-/// The lock's path: the option, else `$STIGPACK_COMPONENTS_LOCK`, else
-/// `$XDG_CONFIG_HOME/stigpack/` or `~/.config/stigpack/`.
-pub fn resolve_path(arg: Option<&Path>) -> Option<PathBuf> {
+/// The lock's path: the option, else `$STIGPACK_COMPONENTS_LOCK`, else the config file's
+/// `components_lock`, else `stigpack.components.lock` in the user's config directory
+/// (`$XDG_CONFIG_HOME/stigpack/` or `~/.config/stigpack/`).
+pub fn resolve_path(arg: Option<&Path>, configured: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = arg {
         return Some(p.to_path_buf());
     }
     if let Some(p) = std::env::var_os(ENV_LOCK).filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(p));
     }
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    Some(base.join("stigpack").join(LOCK_FILE_NAME))
+    if let Some(p) = configured {
+        return Some(p.to_path_buf());
+    }
+    Some(super::config::config_dir()?.join(LOCK_FILE_NAME))
 }
 
 impl LockFile {

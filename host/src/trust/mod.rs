@@ -8,11 +8,14 @@
 //! - [`admit`]: the one gate every third-party run passes, before any guest code runs:
 //!   pinned for this role, bytes unchanged, review signed by a key the operator trusts,
 //!   not revoked, not expired. No trust on first use.
+//! - [`config`]: the operator's standing list of trusted reviewer keys (and lock path).
 
 pub mod admit;
+pub mod config;
 pub mod lock;
 pub mod review;
 
-pub use admit::{admit, Admission, Refusal};
+pub use admit::{admit, granted_limits, Admission, Refusal};
+pub use config::Config;
 pub use lock::{LockEntry, LockError, LockFile, Revocation};
 pub use review::{Review, ReviewGrant, Role, REVIEW_PREDICATE};

@@ -24,12 +24,16 @@ pub fn samples() -> PathBuf {
         .join("samples")
 }
 
-/// A `stigpack` command with an isolated audit log and component cache.
+/// A `stigpack` command with an isolated audit log, component cache and user config
+/// (`<work>/config/stigpack/`: no trusted keys or lock of the person running the tests).
 pub fn stigpack(work: &Path) -> Command {
     let mut c = Command::new(BIN);
     c.current_dir(work)
         .env("STIGPACK_AUDIT_LOG", work.join("audit.jsonl"))
         .env("STIGPACK_CACHE_DIR", work.join("cache"))
+        .env("XDG_CONFIG_HOME", work.join("config"))
+        .env_remove("STIGPACK_CONFIG")
+        .env_remove("STIGPACK_COMPONENTS_LOCK")
         .env_remove("SOURCE_DATE_EPOCH");
     c
 }

@@ -6,7 +6,7 @@
 //! `crate::trust`), or, for a quick check, pinned by its SHA-256 (`--sha256`). Either way
 //! a changed file is refused rather than trusted, before any of its code runs.
 
-mod trust;
+pub mod trust;
 mod vet;
 
 use std::collections::BTreeMap;

@@ -19,15 +19,21 @@ use crate::trust::{Admission, Review, ReviewGrant, Role};
 /// Where the lock is, as every lock-using command takes it.
 #[derive(Debug, Clone, Args)]
 pub struct LockArgs {
-    /// The components lock [default: $STIGPACK_COMPONENTS_LOCK, else
-    /// ~/.config/stigpack/stigpack.components.lock]; the store is beside it.
+    /// The components lock [default: $STIGPACK_COMPONENTS_LOCK, else the config file's
+    /// components_lock, else $XDG_CONFIG_HOME/stigpack/stigpack.components.lock]; the
+    /// store is beside it.
     #[arg(long, value_name = "FILE")]
     pub components_lock: Option<PathBuf>,
 }
 
 impl LockArgs {
     pub fn path(&self) -> anyhow::Result<PathBuf> {
-        lock::resolve_path(self.components_lock.as_deref()).ok_or_else(|| {
+        let config = load_config()?;
+        lock::resolve_path(
+            self.components_lock.as_deref(),
+            config.components_lock.as_deref(),
+        )
+        .ok_or_else(|| {
             coded(
                 Exit::Usage,
                 anyhow::anyhow!(
@@ -37,6 +43,75 @@ impl LockArgs {
             )
         })
     }
+}
+
+/// The user's config (`crate::trust::config`); a malformed one is bad input naming it.
+pub fn load_config() -> anyhow::Result<crate::trust::Config> {
+    crate::trust::Config::load_default().map_err(|e| coded(Exit::BadInput, e))
+}
+
+/// The reviewer keys whose reviews are accepted: the config's `trusted_keys`, then each
+/// `--trusted-key`.
+pub fn trusted_keys(given: &[PathBuf]) -> anyhow::Result<Vec<stigpack_sign::keys::PublicKey>> {
+    let mut paths = load_config()?.trusted_keys;
+    paths.extend(given.iter().cloned());
+    crate::keyfile::public_keys(&paths)
+}
+
+/// Admits the component pinned as `name` for `role` and reads its bytes from the store
+/// beside the lock, before any of its code runs. Every refusal, including store bytes
+/// that no longer hash to their pin, is exit 7 naming the lock and the reason.
+pub fn admit_named(
+    role: Role,
+    name: &str,
+    lock: &LockArgs,
+    trusted_keys: &[PathBuf],
+) -> anyhow::Result<crate::package::thirdparty::ThirdParty> {
+    let lock_path = lock.path()?;
+    let lockfile = load_lock(&lock_path)?;
+    let trusted = self::trusted_keys(trusted_keys)?;
+    let refuse = |e: String| {
+        coded(
+            Exit::Sandbox,
+            anyhow::anyhow!("{}: {e}", lock_path.display()),
+        )
+    };
+    let pinned = lockfile.find(role, name).map(|e| e.sha256.clone());
+    let now = OffsetDateTime::now_utc();
+    let Some(pinned) = pinned else {
+        // Not pinned for this role: let the gate say why (unknown, or another role).
+        let e = crate::trust::admit(&lockfile, "", role, Some(name), &trusted, now)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| format!("no component named {name} is pinned for role {role}"));
+        return Err(refuse(e));
+    };
+    let bytes = lock::store_get(&lock_path, &pinned).map_err(|e| match e {
+        lock::LockError::StoreAltered { path, actual, .. } => refuse(format!(
+            "{name} ({role}) is pinned as {pinned}, but its stored copy {} hashes to {actual}: a changed file is never trusted",
+            path.display()
+        )),
+        other => refuse(other.to_string()),
+    })?;
+    let sha256 = crate::hashing::sha256_hex(&bytes);
+    let admission = crate::trust::admit(&lockfile, &sha256, role, Some(name), &trusted, now)
+        .map_err(|e| refuse(e.to_string()))?;
+    let entry = lockfile
+        .find(role, name)
+        .context("the admitted entry left the lock")?;
+    Ok(crate::package::thirdparty::ThirdParty {
+        role,
+        name: name.to_owned(),
+        source: crate::sandbox::ComponentSource {
+            label: name.to_owned(),
+            bytes: std::borrow::Cow::Owned(bytes),
+            sha256,
+            builtin: false,
+        },
+        review_envelope: serde_json::to_vec(&entry.review)?,
+        review_statement_sha256: admission.review_statement_sha256,
+        review: admission.review,
+    })
 }
 
 fn load_lock(path: &Path) -> anyhow::Result<LockFile> {
@@ -279,7 +354,7 @@ pub fn admit_file(
 ) -> anyhow::Result<(Admission, Limits)> {
     let lock_path = lock.path()?;
     let lock = load_lock(&lock_path)?;
-    let trusted = crate::keyfile::public_keys(trusted_keys)?;
+    let trusted = self::trusted_keys(trusted_keys)?;
     let admission = crate::trust::admit(
         &lock,
         sha256,
@@ -294,16 +369,6 @@ pub fn admit_file(
             anyhow::anyhow!("{}: {e}", lock_path.display()),
         )
     })?;
-    let g = &admission.review.grant;
-    let limits = Limits {
-        memory_bytes: limits.memory_bytes.min(g.memory_bytes),
-        fuel: match (limits.fuel, g.fuel) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        },
-        output_bytes: limits.output_bytes.min(g.output_bytes),
-        output_files: limits.output_files.min(g.output_files),
-        ..limits
-    };
+    let limits = crate::trust::granted_limits(limits, &admission.review.grant);
     Ok((admission, limits))
 }
