@@ -51,6 +51,21 @@ pub enum PasswordSource {
 pub enum AuthKind {
     Ntlm,
     Basic,
+    Kerberos,
+}
+
+/// Where a Kerberos host's ticket comes from. Each unset value falls back to the user
+/// name's realm and the krb5 configuration (`$KRB5_CONFIG`, else /etc/krb5.conf).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KerberosSettings {
+    /// The realm (`kerberos_realm`, Ansible `stigpack_kerberos_realm`).
+    pub realm: Option<String>,
+    /// The KDC, `host` or `host:port` (`kerberos_kdc`, Ansible `stigpack_kerberos_kdc`).
+    pub kdc: Option<String>,
+    /// Host name in the service principal `HTTP/<host>` when the endpoint names the
+    /// host otherwise, e.g. by IP address (`kerberos_hostname`, Ansible
+    /// `ansible_winrm_kerberos_hostname_override`).
+    pub hostname_override: Option<String>,
 }
 
 /// One host, fully resolved.
@@ -59,6 +74,8 @@ pub struct HostEntry {
     pub name: String,
     pub endpoint: String,
     pub auth: AuthKind,
+    /// Used when `auth` is [`AuthKind::Kerberos`].
+    pub kerberos: KerberosSettings,
     pub username: String,
     pub password: PasswordSource,
     pub ca_file: Option<PathBuf>,
@@ -121,6 +138,9 @@ struct Fields {
     name: Option<String>,
     endpoint: Option<String>,
     auth: Option<AuthKind>,
+    kerberos_realm: Option<String>,
+    kerberos_kdc: Option<String>,
+    kerberos_hostname: Option<String>,
     username: Option<String>,
     password_env: Option<String>,
     password_file: Option<PathBuf>,
@@ -219,7 +239,7 @@ impl Inventory {
                         entry.verify_profile =
                             entry.verify_profile.map(|r| r.resolved_against(base));
                         entry.apply_profile = entry.apply_profile.map(|r| r.resolved_against(base));
-                        hosts.push(entry);
+                        hosts.push(*entry);
                         continue;
                     }
                     Mapped::Refused(p) => p,
@@ -295,6 +315,12 @@ impl Inventory {
                     name,
                     endpoint,
                     auth: h.auth.or(d.auth).unwrap_or(AuthKind::Ntlm),
+                    kerberos: KerberosSettings {
+                        realm: h.kerberos_realm.or_else(|| d.kerberos_realm.clone()),
+                        kdc: h.kerberos_kdc.or_else(|| d.kerberos_kdc.clone()),
+                        // Names one host: never inherited from the defaults.
+                        hostname_override: h.kerberos_hostname,
+                    },
                     username,
                     password,
                     ca_file: h.ca_file.or_else(|| d.ca_file.clone()).map(resolve),
@@ -328,6 +354,7 @@ impl Inventory {
                     name: l.name,
                     endpoint: l.endpoint,
                     auth: AuthKind::Ntlm,
+                    kerberos: KerberosSettings::default(),
                     username: l.username,
                     password: PasswordSource::Inline(Secret::new(l.password)),
                     ca_file: l.ca_file.map(resolve),
