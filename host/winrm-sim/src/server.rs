@@ -680,6 +680,12 @@ fn authenticate_kerberos(
             c.krb = Some(acc);
             drop(c);
             match proceed_ntlm(server, is_encrypted, empty_body) {
+                AuthResult::Proceed { encrypted, .. } if host.faults.no_mutual_auth => {
+                    AuthResult::Proceed {
+                        encrypted,
+                        mutual: None,
+                    }
+                }
                 AuthResult::Proceed { encrypted, .. } => {
                     let v = format!(
                         "Negotiate {}",

@@ -175,6 +175,37 @@ async fn unknown_service_principal_is_a_clear_error() {
     );
 }
 
+/// A host that lets the client in without proving itself (no AP-REP on the 200) is
+/// refused before any message is sent: mutual authentication is required.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_mutual_authentication_is_refused() {
+    let Some(kdc) = Kdc::start() else { return };
+    let service =
+        KerberosService::from_keytab(&kdc.keytab, &format!("HTTP/{SERVICE_HOST}")).unwrap();
+    let sim = Simulator::start(FleetSpec {
+        auth: AuthMode::Kerberos,
+        kerberos: Some(service),
+        credentials: Some(stigpack_winrm_sim::Credentials {
+            username: USER.into(),
+            password: "unused".into(),
+        }),
+        faults: stigpack_winrm_sim::FaultSpec::parse("host1=no-mutual-auth").unwrap(),
+        ..FleetSpec::default()
+    })
+    .await
+    .unwrap();
+    let c = client(
+        &sim.hosts()[0],
+        auth_from_conf(&kdc, USER, PASSWORD, SERVICE_HOST),
+    );
+    let e = c.status().await.unwrap_err().to_string();
+    assert!(e.contains("did not prove its own identity"), "{e}");
+    let stats = sim.stats("host1").unwrap();
+    assert_eq!(stats.requests, 1, "only the handshake reached the host");
+    assert_eq!(stats.shells_created, 0);
+    sim.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kdc_down_is_a_clear_error() {
     let Some(kdc) = Kdc::start() else { return };
