@@ -348,6 +348,57 @@ print(json.dumps({"hostname": [r.std_out.decode(), r.status_code],
     sim.shutdown().await;
 }
 
+/// Our client's SPNEGO handshake against an acceptor that shares no code with it: MIT's
+/// GSSAPI (pykerberos) with the keytab (`tests/peers/kerberos_peer.py`). MIT must accept
+/// our AP-REQ as alice, and our client must accept MIT's AP-REP (mutual authentication);
+/// the peer cannot unseal, so the first sealed message gets its HTTP 400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_handshake_accepted_by_mit_gssapi() {
+    use std::io::{BufRead, BufReader};
+    let Some(kdc) = Kdc::start() else { return };
+    let Some(py) = python_with_kerberos() else {
+        return;
+    };
+    let mut child = std::process::Command::new(&py)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/peers/kerberos_peer.py"
+        ))
+        .arg(format!("HTTP@{SERVICE_HOST}"))
+        .env("KRB5_CONFIG", &kdc.krb5_conf)
+        .env("KRB5_KTNAME", &kdc.keytab)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let port: u16 = lines.next().unwrap().unwrap().trim().parse().unwrap();
+    let info = HostInfo {
+        name: "mit".into(),
+        endpoint: format!("http://127.0.0.1:{port}/wsman"),
+        username: USER.into(),
+        password: String::new(),
+        ca_file: None,
+    };
+    let c = client(&info, auth_from_conf(&kdc, USER, PASSWORD, SERVICE_HOST));
+    let e = c.status().await.unwrap_err().to_string();
+    let _ = child.kill();
+    let _ = child.wait();
+    let seen: Vec<String> = lines.map_while(Result::ok).collect();
+    assert_eq!(
+        seen.first().map(String::as_str),
+        Some(format!("AUTH {USER}@{REALM}").as_str()),
+        "{seen:?} / client: {e}"
+    );
+    assert!(
+        seen.get(1).is_some_and(|l| l.starts_with("SEALED ")),
+        "after the handshake the client sent a sealed message: {seen:?}"
+    );
+    assert!(
+        e.contains("HTTP 400"),
+        "handshake done, then the peer's 400: {e}"
+    );
+}
+
 /// The venv's Python with pywinrm and pykerberos; skips (or fails in CI) without.
 fn python_with_kerberos() -> Option<PathBuf> {
     let p = match std::env::var_os("STIGPACK_PYTHON") {
