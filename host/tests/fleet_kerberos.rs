@@ -98,3 +98,31 @@ fn fleet_status_over_kerberos_from_an_ansible_inventory() {
     assert!(all.contains("refused the password"), "{all}");
     assert!(!all.contains("wrong-password"), "{all}");
 }
+
+/// `simulate --auth kerberos` without its service key, or Kerberos options without
+/// Kerberos, is a usage error naming the options (no KDC needed).
+#[test]
+fn simulate_kerberos_options_are_checked() {
+    let w = tempfile::tempdir().unwrap();
+    for args in [
+        &["simulate", "--auth", "kerberos"][..],
+        &["simulate", "--kerberos-user", "alice"][..],
+    ] {
+        let o = run(stigpack(w.path()).args(args));
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("--kerberos-keytab"), "{}", stderr(&o));
+    }
+    let o = run(stigpack(w.path()).args([
+        "simulate",
+        "--auth",
+        "kerberos",
+        "--kerberos-keytab",
+        "missing.keytab",
+        "--kerberos-spn",
+        "HTTP/x",
+        "--kerberos-user",
+        "alice",
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("missing.keytab"), "{}", stderr(&o));
+}

@@ -285,6 +285,13 @@ impl Inventory {
         let hosts = if single {
             let file: File = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
             let d = file.defaults;
+            if d.kerberos_hostname.is_some() {
+                return Err(invalid(
+                    "defaults: kerberos_hostname names one host's service principal \
+                     (HTTP/<host>); set it per host"
+                        .into(),
+                ));
+            }
             let mut hosts = Vec::new();
             for (i, h) in file.hosts.into_iter().enumerate() {
                 let name = h
@@ -568,6 +575,44 @@ mod tests {
         assert_eq!(b.endpoint, "ws02");
         assert_eq!(b.password, PasswordSource::File("/secure/pw".into()));
         assert_eq!(b.results_dir, "D:\\R");
+    }
+
+    #[test]
+    fn kerberos_settings_per_host_or_by_default() {
+        let inv = parse(
+            r#"{"defaults":{"auth":"kerberos","username":"svc@CORP.TEST",
+                            "kerberos_realm":"CORP.TEST","kerberos_kdc":"dc1.corp.test:88"},
+               "hosts":[{"name":"a","endpoint":"http://10.0.0.5:5985/wsman","kerberos_hostname":"a.corp.test"},
+                        {"name":"b","kerberos_kdc":"dc2.corp.test"},
+                        {"name":"c","auth":"ntlm"}]}"#,
+        )
+        .unwrap();
+        let [a, b, c] = [&inv.hosts[0], &inv.hosts[1], &inv.hosts[2]];
+        assert_eq!(a.auth, AuthKind::Kerberos);
+        assert_eq!(
+            a.kerberos,
+            KerberosSettings {
+                realm: Some("CORP.TEST".into()),
+                kdc: Some("dc1.corp.test:88".into()),
+                hostname_override: Some("a.corp.test".into()),
+            }
+        );
+        assert_eq!(b.kerberos.kdc.as_deref(), Some("dc2.corp.test"));
+        assert_eq!(
+            b.kerberos.hostname_override, None,
+            "names one host: not a default"
+        );
+        assert_eq!(c.auth, AuthKind::Ntlm);
+        assert!(parse(r#"{"hosts":[{"name":"a","auth":"credssp"}]}"#).is_err());
+        let e = parse(
+            r#"{"defaults":{"username":"u","kerberos_hostname":"x"},"hosts":[{"name":"a"}]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("kerberos_hostname") && e.contains("per host"),
+            "{e}"
+        );
     }
 
     #[test]
