@@ -558,6 +558,41 @@ mod tests {
         .is_err());
     }
 
+    /// A KDC that announces a huge reply, one that never answers, and one that is not
+    /// there: each a prompt error naming the KDC, never a hang or a giant allocation.
+    #[test]
+    fn kdc_client_bounds_replies_and_time() {
+        use std::io::Read as _;
+        let huge = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let huge_port = huge.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            if let Ok((mut s, _)) = huge.accept() {
+                let mut b = [0u8; 8];
+                let _ = s.read(&mut b);
+                let _ = s.write_all(&u32::MAX.to_be_bytes());
+            }
+        });
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let silent_port = silent.local_addr().unwrap().port();
+        let kdc = KdcClient::new(Duration::from_millis(300));
+        let e = kdc
+            .tcp("127.0.0.1", huge_port, &[0, 0, 0, 1, 0])
+            .unwrap_err();
+        assert!(
+            e.contains("announced") && e.contains(&huge_port.to_string()),
+            "{e}"
+        );
+        let t = std::time::Instant::now();
+        let e = kdc
+            .tcp("127.0.0.1", silent_port, &[0, 0, 0, 1, 0])
+            .unwrap_err();
+        assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+        assert!(e.contains(&format!("127.0.0.1:{silent_port}")), "{e}");
+        drop(silent);
+        let e = kdc.tcp("127.0.0.1", silent_port, &[0]).unwrap_err();
+        assert!(e.contains("cannot reach the KDC"), "{e}");
+    }
+
     #[test]
     fn channel_bindings_structure() {
         let v = sec_channel_bindings(b"abc");
