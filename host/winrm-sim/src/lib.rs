@@ -213,6 +213,7 @@ impl Simulator {
                     allow_basic_http: spec.allow_basic_http,
                     latency: spec.latency,
                     kerberos: spec.kerberos.clone(),
+                    kerberos_seen: Default::default(),
                 });
                 tasks.push(tokio::spawn(server::serve(listener, srv, stop_rx.clone())));
             }

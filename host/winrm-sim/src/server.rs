@@ -39,6 +39,9 @@ pub(crate) struct HostServer {
     pub allow_basic_http: bool,
     pub latency: Duration,
     pub kerberos: Option<KerberosService>,
+    /// SHA-256 of every Kerberos token accepted: a replayed AP-REQ is refused, as
+    /// Windows' replay cache does (sspi's cache lives in one acceptor, one connection).
+    pub kerberos_seen: Mutex<std::collections::HashSet<[u8; 32]>>,
 }
 
 /// Per-TCP-connection state: the NTLM or Kerberos security context lives here and
@@ -675,8 +678,17 @@ fn authenticate_kerberos(
     let step = acc.step(&token, |u| server.creds.user_matches(u));
     let mut c = lock(conn);
     c.krb = None;
+    let fresh = || {
+        use sha2::Digest as _;
+        let digest: [u8; 32] = sha2::Sha256::digest(&token).into();
+        let mut seen = lock(&server.kerberos_seen);
+        if seen.len() >= 100_000 {
+            seen.clear();
+        }
+        seen.insert(digest)
+    };
     match step {
-        KStep::Established(reply) if !host.faults.auth_fail => {
+        KStep::Established(reply) if !host.faults.auth_fail && fresh() => {
             c.krb = Some(acc);
             drop(c);
             match proceed_ntlm(server, is_encrypted, empty_body) {

@@ -283,6 +283,34 @@ async fn malformed_tokens_get_401_and_the_host_survives() {
     sim.shutdown().await;
 }
 
+/// A captured AP-REQ replayed on a new connection is refused (Windows keeps a replay
+/// cache; without one, anyone who saw the token could log on over HTTPS).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replayed_token_is_refused() {
+    use base64::Engine as _;
+    use stigpack_winrm::auth::SecurityContext as _;
+    let Some(kdc) = Kdc::start() else { return };
+    let sim = sim(&kdc, false).await;
+    let port = Endpoint::parse(&sim.hosts()[0].endpoint).unwrap().port;
+    let auth = auth_from_conf(&kdc, USER, PASSWORD, SERVICE_HOST);
+    let token = tokio::task::spawn_blocking(move || {
+        stigpack_winrm::auth::KerberosContext::new(&auth, "127.0.0.1", None)
+            .unwrap()
+            .initial_token()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let header = format!(
+        "Negotiate {}",
+        base64::engine::general_purpose::STANDARD.encode(&token)
+    );
+    assert_eq!(raw_post(port, &header).await, 200, "first use");
+    assert_eq!(raw_post(port, &header).await, 401, "replay");
+    assert_eq!(sim.stats("host1").unwrap().auth_failures, 1);
+    sim.shutdown().await;
+}
+
 /// One `POST /wsman` with an `Authorization` header and an empty body; the HTTP status.
 async fn raw_post(port: u16, authorization: &str) -> u16 {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
