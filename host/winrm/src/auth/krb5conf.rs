@@ -284,6 +284,21 @@ mod tests {
         );
     }
 
+    /// The shape of Debian's default /etc/krb5.conf (krb5-config): tabs, comments
+    /// between settings, mixed indentation, lower-case realm names.
+    #[test]
+    fn reads_debians_default_file() {
+        let text = "[libdefaults]\n\tdefault_realm = ATHENA.MIT.EDU\n\n# MIT only.\n\tkdc_timesync = 1\n        rdns = false\n\tfcc-mit-ticketflags = true\n\n[realms]\n\tATHENA.MIT.EDU = {\n\t\tkdc = kerberos.mit.edu\n\t\tkdc = kerberos-2.mit.edu:88\n\t\tdefault_domain = mit.edu\n\t}\n        CS.CMU.EDU = {\n                kdc = kerberos-1.srv.cs.cmu.edu\n        }\n\tstanford.edu = {\n\t\tkdc = krb5auth1.stanford.edu\n\t}\n[domain_realm]\n\t.mit.edu = ATHENA.MIT.EDU\n";
+        let c = Krb5Conf::parse(text, Path::new("/etc/krb5.conf")).unwrap();
+        assert_eq!(c.default_realm(), Some("ATHENA.MIT.EDU"));
+        assert_eq!(
+            c.kdcs("ATHENA.MIT.EDU"),
+            ["kerberos.mit.edu", "kerberos-2.mit.edu:88"]
+        );
+        assert_eq!(c.kdcs("CS.CMU.EDU"), ["kerberos-1.srv.cs.cmu.edu"]);
+        assert_eq!(c.kdcs("stanford.edu"), ["krb5auth1.stanford.edu"]);
+    }
+
     #[test]
     fn refuses_what_it_cannot_read_naming_file_and_line() {
         for (text, line) in [
