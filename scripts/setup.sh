@@ -2,7 +2,8 @@
 # Installs everything stigpack needs to build and to run its tests on a fresh machine:
 # the pinned Rust toolchain's wasm32-wasip2 target, the independent checkers the tests run
 # (xmllint with the XCCDF 1.1 schema, openssl, sha256sum), and a Python venv (.venv) with
-# pywinrm/pyspnego (an independent WinRM client), securesystemslib (DSSE), openpyxl
+# pywinrm/pyspnego/pykerberos (an independent WinRM client, NTLM and Kerberos), an MIT
+# Kerberos KDC (the Kerberos tests start a throwaway realm on loopback), securesystemslib (DSSE), openpyxl
 # (workbooks) and ansible-core (ansible-inventory, the Ansible inventory oracle), and
 # STIG Manager's parsers from npm (scripts/checkers).
 # Safe to run again: each step checks before it installs.
@@ -45,6 +46,13 @@ command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v man >/dev/null 2>&1 || need_apt+=(man-db)
 # The fleet report is tested in a real browser.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# Kerberos (host/winrm/tests/kerberos.rs): an MIT KDC started per test on loopback
+# (krb5kdc, kdb5_util, kadmin.local), kinit for pywinrm's ticket cache, and the headers
+# pykerberos compiles against (a few seconds, no wheel exists).
+command -v krb5kdc >/dev/null 2>&1 || [ -x /usr/sbin/krb5kdc ] || need_apt+=(krb5-kdc)
+command -v kadmin.local >/dev/null 2>&1 || [ -x /usr/sbin/kadmin.local ] || need_apt+=(krb5-admin-server)
+command -v kinit >/dev/null 2>&1 || need_apt+=(krb5-user)
+command -v krb5-config >/dev/null 2>&1 || need_apt+=(libkrb5-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
@@ -57,7 +65,7 @@ if [ ! -x .venv/bin/python ]; then
   say "creating .venv"
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c 'import winrm, spnego, requests_ntlm, securesystemslib, openpyxl, ansible' >/dev/null 2>&1 \
+if ! .venv/bin/python -c 'import winrm, spnego, requests_ntlm, kerberos, securesystemslib, openpyxl, ansible' >/dev/null 2>&1 \
    || [ ! -x .venv/bin/ansible-inventory ]; then
   say "installing Python checkers into .venv"
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-checkers.txt

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use stigpack_winrm_sim::{AuthMode, FaultSpec, FleetSpec, Simulator};
+use stigpack_winrm_sim::{AuthMode, Credentials, FaultSpec, FleetSpec, KerberosService, Simulator};
 
 use crate::exit::{coded, Exit};
 
@@ -19,6 +19,8 @@ pub enum SimAuth {
     Ntlm,
     /// Basic (HTTPS only, unless --lab-allow-basic-http).
     Basic,
+    /// Kerberos (needs --kerberos-keytab, --kerberos-spn and --kerberos-user).
+    Kerberos,
 }
 
 #[derive(Debug, Args)]
@@ -47,6 +49,15 @@ pub struct SimulateArgs {
     /// Directory for the CA certificate [default: a temporary directory removed on exit].
     #[arg(long, value_name = "DIR")]
     pub ca_dir: Option<PathBuf>,
+    /// Kerberos: keytab holding the service principal's AES key.
+    #[arg(long, value_name = "FILE")]
+    pub kerberos_keytab: Option<PathBuf>,
+    /// Kerberos: the service principal the hosts accept tickets for (HTTP/<host>).
+    #[arg(long, value_name = "SPN")]
+    pub kerberos_spn: Option<String>,
+    /// Kerberos: the user (principal name without realm) the hosts let in.
+    #[arg(long, value_name = "USER")]
+    pub kerberos_user: Option<String>,
 }
 
 pub fn run(args: SimulateArgs) -> anyhow::Result<Exit> {
@@ -54,21 +65,55 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<Exit> {
     if args.lab_allow_basic_http {
         eprintln!("WARNING: --lab-allow-basic-http: simulated hosts accept Basic credentials in clear text over HTTP (never do this on a real fleet)");
     }
+    let (kerberos, credentials) = match (
+        args.auth,
+        &args.kerberos_keytab,
+        &args.kerberos_spn,
+        &args.kerberos_user,
+    ) {
+        (SimAuth::Kerberos, Some(kt), Some(spn), Some(user)) => {
+            let service = KerberosService::from_keytab(kt, spn)
+                .map_err(|e| coded(Exit::Usage, anyhow::anyhow!(e)))?;
+            // The KDC checks the password; the printed one is only a placeholder.
+            let mut creds = Credentials::random()?;
+            creds.username = user.clone();
+            (Some(service), Some(creds))
+        }
+        (SimAuth::Kerberos, ..) => {
+            return Err(coded(
+                Exit::Usage,
+                anyhow::anyhow!(
+                    "--auth kerberos needs --kerberos-keytab, --kerberos-spn and --kerberos-user"
+                ),
+            ))
+        }
+        (_, None, None, None) => (None, None),
+        _ => {
+            return Err(coded(
+                Exit::Usage,
+                anyhow::anyhow!(
+                    "--kerberos-keytab, --kerberos-spn and --kerberos-user go with --auth kerberos"
+                ),
+            ))
+        }
+    };
     let spec = FleetSpec {
         hosts: args.hosts,
         auth: match args.auth {
             SimAuth::Ntlm => AuthMode::Ntlm,
             SimAuth::Basic => AuthMode::Basic,
+            SimAuth::Kerberos => AuthMode::Kerberos,
         },
         tls: args.tls,
         allow_basic_http: args.lab_allow_basic_http,
         latency: Duration::from_millis(args.latency_ms),
         faults,
         seed: args.seed,
-        credentials: None,
+        credentials,
         ca_dir: args.ca_dir,
         name_prefix: "host".into(),
         clock: None,
+        kerberos,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -43,6 +43,9 @@ pub struct HostFaults {
     pub latency: Duration,
     /// Every authentication attempt is rejected (401), whatever the credentials.
     pub auth_fail: bool,
+    /// Kerberos: accept the client but leave out the mutual-authentication token (the
+    /// AP-REP) on the 200, as a host that cannot prove who it is would.
+    pub no_mutual_auth: bool,
     pub timeout_every: Option<u64>,
     pub http500_every: Option<u64>,
     pub reset_every: Option<u64>,
@@ -82,6 +85,7 @@ enum Fault {
     Blackhole,
     Slow(Duration),
     AuthFail,
+    NoMutualAuth,
     TimeoutEvery(u64),
     Http500Every(u64),
     ResetEvery(u64),
@@ -138,6 +142,7 @@ impl FaultSpec {
                 "unreachable" => Fault::Unreachable,
                 "blackhole" => Fault::Blackhole,
                 "auth-fail" => Fault::AuthFail,
+                "no-mutual-auth" => Fault::NoMutualAuth,
                 "truncate-output" => Fault::TruncateOutput,
                 "file-changes" => Fault::FileChanges,
                 "no-compression" => Fault::NoCompression,
@@ -195,6 +200,7 @@ impl FaultSpec {
                 Fault::Blackhole => h.blackhole = true,
                 Fault::Slow(d) => h.latency = *d,
                 Fault::AuthFail => h.auth_fail = true,
+                Fault::NoMutualAuth => h.no_mutual_auth = true,
                 Fault::TimeoutEvery(n) => h.timeout_every = Some(*n),
                 Fault::Http500Every(n) => h.http500_every = Some(*n),
                 Fault::ResetEvery(n) => h.reset_every = Some(*n),

@@ -37,6 +37,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use auth::kerberos::KerberosService;
 pub use auth::{AuthMode, Credentials};
 pub use error::SimError;
 pub use faults::{FaultSpec, HostFaults};
@@ -69,6 +70,9 @@ pub struct FleetSpec {
     /// A fixed clock for status and scan times (`None`: the system clock), so a run
     /// against the simulator can be byte-for-byte repeatable.
     pub clock: Option<std::time::SystemTime>,
+    /// The service principal and key every host accepts Kerberos tickets for (needed
+    /// with `AuthMode::Kerberos`); the user is `credentials`' user name in any realm.
+    pub kerberos: Option<KerberosService>,
 }
 
 impl Default for FleetSpec {
@@ -85,6 +89,7 @@ impl Default for FleetSpec {
             ca_dir: None,
             name_prefix: "host".into(),
             clock: None,
+            kerberos: None,
         }
     }
 }
@@ -126,6 +131,11 @@ impl Simulator {
         if spec.auth == AuthMode::Basic && !spec.tls && !spec.allow_basic_http {
             return Err(SimError::Spec(
                 "Basic authentication is only served over HTTPS; use TLS or the lab flag allowing Basic over HTTP".into(),
+            ));
+        }
+        if spec.auth == AuthMode::Kerberos && spec.kerberos.is_none() {
+            return Err(SimError::Spec(
+                "Kerberos needs the service principal's key (a keytab)".into(),
             ));
         }
         if spec.name_prefix.is_empty()
@@ -202,6 +212,8 @@ impl Simulator {
                     tls: pki.clone(),
                     allow_basic_http: spec.allow_basic_http,
                     latency: spec.latency,
+                    kerberos: spec.kerberos.clone(),
+                    kerberos_seen: Default::default(),
                 });
                 tasks.push(tokio::spawn(server::serve(listener, srv, stop_rx.clone())));
             }

@@ -22,6 +22,7 @@ use stigpack_winrm::encryption;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::auth::kerberos::{KStep, KerberosAcceptor, KerberosService};
 use crate::auth::ntlm::{self, NtlmAcceptor, Step};
 use crate::auth::{basic, AuthMode, Credentials};
 use crate::host::{Host, ReceiveStep};
@@ -37,13 +38,37 @@ pub(crate) struct HostServer {
     pub tls: Option<crate::tls::TestPki>,
     pub allow_basic_http: bool,
     pub latency: Duration,
+    pub kerberos: Option<KerberosService>,
+    /// SHA-256 of every Kerberos token accepted: a replayed AP-REQ is refused, as
+    /// Windows' replay cache does (sspi's cache lives in one acceptor, one connection).
+    pub kerberos_seen: Mutex<std::collections::HashSet<[u8; 32]>>,
 }
 
-/// Per-TCP-connection state: the NTLM security context lives here and nowhere else.
+/// Per-TCP-connection state: the NTLM or Kerberos security context lives here and
+/// nowhere else.
 #[derive(Debug)]
 struct Conn {
     ntlm: Option<NtlmAcceptor>,
+    krb: Option<KerberosAcceptor>,
     peer: SocketAddr,
+}
+
+impl Conn {
+    fn seal(&mut self, plain: &[u8]) -> Result<(Vec<u8>, Vec<u8>), String> {
+        match (&mut self.ntlm, &mut self.krb) {
+            (Some(n), _) => n.seal(plain),
+            (None, Some(k)) => k.seal(plain),
+            (None, None) => Err("no security context on this connection".into()),
+        }
+    }
+
+    fn unseal(&mut self, signature: &[u8], sealed: &[u8]) -> Result<Vec<u8>, String> {
+        match (&mut self.ntlm, &mut self.krb) {
+            (Some(n), _) => n.unseal(signature, sealed),
+            (None, Some(k)) => k.unseal(signature, sealed),
+            (None, None) => Err("no security context on this connection".into()),
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -138,7 +163,11 @@ pub(crate) async fn serve(
                 return;
             }
             let _ = stream.set_nodelay(true);
-            let conn = Arc::new(Mutex::new(Conn { ntlm: None, peer }));
+            let conn = Arc::new(Mutex::new(Conn {
+                ntlm: None,
+                krb: None,
+                peer,
+            }));
             match &server.tls {
                 Some(pki) => {
                     let acceptor = &pki.acceptor;
@@ -195,7 +224,7 @@ fn add_server_header(r: &mut Response<SimBody>) {
 
 fn add_challenges(r: &mut Response<SimBody>, server: &HostServer) {
     match server.auth {
-        AuthMode::Ntlm => {
+        AuthMode::Ntlm | AuthMode::Kerberos => {
             r.headers_mut()
                 .append(WWW_AUTHENTICATE, HeaderValue::from_static("Negotiate"));
         }
@@ -212,9 +241,11 @@ fn add_challenges(r: &mut Response<SimBody>, server: &HostServer) {
 
 /// Outcome of the authentication step for one request.
 enum AuthResult {
-    /// Authenticated: go on with the body. `encrypted` = the context must (un)seal.
+    /// Authenticated: go on with the body. `encrypted` = the context must (un)seal;
+    /// `mutual` = the server's last handshake token (Kerberos), sent on the answer.
     Proceed {
         encrypted: bool,
+        mutual: Option<HeaderValue>,
     },
     Respond(Response<SimBody>),
 }
@@ -268,7 +299,7 @@ async fn handle(
         }
     }
 
-    let encrypted = match authenticate(
+    let (encrypted, mutual) = match authenticate(
         server,
         conn,
         auth_header.as_deref(),
@@ -276,8 +307,24 @@ async fn handle(
         body.is_empty(),
     ) {
         AuthResult::Respond(r) => return r,
-        AuthResult::Proceed { encrypted } => encrypted,
+        AuthResult::Proceed { encrypted, mutual } => (encrypted, mutual),
     };
+    let mut r = respond(host, server, conn, body, encrypted).await;
+    if let Some(v) = mutual {
+        r.headers_mut().insert(WWW_AUTHENTICATE, v);
+    }
+    r
+}
+
+/// The answer to an authenticated request.
+async fn respond(
+    host: &Host,
+    server: &HostServer,
+    conn: &Mutex<Conn>,
+    body: Bytes,
+    encrypted: bool,
+) -> Response<SimBody> {
+    let limit = host.envelope_limit_bytes();
     if body.is_empty() {
         // pywinrm's encryption set-up request: authenticate with an empty POST.
         let mut r = Response::new(SimBody::empty());
@@ -308,11 +355,8 @@ async fn handle(
     };
 
     let payload: Vec<u8> = if encrypted {
-        let mut c = lock(conn);
-        let Some(ctx) = c.ntlm.as_mut() else {
-            return status_only(StatusCode::BAD_REQUEST, server, false);
-        };
-        match ctx.seal(xml.as_bytes()) {
+        let sealed = lock(conn).seal(xml.as_bytes());
+        match sealed {
             Ok((sig, sealed)) => encryption::frame_one(xml.len(), &sig, &sealed),
             Err(_) => return status_only(StatusCode::INTERNAL_SERVER_ERROR, server, false),
         }
@@ -439,10 +483,9 @@ type ErrResp = fn(&HostServer) -> Response<SimBody>;
 fn unseal(conn: &Mutex<Conn>, body: &[u8]) -> Result<Vec<u8>, ErrResp> {
     let parts = encryption::unframe(body).map_err(|_| bad_request as ErrResp)?;
     let mut c = lock(conn);
-    let ctx = c.ntlm.as_mut().ok_or(bad_request as ErrResp)?;
     let mut out = Vec::new();
     for part in &parts {
-        let plain = ctx
+        let plain = c
             .unseal(&part.signature, &part.sealed)
             .map_err(|_| bad_request as ErrResp)?;
         encryption::check_unsealed_length(part, &plain).map_err(|_| bad_request as ErrResp)?;
@@ -476,12 +519,22 @@ fn authenticate(
             }
             match auth_header {
                 Some(h) if !host.faults.auth_fail && basic::check(h, &server.creds) => {
-                    AuthResult::Proceed { encrypted: false }
+                    AuthResult::Proceed {
+                        encrypted: false,
+                        mutual: None,
+                    }
                 }
                 Some(_) => fail(true),
                 None => fail(false),
             }
         }
+        AuthMode::Kerberos => authenticate_kerberos(
+            server,
+            conn,
+            auth_header,
+            encryption::is_encrypted_content_type(content_type),
+            empty_body,
+        ),
         AuthMode::Ntlm => {
             let is_encrypted = encryption::is_encrypted_content_type(content_type);
             if let Some(h) = auth_header {
@@ -577,5 +630,90 @@ fn proceed_ntlm(server: &HostServer, is_encrypted: bool, empty_body: bool) -> Au
     }
     AuthResult::Proceed {
         encrypted: is_encrypted,
+        mutual: None,
+    }
+}
+
+/// Kerberos under `Negotiate`: one AP-REQ authenticates the connection; the AP-REP goes
+/// back on the answer (mutual authentication).
+fn authenticate_kerberos(
+    server: &HostServer,
+    conn: &Mutex<Conn>,
+    auth_header: Option<&str>,
+    is_encrypted: bool,
+    empty_body: bool,
+) -> AuthResult {
+    let host = &server.host;
+    let fail = |count: bool| {
+        if count {
+            host.counters.auth_failures.fetch_add(1, Ordering::Relaxed);
+        }
+        AuthResult::Respond(status_only(StatusCode::UNAUTHORIZED, server, true))
+    };
+    let Some(service) = server.kerberos.as_ref() else {
+        return fail(auth_header.is_some());
+    };
+    let Some(h) = auth_header else {
+        let established = lock(conn)
+            .krb
+            .as_ref()
+            .is_some_and(KerberosAcceptor::is_established);
+        if !established {
+            if is_encrypted {
+                return AuthResult::Respond(status_only(StatusCode::BAD_REQUEST, server, false));
+            }
+            return fail(false);
+        }
+        return proceed_ntlm(server, is_encrypted, empty_body);
+    };
+    let (scheme, token) = h.split_once(' ').unwrap_or((h, ""));
+    let Ok(token) = base64::engine::general_purpose::STANDARD.decode(token.trim()) else {
+        return fail(true);
+    };
+    if !scheme.eq_ignore_ascii_case("Negotiate") {
+        return fail(true);
+    }
+    // A new handshake replaces whatever this connection had.
+    let mut acc = KerberosAcceptor::new(service);
+    let step = acc.step(&token, |u| server.creds.user_matches(u));
+    let mut c = lock(conn);
+    c.krb = None;
+    let fresh = || {
+        use sha2::Digest as _;
+        let digest: [u8; 32] = sha2::Sha256::digest(&token).into();
+        let mut seen = lock(&server.kerberos_seen);
+        if seen.len() >= 100_000 {
+            seen.clear();
+        }
+        seen.insert(digest)
+    };
+    match step {
+        KStep::Established(reply) if !host.faults.auth_fail && fresh() => {
+            c.krb = Some(acc);
+            drop(c);
+            match proceed_ntlm(server, is_encrypted, empty_body) {
+                AuthResult::Proceed { encrypted, .. } if host.faults.no_mutual_auth => {
+                    AuthResult::Proceed {
+                        encrypted,
+                        mutual: None,
+                    }
+                }
+                AuthResult::Proceed { encrypted, .. } => {
+                    let v = format!(
+                        "Negotiate {}",
+                        base64::engine::general_purpose::STANDARD.encode(reply)
+                    );
+                    AuthResult::Proceed {
+                        encrypted,
+                        mutual: HeaderValue::from_str(&v).ok(),
+                    }
+                }
+                other => other,
+            }
+        }
+        _ => {
+            drop(c);
+            fail(true)
+        }
     }
 }

@@ -54,7 +54,8 @@ pub struct EncryptedPart {
     pub original_content_type: String,
     /// Plaintext length announced in the `OriginalContent` header.
     pub original_length: usize,
-    /// The security trailer (16 bytes for NTLM).
+    /// The security trailer (16 bytes for NTLM; the 60-byte wrap-token header for
+    /// Kerberos with AES256).
     pub signature: Vec<u8>,
     /// The sealed plaintext (same length as the plaintext for NTLM's RC4).
     pub sealed: Vec<u8>,

@@ -25,7 +25,7 @@ pub mod scripts;
 pub mod soap;
 pub mod transport;
 
-pub use auth::Auth;
+pub use auth::{Auth, KerberosAuth};
 pub use client::{Client, ClientConfig, CommandOutput, Replay, RetryPolicy, Shell, StreamKind};
 pub use credentials::{Credentials, Secret};
 pub use error::{Error, ErrorKind, PullCap};

@@ -22,6 +22,7 @@ fn entries(sim: &SimHandle) -> Vec<HostEntry> {
             name: h.name.clone(),
             endpoint: h.endpoint.clone(),
             auth: AuthKind::Ntlm,
+            kerberos: Default::default(),
             username: h.username.clone(),
             password: PasswordSource::Inline(Secret::new(h.password.clone())),
             ca_file: h.ca_file.clone(),

@@ -1,9 +1,10 @@
 //! Authentication as a Windows WinRM listener does it: Basic (HTTPS only unless the lab
-//! flag allows HTTP), or NTLM (raw NTLMSSP under the `Negotiate` or `NTLM` scheme) whose
-//! security context lives and dies with one TCP connection and seals every message on
-//! plain HTTP.
+//! flag allows HTTP), NTLM (raw NTLMSSP under the `Negotiate` or `NTLM` scheme) or
+//! Kerberos (SPNEGO or raw krb5 under `Negotiate`), whose security context lives and dies
+//! with one TCP connection and seals every message on plain HTTP.
 
 pub mod basic;
+pub mod kerberos;
 pub mod ntlm;
 
 /// Which authentication the simulated fleet accepts.
@@ -14,6 +15,8 @@ pub enum AuthMode {
     /// NTLM; message encryption is required on HTTP, optional on HTTPS.
     #[default]
     Ntlm,
+    /// Kerberos with the service key in `FleetSpec::kerberos`; message encryption as NTLM.
+    Kerberos,
 }
 
 impl std::str::FromStr for AuthMode {
@@ -22,8 +25,9 @@ impl std::str::FromStr for AuthMode {
         match s.to_ascii_lowercase().as_str() {
             "basic" => Ok(AuthMode::Basic),
             "ntlm" | "negotiate" => Ok(AuthMode::Ntlm),
+            "kerberos" => Ok(AuthMode::Kerberos),
             other => Err(format!(
-                "unknown auth mode {other:?} (expected ntlm or basic)"
+                "unknown auth mode {other:?} (expected ntlm, kerberos or basic)"
             )),
         }
     }

@@ -1,10 +1,13 @@
-//! Authentication. Basic is a header on every request; NTLM (and Kerberos, later) is a
-//! security context bound to one TCP connection that also seals messages on plain HTTP.
-//! [`SecurityContext`] is the seam Kerberos slots into: the transport only drives
+//! Authentication. Basic is a header on every request; NTLM and Kerberos are a security
+//! context bound to one TCP connection that also seals messages on plain HTTP.
+//! [`SecurityContext`] is the seam between them and the transport, which only drives
 //! `initial_token`/`step` during the handshake and `seal`/`unseal` afterwards.
 
+mod kerberos;
+pub mod krb5conf;
 mod ntlm;
 
+pub use kerberos::{KdcClient, KerberosAuth, KerberosContext};
 pub use ntlm::NtlmContext;
 
 use crate::credentials::Credentials;
@@ -17,6 +20,8 @@ pub enum Auth {
     Basic(Credentials),
     /// NTLM under the `Negotiate` scheme, with SPNEGO message encryption on HTTP.
     Ntlm(Credentials),
+    /// Kerberos (SPNEGO) under the `Negotiate` scheme, with message encryption on HTTP.
+    Kerberos(KerberosAuth),
 }
 
 impl Auth {
@@ -24,24 +29,33 @@ impl Auth {
         match self {
             Auth::Basic(_) => "basic",
             Auth::Ntlm(_) => "ntlm",
+            Auth::Kerberos(_) => "kerberos",
         }
     }
 
     pub fn credentials(&self) -> &Credentials {
         match self {
             Auth::Basic(c) | Auth::Ntlm(c) => c,
+            Auth::Kerberos(k) => &k.credentials,
         }
     }
 
     /// A fresh connection-bound context, or `None` for per-request schemes.
-    /// `channel_bindings` is the RFC 5929 `tls-server-end-point` data on HTTPS.
+    /// `channel_bindings` is the RFC 5929 `tls-server-end-point` data on HTTPS;
+    /// `endpoint_host` names the service for Kerberos (`HTTP/<host>`).
     pub fn new_context(
         &self,
         channel_bindings: Option<&[u8]>,
+        endpoint_host: &str,
     ) -> Result<Option<Box<dyn SecurityContext>>, AuthError> {
         match self {
             Auth::Basic(_) => Ok(None),
             Auth::Ntlm(c) => Ok(Some(Box::new(NtlmContext::new(c, channel_bindings)?))),
+            Auth::Kerberos(k) => Ok(Some(Box::new(KerberosContext::new(
+                k,
+                endpoint_host,
+                channel_bindings,
+            )?))),
         }
     }
 
@@ -57,7 +71,7 @@ impl Auth {
                     c.password.expose()
                 ))
             )),
-            Auth::Ntlm(_) => None,
+            Auth::Ntlm(_) | Auth::Kerberos(_) => None,
         }
     }
 }
@@ -70,6 +84,12 @@ pub trait SecurityContext: Send + Sync + std::fmt::Debug {
     fn initial_token(&mut self) -> Result<Vec<u8>, AuthError>;
     /// Consumes the server's token; returns the next client token, if any.
     fn step(&mut self, server_token: &[u8]) -> Result<Option<Vec<u8>>, AuthError>;
+    /// Whether the handshake is finished from the client's side. Kerberos with mutual
+    /// authentication is not until it has checked the server's last token (which arrives
+    /// on the 200 answer); NTLM has no such token.
+    fn is_complete(&self) -> bool {
+        true
+    }
     /// Seals a message: (signature, sealed bytes).
     fn seal(&mut self, plain: &[u8]) -> Result<(Vec<u8>, Vec<u8>), AuthError>;
     /// Verifies and unseals a message.
@@ -83,6 +103,8 @@ pub enum AuthError {
     Username(String),
     #[error("NTLM: {0}")]
     Ntlm(String),
+    #[error("Kerberos: {0}")]
+    Kerberos(String),
     #[error("message seal/unseal failed: {0}")]
     Crypto(String),
 }

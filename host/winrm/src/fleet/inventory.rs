@@ -51,6 +51,21 @@ pub enum PasswordSource {
 pub enum AuthKind {
     Ntlm,
     Basic,
+    Kerberos,
+}
+
+/// Where a Kerberos host's ticket comes from. Each unset value falls back to the user
+/// name's realm and the krb5 configuration (`$KRB5_CONFIG`, else /etc/krb5.conf).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KerberosSettings {
+    /// The realm (`kerberos_realm`, Ansible `stigpack_kerberos_realm`).
+    pub realm: Option<String>,
+    /// The KDC, `host` or `host:port` (`kerberos_kdc`, Ansible `stigpack_kerberos_kdc`).
+    pub kdc: Option<String>,
+    /// Host name in the service principal `HTTP/<host>` when the endpoint names the
+    /// host otherwise, e.g. by IP address (`kerberos_hostname`, Ansible
+    /// `ansible_winrm_kerberos_hostname_override`).
+    pub hostname_override: Option<String>,
 }
 
 /// One host, fully resolved.
@@ -59,6 +74,8 @@ pub struct HostEntry {
     pub name: String,
     pub endpoint: String,
     pub auth: AuthKind,
+    /// Used when `auth` is [`AuthKind::Kerberos`].
+    pub kerberos: KerberosSettings,
     pub username: String,
     pub password: PasswordSource,
     pub ca_file: Option<PathBuf>,
@@ -121,6 +138,9 @@ struct Fields {
     name: Option<String>,
     endpoint: Option<String>,
     auth: Option<AuthKind>,
+    kerberos_realm: Option<String>,
+    kerberos_kdc: Option<String>,
+    kerberos_hostname: Option<String>,
     username: Option<String>,
     password_env: Option<String>,
     password_file: Option<PathBuf>,
@@ -214,7 +234,7 @@ impl Inventory {
                         entry.verify_profile =
                             entry.verify_profile.map(|r| r.resolved_against(base));
                         entry.apply_profile = entry.apply_profile.map(|r| r.resolved_against(base));
-                        hosts.push(entry);
+                        hosts.push(*entry);
                         continue;
                     }
                     Mapped::Refused(p) => p,
@@ -260,6 +280,13 @@ impl Inventory {
         let hosts = if single {
             let file: File = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
             let d = file.defaults;
+            if d.kerberos_hostname.is_some() {
+                return Err(invalid(
+                    "defaults: kerberos_hostname names one host's service principal \
+                     (HTTP/<host>); set it per host"
+                        .into(),
+                ));
+            }
             let mut hosts = Vec::new();
             for (i, h) in file.hosts.into_iter().enumerate() {
                 let name = h
@@ -290,6 +317,12 @@ impl Inventory {
                     name,
                     endpoint,
                     auth: h.auth.or(d.auth).unwrap_or(AuthKind::Ntlm),
+                    kerberos: KerberosSettings {
+                        realm: h.kerberos_realm.or_else(|| d.kerberos_realm.clone()),
+                        kdc: h.kerberos_kdc.or_else(|| d.kerberos_kdc.clone()),
+                        // Names one host: never inherited from the defaults.
+                        hostname_override: h.kerberos_hostname,
+                    },
                     username,
                     password,
                     ca_file: h.ca_file.or_else(|| d.ca_file.clone()).map(resolve),
@@ -323,6 +356,7 @@ impl Inventory {
                     name: l.name,
                     endpoint: l.endpoint,
                     auth: AuthKind::Ntlm,
+                    kerberos: KerberosSettings::default(),
                     username: l.username,
                     password: PasswordSource::Inline(Secret::new(l.password)),
                     ca_file: l.ca_file.map(resolve),
@@ -536,6 +570,44 @@ mod tests {
         assert_eq!(b.endpoint, "ws02");
         assert_eq!(b.password, PasswordSource::File("/secure/pw".into()));
         assert_eq!(b.results_dir, "D:\\R");
+    }
+
+    #[test]
+    fn kerberos_settings_per_host_or_by_default() {
+        let inv = parse(
+            r#"{"defaults":{"auth":"kerberos","username":"svc@CORP.TEST",
+                            "kerberos_realm":"CORP.TEST","kerberos_kdc":"dc1.corp.test:88"},
+               "hosts":[{"name":"a","endpoint":"http://10.0.0.5:5985/wsman","kerberos_hostname":"a.corp.test"},
+                        {"name":"b","kerberos_kdc":"dc2.corp.test"},
+                        {"name":"c","auth":"ntlm"}]}"#,
+        )
+        .unwrap();
+        let [a, b, c] = [&inv.hosts[0], &inv.hosts[1], &inv.hosts[2]];
+        assert_eq!(a.auth, AuthKind::Kerberos);
+        assert_eq!(
+            a.kerberos,
+            KerberosSettings {
+                realm: Some("CORP.TEST".into()),
+                kdc: Some("dc1.corp.test:88".into()),
+                hostname_override: Some("a.corp.test".into()),
+            }
+        );
+        assert_eq!(b.kerberos.kdc.as_deref(), Some("dc2.corp.test"));
+        assert_eq!(
+            b.kerberos.hostname_override, None,
+            "names one host: not a default"
+        );
+        assert_eq!(c.auth, AuthKind::Ntlm);
+        assert!(parse(r#"{"hosts":[{"name":"a","auth":"credssp"}]}"#).is_err());
+        let e = parse(
+            r#"{"defaults":{"username":"u","kerberos_hostname":"x"},"hosts":[{"name":"a"}]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("kerberos_hostname") && e.contains("per host"),
+            "{e}"
+        );
     }
 
     #[test]

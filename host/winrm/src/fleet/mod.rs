@@ -15,8 +15,8 @@ pub use collect::{
     check_destination, collect_host, stage, CollectedHost, Staged, TransferSummary, SUMS_FILE,
 };
 pub use inventory::{
-    check_host_name, AuthKind, HostEntry, Inventory, InventoryError, PasswordSource, RefusedHost,
-    DEFAULT_RESULTS_DIR,
+    check_host_name, AuthKind, HostEntry, Inventory, InventoryError, KerberosSettings,
+    PasswordSource, RefusedHost, DEFAULT_RESULTS_DIR,
 };
 pub use profile::{ProfileRef, Step, ToolProfile};
 pub use step::{run_step, CollectTo, StepReport};
@@ -118,6 +118,19 @@ pub fn build_client(
     let auth = match entry.auth {
         AuthKind::Ntlm => Auth::Ntlm(creds),
         AuthKind::Basic => Auth::Basic(creds),
+        AuthKind::Kerberos => {
+            let k = &entry.kerberos;
+            Auth::Kerberos(
+                crate::auth::KerberosAuth::resolve(
+                    creds,
+                    k.realm.as_deref(),
+                    k.kdc.as_deref(),
+                    k.hostname_override.clone(),
+                    crate::auth::krb5conf::Krb5Conf::load_default,
+                )
+                .map_err(|e| fail(&e))?,
+            )
+        }
     };
     let transport =
         Transport::new(endpoint, auth, tls, opts.transport.clone()).map_err(|e| fail(&e))?;

@@ -171,10 +171,24 @@ impl Transport {
             task,
             seal: None,
         };
-        if let Some(mut ctx) = self.auth.new_context(cbt.as_deref())? {
+        // Building the context and its first token may talk to a KDC (Kerberos), which
+        // is blocking network I/O with its own timeouts: keep it off the async workers.
+        let (auth, host) = (self.auth.clone(), self.endpoint.host.clone());
+        let first = tokio::task::spawn_blocking(move || -> Result<_, TransportError> {
+            match auth.new_context(cbt.as_deref(), &host)? {
+                Some(mut ctx) => {
+                    let token = ctx.initial_token()?;
+                    Ok(Some((ctx, token)))
+                }
+                None => Ok(None),
+            }
+        })
+        .await
+        .map_err(|e| TransportError::Connection(format!("authentication task failed: {e}")))??;
+        if let Some((mut ctx, token)) = first {
             tokio::time::timeout(
                 self.config.read_timeout,
-                self.handshake(&mut conn, ctx.as_mut()),
+                self.handshake(&mut conn, ctx.as_mut(), token),
             )
             .await
             .map_err(|_| TransportError::ReadTimeout(self.config.read_timeout))??;
@@ -253,18 +267,13 @@ impl Transport {
         &self,
         conn: &mut Conn,
         ctx: &mut dyn SecurityContext,
+        first_token: Vec<u8>,
     ) -> Result<(), TransportError> {
-        let mut token = ctx.initial_token()?;
+        let mut token = first_token;
         for _round in 0..4 {
             let authz = format!("{} {}", ctx.scheme(), B64.encode(&token));
             let req = self.request(Vec::new(), SOAP_CONTENT_TYPE, Some(authz))?;
             let (status, headers, _) = self.roundtrip(conn, req).await?;
-            if status != StatusCode::UNAUTHORIZED {
-                if status.is_success() {
-                    return Ok(());
-                }
-                return Err(TransportError::from_status(status, &[]));
-            }
             let server = headers
                 .get_all(WWW_AUTHENTICATE)
                 .iter()
@@ -276,6 +285,25 @@ impl Transport {
                         .then(|| B64.decode(tok.trim()).ok())
                         .flatten()
                 });
+            if status != StatusCode::UNAUTHORIZED {
+                if !status.is_success() {
+                    return Err(TransportError::from_status(status, &[]));
+                }
+                if !ctx.is_complete() {
+                    // Mutual authentication: the server proves itself in its last token.
+                    let Some(server) = server else {
+                        return Err(TransportError::AuthRejected(
+                            "the server accepted us but did not prove its own identity (no mutual-authentication token)".into(),
+                        ));
+                    };
+                    if ctx.step(&server)?.is_some() || !ctx.is_complete() {
+                        return Err(TransportError::AuthRejected(
+                            "the server's mutual-authentication token did not complete the handshake".into(),
+                        ));
+                    }
+                }
+                return Ok(());
+            }
             let Some(server) = server else {
                 return Err(TransportError::AuthRejected(
                     "server refused the credentials (HTTP 401)".into(),

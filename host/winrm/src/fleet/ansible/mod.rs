@@ -18,7 +18,9 @@ use serde_json::Value;
 
 pub use model::Var;
 
-use super::inventory::{AuthKind, HostEntry, PasswordSource, DEFAULT_RESULTS_DIR};
+use super::inventory::{
+    AuthKind, HostEntry, KerberosSettings, PasswordSource, DEFAULT_RESULTS_DIR,
+};
 use super::profile::ProfileRef;
 use crate::credentials::Secret;
 use crate::transport::Endpoint;
@@ -132,12 +134,16 @@ const HONOURED: &[&str] = &[
     "server_cert_validation",
     "ca_trust_path",
     "message_encryption",
+    "kerberos_hostname_override",
+    "kerberos_delegation",
+    "kinit_mode",
 ];
 
 /// `ansible_winrm_*` variables that change nothing stigpack does: timeouts and retries
 /// (stigpack's own `--operation-timeout`, `--connect-timeout` and retry policy apply),
-/// Kerberos ticket handling (Kerberos itself is refused), and `send_cbt` (stigpack always
-/// sends channel binding over HTTPS, which every Windows host accepts).
+/// how Ansible runs `kinit` (stigpack gets its ticket itself, from the password), and
+/// `send_cbt` (stigpack always sends channel binding over HTTPS, which every Windows host
+/// accepts).
 const IGNORED: &[&str] = &[
     "operation_timeout_sec",
     "read_timeout_sec",
@@ -147,19 +153,27 @@ const IGNORED: &[&str] = &[
     "kinit_cmd",
     "kinit_args",
     "kinit_env_vars",
-    "kinit_mode",
     "send_cbt",
 ];
 
 /// `stigpack_*` variables: the results folder `fleet collect` pulls and the tool
 /// profiles `fleet verify` / `fleet apply` run (a built-in name or a profile file,
 /// relative to the inventory's directory).
-const STIGPACK_VARS: &[&str] = &["results_dir", "verify_profile", "apply_profile"];
+/// `stigpack_kerberos_realm` / `stigpack_kerberos_kdc` name the realm and KDC of a
+/// Kerberos host when the krb5 configuration does not (Ansible has no variable for them:
+/// it leaves them to krb5.conf).
+const STIGPACK_VARS: &[&str] = &[
+    "results_dir",
+    "verify_profile",
+    "apply_profile",
+    "kerberos_realm",
+    "kerberos_kdc",
+];
 
 /// What became of one host.
 #[derive(Debug)]
 pub(crate) enum Mapped {
-    Usable(HostEntry),
+    Usable(Box<HostEntry>),
     /// Not usable by stigpack; an error only if the host is selected.
     Refused(String),
 }
@@ -314,11 +328,8 @@ pub(crate) fn map_host(
 
     // 5. How: ansible_winrm_transport (a list: Ansible tries each in turn).
     let auth = match pick(&["ansible_winrm_transport"]) {
-        None if username.contains('@') => refuse!(
-            "ansible_winrm_transport is not set and ansible_user={username} is a UPN, so \
-             Ansible would use Kerberos, which stigpack does not speak; set \
-             ansible_winrm_transport=ntlm"
-        ),
+        // pywinrm's default with a UPN user: Kerberos.
+        None if username.contains('@') => AuthKind::Kerberos,
         // Ansible's default: pywinrm's `ssl` (Basic over HTTPS) or `plaintext` (Basic over HTTP).
         None if https => AuthKind::Basic,
         None => refuse!(
@@ -347,9 +358,10 @@ pub(crate) fn map_host(
                 let k = match t.as_str() {
                     "ntlm" => AuthKind::Ntlm,
                     "basic" | "ssl" | "plaintext" => AuthKind::Basic,
-                    "credssp" | "kerberos" | "certificate" => refuse!(
-                        "{var}={t}: stigpack cannot authenticate with {t}; use ntlm (or \
-                         basic over https)"
+                    "kerberos" => AuthKind::Kerberos,
+                    "credssp" | "certificate" => refuse!(
+                        "{var}={t}: stigpack cannot authenticate with {t}; use ntlm or \
+                         kerberos (or basic over https)"
                     ),
                     _ => refuse!("{var}={t}: not a WinRM transport stigpack knows"),
                 };
@@ -386,7 +398,7 @@ pub(crate) fn map_host(
             ),
             Ok("never") => refuse!(
                 "{var}=never over http would send everything in clear; stigpack always \
-                 encrypts NTLM messages over http: use auto"
+                 encrypts NTLM and Kerberos messages over http: use auto"
             ),
             Ok(other) => refuse!("{var}={other}: must be auto, always or never"),
             Err(e) => refuse!("{e}"),
@@ -414,7 +426,47 @@ pub(crate) fn map_host(
         },
     };
 
-    // 8. Password.
+    // 8. Kerberos: where the ticket comes from.
+    let mut kerberos = KerberosSettings::default();
+    for (slot, var) in [
+        (&mut kerberos.realm, "stigpack_kerberos_realm"),
+        (&mut kerberos.kdc, "stigpack_kerberos_kdc"),
+        (
+            &mut kerberos.hostname_override,
+            "ansible_winrm_kerberos_hostname_override",
+        ),
+    ] {
+        if let Some((var, val)) = pick(&[var]) {
+            match text(var, val) {
+                Ok(r) if !r.trim().is_empty() => *slot = Some(r.trim().to_owned()),
+                Ok(_) => refuse!("{var} is empty"),
+                Err(e) => refuse!("{e}"),
+            }
+        }
+    }
+    if let Some((var, val)) = pick(&["ansible_winrm_kerberos_delegation"]) {
+        if truthy(val) {
+            refuse!(
+                "{var} is on; stigpack never forwards the user's ticket to the host (it needs \
+                 no second hop): remove it"
+            );
+        }
+    }
+    if let Some((var, val)) = pick(&["ansible_winrm_kinit_mode"]) {
+        match text(var, val).as_deref() {
+            Ok("managed") => {}
+            Ok("manual") if auth == AuthKind::Kerberos => refuse!(
+                "{var}=manual asks to use the ticket already in the credential cache \
+                 (KRB5CCNAME); stigpack cannot read a credential cache and gets its own \
+                 ticket from the password: use managed and give ansible_password"
+            ),
+            Ok("manual") => {}
+            Ok(other) => refuse!("{var}={other}: must be managed or manual"),
+            Err(e) => refuse!("{e}"),
+        }
+    }
+
+    // 9. Password.
     let password = match pick(&["ansible_password", "ansible_winrm_pass", "ansible_winrm_password"]) {
         None => PasswordSource::Prompt,
         Some((var, Var::Vault)) => refuse!(
@@ -469,10 +521,11 @@ pub(crate) fn map_host(
         }
     }
     let [verify_profile, apply_profile] = profiles;
-    Ok(Mapped::Usable(HostEntry {
+    Ok(Mapped::Usable(Box::new(HostEntry {
         name: name.clone(),
         endpoint,
         auth,
+        kerberos,
         username,
         password,
         ca_file,
@@ -480,7 +533,7 @@ pub(crate) fn map_host(
         verify_profile,
         apply_profile,
         ignore_cert_requested: ignore_cert,
-    }))
+    })))
 }
 
 /// `{{ lookup('env', 'NAME') }}` (either quote, any spacing, `ansible.builtin.env` too) →

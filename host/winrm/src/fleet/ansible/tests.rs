@@ -167,7 +167,7 @@ fn s(x: &str) -> Var {
 
 fn usable(r: Result<Mapped, String>) -> HostEntry {
     match r.unwrap() {
-        Mapped::Usable(e) => e,
+        Mapped::Usable(e) => *e,
         Mapped::Refused(p) => panic!("refused: {p}"),
     }
 }
@@ -227,6 +227,39 @@ fn endpoint_defaults_like_the_winrm_plugin() {
 }
 
 #[test]
+fn kerberos_transport_and_its_settings() {
+    let e = usable(map(&[
+        ("ansible_winrm_transport", s("kerberos")),
+        ("ansible_port", Var::Data(json!(5985))),
+        ("ansible_host", s("10.0.0.5")),
+        (
+            "ansible_winrm_kerberos_hostname_override",
+            s("ws01.corp.example"),
+        ),
+        ("stigpack_kerberos_realm", s("CORP.EXAMPLE")),
+        ("stigpack_kerberos_kdc", s("dc1.corp.example:88")),
+        ("ansible_winrm_kinit_mode", s("managed")),
+        ("ansible_winrm_kerberos_delegation", s("false")),
+    ]));
+    assert_eq!(e.auth, AuthKind::Kerberos);
+    assert_eq!(e.endpoint, "http://10.0.0.5:5985/wsman");
+    assert_eq!(
+        e.kerberos,
+        KerberosSettings {
+            realm: Some("CORP.EXAMPLE".into()),
+            kdc: Some("dc1.corp.example:88".into()),
+            hostname_override: Some("ws01.corp.example".into()),
+        }
+    );
+    // Unset: realm and KDC come from the user name and krb5.conf when connecting.
+    let e = usable(map(&[("ansible_winrm_transport", s("kerberos"))]));
+    assert_eq!(e.kerberos, KerberosSettings::default());
+    // pywinrm's default for a UPN user is Kerberos.
+    let e = usable(map(&[("ansible_user", s("svc@CORP.EXAMPLE"))]));
+    assert_eq!(e.auth, AuthKind::Kerberos);
+}
+
+#[test]
 fn password_sources() {
     let ntlm = ("ansible_winrm_transport", s("ntlm"));
     for form in [
@@ -272,7 +305,7 @@ fn refusals_name_the_variable_and_value() {
         ),
         (
             vec![("ansible_winrm_transport", s("ntlm,kerberos"))],
-            "ansible_winrm_transport=kerberos",
+            "one transport",
         ),
         (
             vec![("ansible_winrm_transport", s("ntlm,basic"))],
@@ -286,7 +319,27 @@ fn refusals_name_the_variable_and_value() {
             vec![("ansible_connection", s("psrp"))],
             "ansible_connection=psrp",
         ),
-        (vec![("ansible_user", s("svc@CORP.EXAMPLE"))], "Kerberos"),
+        (
+            vec![
+                ("ansible_winrm_transport", s("kerberos")),
+                ("ansible_winrm_kinit_mode", s("manual")),
+            ],
+            "credential cache",
+        ),
+        (
+            vec![
+                ("ansible_winrm_transport", s("kerberos")),
+                ("ansible_winrm_kerberos_delegation", s("true")),
+            ],
+            "ansible_winrm_kerberos_delegation",
+        ),
+        (
+            vec![
+                ("ansible_winrm_transport", s("kerberos")),
+                ("stigpack_kerberos_kdc", s("")),
+            ],
+            "stigpack_kerberos_kdc is empty",
+        ),
         (
             vec![("ansible_port", Var::Data(json!(5985)))],
             "Basic over http",
