@@ -117,6 +117,7 @@ fn demo_runs_the_whole_job_over_winrm_and_leaves_everything_in_dir() {
             "{host}: {names:?}"
         );
     }
+    stig_manager_imports_the_demo_checklists(&dir.join("checklists"));
     // The package, its report, the sealed bundle, the key and the audit log.
     let pkg = fs::read_dir(dir.join("emass"))
         .unwrap()
@@ -193,6 +194,92 @@ fn demo_runs_the_whole_job_over_winrm_and_leaves_everything_in_dir() {
         strip(files_under(&pkg2)),
         "the package differs"
     );
+}
+
+/// What STIG Manager's own parsers (npm `@nuwcdivnpt/stig-manager-client-modules`) import
+/// from one checklist: (target name, [(rule, result)]).
+fn stig_manager_reads(file: &Path) -> (String, Vec<(String, String)>) {
+    let script = repo().join("scripts/checkers/stigman-reviews.mjs");
+    let out = Command::new("node")
+        .arg(&script)
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "STIG Manager's parser refused {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["errors"], serde_json::json!([]), "{}", file.display());
+    let mut reviews: Vec<(String, String)> = v["checklists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["reviews"].as_array().unwrap().clone())
+        .map(|r| {
+            (
+                r["ruleId"].as_str().unwrap().to_owned(),
+                r["result"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    reviews.sort();
+    (v["target"]["name"].as_str().unwrap().to_owned(), reviews)
+}
+
+/// The checklists the demo exports are what STIG Manager imports: each is read without
+/// error, names its host, carries a review for every finding the CKL marks Open, and the
+/// CKL and the CKLB of a host import as the same reviews.
+fn stig_manager_imports_the_demo_checklists(root: &Path) {
+    let module =
+        repo().join("scripts/checkers/node_modules/@nuwcdivnpt/stig-manager-client-modules");
+    if !have_tool("node") {
+        return;
+    }
+    if !module.is_dir() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "STIG Manager's parsers are missing (CI=true): run scripts/setup.sh"
+        );
+        eprintln!("SKIP: STIG Manager's parsers not installed (run scripts/setup.sh)");
+        return;
+    }
+    let mut hosts = 0;
+    for host_dir in fs::read_dir(root).unwrap() {
+        let host_dir = host_dir.unwrap().path();
+        let host = host_dir.file_name().unwrap().to_string_lossy().into_owned();
+        let mut by_format = std::collections::BTreeMap::new();
+        for f in fs::read_dir(&host_dir).unwrap() {
+            let f = f.unwrap().path();
+            let ext = f.extension().unwrap().to_string_lossy().into_owned();
+            let (target, reviews) = stig_manager_reads(&f);
+            assert!(
+                target.eq_ignore_ascii_case(&host),
+                "{}: target {target}",
+                f.display()
+            );
+            if ext == "ckl" {
+                let text = fs::read_to_string(&f).unwrap();
+                let open = text.matches("<STATUS>Open</STATUS>").count();
+                let fail = reviews.iter().filter(|(_, r)| r == "fail").count();
+                assert!(open > 0, "{}: the demo leaves findings open", f.display());
+                assert_eq!(fail, open, "{}: Open findings imported", f.display());
+            }
+            by_format
+                .entry(ext)
+                .or_insert_with(Vec::new)
+                .extend(reviews);
+        }
+        assert_eq!(
+            by_format.get("ckl"),
+            by_format.get("cklb"),
+            "{host}: CKL and CKLB import differently"
+        );
+        hosts += 1;
+    }
+    assert_eq!(hosts, HOSTS.len());
 }
 
 #[test]
