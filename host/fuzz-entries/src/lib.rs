@@ -46,6 +46,9 @@ pub const TARGETS: &[Target] = &[
     ("inventory", inventory),
     ("ansible_inventory", ansible_inventory),
     ("tool_profile", tool_profile),
+    ("ansible_vars", ansible_vars),
+    ("krb5_conf", krb5_conf),
+    ("keytab", keytab),
     ("seal_bundle", seal_bundle),
     ("xlsx_poam", xlsx_poam),
 ];
@@ -254,6 +257,51 @@ pub fn tool_profile(data: &[u8]) {
         let _ = p.results_dir_for("ws01", Some("WS01"));
         let _ = p.check_step(fleet::Step::Verify, "fuzz.json");
         let _ = (p.sha256(), p.args_sha256(), p.needs_computername());
+    }
+}
+
+/// An Ansible inventory with `group_vars/` and `host_vars/` beside it: the input is the
+/// INI inventory, then after a NUL `group_vars/all.yml`, then after another NUL
+/// `host_vars/ws01.yml` (a missing part is an absent file), loaded and checked.
+pub fn ansible_vars(data: &[u8]) {
+    let mut parts = data.splitn(3, |&b| b == 0);
+    let inventory = parts.next().unwrap_or_default();
+    let file = Scratch::with(inventory, "hosts.ini");
+    for (dir, name) in [("group_vars", "all.yml"), ("host_vars", "ws01.yml")] {
+        if let Some(text) = parts.next() {
+            let d = file.dir.path().join(dir);
+            std::fs::create_dir_all(&d).expect("scratch vars directory");
+            std::fs::write(d.join(name), text).expect("scratch vars file");
+        }
+    }
+    if let Ok(inv) = fleet::Inventory::load(&file.path) {
+        let _ = inv.check_usable(&file.path, stigpack_winrm::CertCheck::Verify);
+    }
+}
+
+/// A krb5.conf (`$KRB5_CONFIG`, `/etc/krb5.conf`): parsed, then every question the
+/// Kerberos client asks of it (default realm, its KDCs, each KDC address).
+pub fn krb5_conf(data: &[u8]) {
+    use stigpack_winrm::auth::krb5conf::{parse_kdc, Krb5Conf};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(conf) = Krb5Conf::parse(text, Path::new("krb5.conf")) {
+        let _ = conf.describe();
+        let realms = conf.default_realm().into_iter().chain(["STIGPACK.TEST"]);
+        for realm in realms.map(str::to_owned).collect::<Vec<_>>() {
+            for kdc in conf.kdcs(&realm) {
+                let _ = parse_kdc(kdc);
+            }
+        }
+    }
+}
+
+/// An MIT keytab as the simulator reads it (`simulate --kerberos-keytab`).
+pub fn keytab(data: &[u8]) {
+    let file = Scratch::with(data, "http.keytab");
+    for spn in ["HTTP/ws01", "HTTP/ws01@STIGPACK.TEST"] {
+        let _ = stigpack_winrm_sim::KerberosService::from_keytab(&file.path, spn);
     }
 }
 
