@@ -239,18 +239,19 @@ impl FleetAudit {
         hosts: Vec<(String, bool, serde_json::Value)>,
         extra: serde_json::Value,
     ) -> anyhow::Result<()> {
-        use stigpack_audit::Outcome;
+        use stigpack_audit::{EntryDraft, Outcome};
         let failed = hosts.iter().filter(|(_, ok, _)| !ok).count();
-        for (host, ok, details) in hosts.iter() {
-            let outcome = if *ok {
-                Outcome::Success
-            } else {
-                Outcome::Failure
-            };
-            self.log
-                .record(self.action, host, outcome, details.clone())
-                .context("recording in the audit log")?;
-        }
+        let mut drafts: Vec<EntryDraft> = hosts
+            .iter()
+            .map(|(host, ok, details)| {
+                let outcome = if *ok {
+                    Outcome::Success
+                } else {
+                    Outcome::Failure
+                };
+                EntryDraft::new(self.action, host, outcome).with_details(details.clone())
+            })
+            .collect();
         self.operation
             .insert("ok".into(), json!(hosts.len() - failed));
         self.operation.insert("failed".into(), json!(failed));
@@ -262,13 +263,13 @@ impl FleetAudit {
             (f, n) if f == n => Outcome::Failure,
             _ => Outcome::Partial,
         };
+        drafts.push(
+            EntryDraft::new(self.action, "fleet", outcome)
+                .with_details(serde_json::Value::Object(self.operation)),
+        );
+        // One write and one fsync for the whole run, not one per host.
         self.log
-            .record(
-                self.action,
-                "fleet",
-                outcome,
-                serde_json::Value::Object(self.operation),
-            )
+            .append_all(drafts)
             .context("recording in the audit log")?;
         Ok(())
     }
