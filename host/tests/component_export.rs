@@ -266,8 +266,19 @@ fn example_exporter_is_vetted_trusted_exported_validated_and_reproduced_without_
     assert!(stdout(&o).contains("[PASS] provenance"), "{}", stdout(&o));
 
     // reproduce, then again with the operator's lock and store deleted.
-    for pass in ["with the store", "after deleting the store"] {
-        let o = run(stigpack(work).args(["reproduce", "--json"]).arg(&pkg));
+    // The first pass leaves the review's signature unchecked (no key given); the second,
+    // an auditor's, checks it with the reviewer's public key.
+    for (pass, keys) in [
+        ("with the store", vec![]),
+        (
+            "after deleting the store",
+            vec![os("--trusted-key"), public.as_os_str()],
+        ),
+    ] {
+        let o = run(stigpack(work)
+            .args(["reproduce", "--json"])
+            .args(&keys)
+            .arg(&pkg));
         assert_eq!(code(&o), 0, "{pass}: {}{}", stdout(&o), stderr(&o));
         let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(doc["reproduced"], true, "{pass}");
@@ -276,9 +287,35 @@ fn example_exporter_is_vetted_trusted_exported_validated_and_reproduced_without_
         assert_eq!(by["reviewerKeyid"], keyid.as_str());
         assert_eq!(by["note"], "read the source");
         assert!(by["reviewedAt"].as_str().unwrap().ends_with('Z'));
+        let verified = if keys.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::Value::from(keyid.as_str())
+        };
+        assert_eq!(by["reviewVerifiedBy"], verified, "{pass}");
         fs::remove_dir_all(work.join("operator")).ok();
     }
     assert!(!lock.exists() && !store.exists());
+    // An auditor who trusts another key does not rerun the component: exit 7, and the
+    // text report of an unchecked run says so.
+    let (_, stranger) = key(work, "stranger");
+    let o = run(stigpack(work)
+        .arg("reproduce")
+        .arg("--trusted-key")
+        .arg(&stranger)
+        .arg(&pkg));
+    assert_eq!(code(&o), 7, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stderr(&o).contains("is not signed by a trusted key"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(stigpack(work).arg("reproduce").arg(&pkg));
+    assert!(
+        stdout(&o).contains("review signature not checked (give --trusted-key)"),
+        "{}",
+        stdout(&o)
+    );
 
     // A package whose copy was altered is refused (exit 5) before anything reruns.
     let tampered = work.join("tampered");

@@ -145,6 +145,12 @@ pub struct ReproduceArgs {
     /// Print the JSON report instead of text.
     #[arg(long)]
     pub json: bool,
+    /// A reviewer's public key the auditor trusts (repeatable; adds to the config's
+    /// trusted_keys): each third-party component's kept review must verify with one
+    /// before its code reruns (exit 7 otherwise). Without any, reviews are reported
+    /// unchecked.
+    #[arg(long = "trusted-key", value_name = "PUB")]
+    pub trusted_keys: Vec<PathBuf>,
     #[command(flatten)]
     pub sandbox: SandboxOpts,
 }
@@ -614,8 +620,9 @@ pub fn reproduce(args: ReproduceArgs) -> anyhow::Result<Exit> {
             anyhow::anyhow!("{}: not a directory", args.package.display()),
         ));
     }
+    let trusted = super::component::trust::trusted_keys(&args.trusted_keys)?;
     let sandbox = args.sandbox.sandbox()?;
-    let outcome = repro::reproduce(&sandbox, &args.sandbox.limits(), &args.package)?;
+    let outcome = repro::reproduce(&sandbox, &args.sandbox.limits(), &args.package, &trusted)?;
     let exit = if outcome.reproduced {
         Exit::Success
     } else {
@@ -648,7 +655,7 @@ pub fn reproduce(args: ReproduceArgs) -> anyhow::Result<Exit> {
         for c in &outcome.third_party {
             let t = |k: &str| c[k].as_str().unwrap_or("").to_owned();
             println!(
-                "third-party     {} ({}) sha256 {} from {}: admitted by key {} at {} (valid until {}){}",
+                "third-party     {} ({}) sha256 {} from {}: admitted by key {} at {} (valid until {}){}; review signature {}",
                 t("name"),
                 t("role"),
                 t("sha256"),
@@ -659,6 +666,10 @@ pub fn reproduce(args: ReproduceArgs) -> anyhow::Result<Exit> {
                 match t("note") {
                     n if n.is_empty() => String::new(),
                     n => format!(": {n}"),
+                },
+                match t("reviewVerifiedBy") {
+                    k if k.is_empty() => "not checked (give --trusted-key)".to_owned(),
+                    k => format!("verified with trusted key {k}"),
                 }
             );
         }

@@ -165,27 +165,38 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-/// Rebuilds `pkg` in a scratch directory and compares every file.
-pub fn reproduce(sandbox: &Sandbox, limits: &Limits, pkg: &Path) -> anyhow::Result<Outcome> {
+/// Rebuilds `pkg` in a scratch directory and compares every file. With `trusted` keys,
+/// each third-party component's kept review must verify with one of them (signed by the
+/// reviewer provenance names) before its code runs again, else exit 7; without, the
+/// report says the reviews were not checked.
+pub fn reproduce(
+    sandbox: &Sandbox,
+    limits: &Limits,
+    pkg: &Path,
+    trusted: &[stigpack_sign::keys::PublicKey],
+) -> anyhow::Result<Outcome> {
     check_components(pkg)?;
     let (inputs, settings) = assemble::from_package(pkg)?;
-    let third_party = inputs
-        .components
-        .iter()
-        .map(|c| {
-            serde_json::json!({
-                "role": c.role,
-                "name": c.name,
-                "sha256": c.source.sha256,
-                "file": super::thirdparty::wasm_path(&c.source.sha256),
-                "reviewerKeyid": c.review.reviewer_keyid,
-                "reviewedAt": c.review.reviewed_at,
-                "expiresAt": c.review.expires_at,
-                "note": c.review.note,
-                "reviewStatementSha256": c.review_statement_sha256,
-            })
-        })
-        .collect();
+    let mut third_party = Vec::new();
+    for c in &inputs.components {
+        let verified_by = if trusted.is_empty() {
+            None
+        } else {
+            Some(review_signer(c, trusted)?)
+        };
+        third_party.push(serde_json::json!({
+            "role": c.role,
+            "name": c.name,
+            "sha256": c.source.sha256,
+            "file": super::thirdparty::wasm_path(&c.source.sha256),
+            "reviewerKeyid": c.review.reviewer_keyid,
+            "reviewedAt": c.review.reviewed_at,
+            "expiresAt": c.review.expires_at,
+            "note": c.review.note,
+            "reviewStatementSha256": c.review_statement_sha256,
+            "reviewVerifiedBy": verified_by,
+        }));
+    }
     let scratch = tempfile::tempdir().context("creating a scratch directory")?;
     let rebuilt = scratch.path().join("rebuilt");
     std::fs::create_dir_all(&rebuilt)?;
@@ -247,4 +258,33 @@ fn signed_subjects(pkg: &Path, rebuilt: &Path) -> anyhow::Result<FileVerdict> {
         first_difference_at: None,
         detail: (!m.is_empty()).then(|| m.to_string()),
     })
+}
+
+/// The key id that verifies `c`'s kept review: one of `trusted`, and the reviewer the
+/// review names. Anything else is exit 7 (the gate's refusal) before any code reruns.
+fn review_signer(
+    c: &super::thirdparty::ThirdParty,
+    trusted: &[stigpack_sign::keys::PublicKey],
+) -> anyhow::Result<String> {
+    let refuse = |why: String| {
+        crate::exit::coded(
+            crate::exit::Exit::Sandbox,
+            anyhow::anyhow!(
+                "refusing to rerun third-party component {} ({}): its review {} {why}",
+                c.name,
+                c.role,
+                super::thirdparty::review_path(&c.source.sha256, c.role)
+            ),
+        )
+    };
+    let verified = stigpack_sign::dsse::verify(&c.review_envelope, trusted)
+        .map_err(|e| refuse(format!("is not signed by a trusted key: {e}")))?;
+    let keyid = verified.key().keyid();
+    if keyid != c.review.reviewer_keyid {
+        return Err(refuse(format!(
+            "names reviewer {} but is signed by {keyid}",
+            c.review.reviewer_keyid
+        )));
+    }
+    Ok(keyid)
 }
