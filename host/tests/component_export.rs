@@ -355,21 +355,9 @@ fn example_exporter_is_vetted_trusted_exported_validated_and_reproduced_without_
 /// securesystemslib (`host/tests/checkers/dsse_verify.py`) verifies `envelope` with
 /// `public`, signed by `keyid`; skipped outside CI when no such Python is at hand.
 fn independent_dsse_check(envelope: &Path, public: &Path, keyid: &str) {
-    let py = std::env::var_os("STIGPACK_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".venv/bin/python"));
-    let ok = Command::new(&py)
-        .args(["-c", "import securesystemslib"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "independent checker securesystemslib is missing (CI=true)"
-        );
-        eprintln!("SKIP: no Python with securesystemslib at {}", py.display());
+    let Some(py) = python_with("securesystemslib") else {
         return;
-    }
+    };
     let o = Command::new(&py)
         .arg(repo().join("host/tests/checkers/dsse_verify.py"))
         .arg(envelope)

@@ -40,27 +40,9 @@ const PAYLOADS: [&str; 7] = [
     "=cmd|' /C calc'!A0",
 ];
 
-/// The venv python with openpyxl: `STIGPACK_PYTHON`, else `<repo>/.venv/bin/python`.
+/// The venv python with openpyxl.
 fn python() -> Option<PathBuf> {
-    let p = std::env::var_os("STIGPACK_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".venv/bin/python"));
-    let ok = Command::new(&p)
-        .args(["-c", "import openpyxl"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if ok {
-        return Some(p);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "independent checker openpyxl is missing at {} (CI=true): run scripts/setup.sh",
-            p.display()
-        );
-    }
-    eprintln!("SKIP: openpyxl not available at {}", p.display());
-    None
+    python_with("openpyxl")
 }
 
 /// Runs `script` with `args`; returns stdout, failing the test with its output otherwise.

@@ -75,23 +75,7 @@ fn fixture() -> &'static Fixture {
 
 /// The venv Python with securesystemslib; in CI its absence fails.
 fn python() -> Option<PathBuf> {
-    let p = std::env::var_os("STIGPACK_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".venv/bin/python"));
-    let ok = Command::new(&p)
-        .args(["-c", "import securesystemslib, cryptography"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "independent checker securesystemslib is missing (CI=true)"
-        );
-        eprintln!("SKIP: no Python with securesystemslib at {}", p.display());
-        return None;
-    }
-    Some(p)
+    python_with("securesystemslib, cryptography")
 }
 
 const SSL_VERIFY: &str = r#"

@@ -31,26 +31,9 @@ fn sp(work: &Path) -> Command {
     c
 }
 
-/// The Python with securesystemslib: `$STIGPACK_PYTHON`, else `<repo>/.venv/bin/python`.
-/// Absent outside CI: skip (None); in CI: fail.
+/// The Python with securesystemslib; absent outside CI: skip (None); in CI: fail.
 fn python() -> Option<PathBuf> {
-    let p = std::env::var_os("STIGPACK_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".venv/bin/python"));
-    let ok = Command::new(&p)
-        .args(["-c", "import securesystemslib.dsse, cryptography"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "securesystemslib is missing at {} (CI=true): run scripts/setup.sh",
-        p.display()
-    );
-    eprintln!("SKIP: securesystemslib not available at {}", p.display());
-    None
+    python_with("securesystemslib.dsse, cryptography")
 }
 
 fn keygen(work: &Path, name: &str) -> PathBuf {

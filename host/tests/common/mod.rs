@@ -124,3 +124,26 @@ pub fn on_a_terminal(work: &Path, args: &[String]) -> (i32, String) {
         .expect("run script");
     (o.status.code().unwrap_or(-1), stdout(&o))
 }
+
+/// The venv Python (`$STIGPACK_PYTHON`, else `<repo>/.venv/bin/python`) when it can import
+/// `modules` (Python syntax: `a, b.c`), for the independent checkers written in Python.
+/// Missing: None (skip) outside CI; a failure under CI=true.
+pub fn python_with(modules: &str) -> Option<PathBuf> {
+    let p = std::env::var_os("STIGPACK_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".venv/bin/python"));
+    let ok = Command::new(&p)
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(p);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "independent checker {modules} is missing at {} (CI=true): run scripts/setup.sh",
+        p.display()
+    );
+    eprintln!("SKIP: no Python with {modules} at {}", p.display());
+    None
+}
