@@ -90,8 +90,10 @@ pub struct Sandbox {
     pub(crate) engine: Engine,
     linker: Linker<GuestState>,
     cache: Option<ComponentCache>,
-    /// Fuel and epoch checks on. Off only in the benchmark that measures their cost.
-    metered: bool,
+    /// Fuel on. Off only in the benchmark that measures its cost.
+    fuel: bool,
+    /// Epoch checks on. Off only in the benchmark that measures their cost.
+    epochs: bool,
     /// Digests of files this process has hashed: see [`DigestCache`] for why reuse is
     /// sound. Shared by clones, so every run of one command shares it.
     digests: std::sync::Arc<crate::hashing::DigestCache>,
@@ -109,7 +111,7 @@ impl Sandbox {
     /// An engine with the deterministic configuration. `cache_dir: None` disables the
     /// on-disk cache of compiled components.
     pub fn new(cache_dir: Option<PathBuf>) -> Result<Self, SandboxError> {
-        Self::build(cache_dir, true)
+        Self::build(cache_dir, true, true)
     }
 
     /// An engine without fuel or epoch checks: no CPU budget and no way to stop a
@@ -117,14 +119,22 @@ impl Sandbox {
     /// costs; never use it to run anything.
     #[doc(hidden)]
     pub fn unmetered_for_benchmarks() -> Result<Self, SandboxError> {
-        Self::build(None, false)
+        Self::build(None, false, false)
     }
 
-    fn build(cache_dir: Option<PathBuf>, metered: bool) -> Result<Self, SandboxError> {
+    /// An engine with only some of the metering: `fuel` and `epochs` each on or off.
+    /// Exists only so the sandbox benchmark can tell what each costs; without fuel a run
+    /// has no CPU budget, so never use it to run anything.
+    #[doc(hidden)]
+    pub fn metered_for_benchmarks(fuel: bool, epochs: bool) -> Result<Self, SandboxError> {
+        Self::build(None, fuel, epochs)
+    }
+
+    fn build(cache_dir: Option<PathBuf>, fuel: bool, epochs: bool) -> Result<Self, SandboxError> {
         let mut cfg = Config::new();
         cfg.wasm_component_model(true)
-            .consume_fuel(metered)
-            .epoch_interruption(metered)
+            .consume_fuel(fuel)
+            .epoch_interruption(epochs)
             .cranelift_nan_canonicalization(true)
             .relaxed_simd_deterministic(true)
             .parallel_compilation(true);
@@ -137,7 +147,8 @@ impl Sandbox {
             engine,
             linker,
             cache,
-            metered,
+            fuel,
+            epochs,
             digests: Default::default(),
         })
     }
@@ -247,11 +258,13 @@ impl Sandbox {
             },
         );
         store.limiter(|s| &mut s.limiter);
-        if !self.metered {
+        if self.fuel {
+            // Fuel cannot fail to be set when fuel is enabled in the config, which it is.
+            let _ = store.set_fuel(fuel);
+        }
+        if !self.epochs {
             return store;
         }
-        // Fuel cannot fail to be set when fuel is enabled in the config, which it is.
-        let _ = store.set_fuel(fuel);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|ctx| {
             if ctx.data().stop.load(std::sync::atomic::Ordering::SeqCst) {

@@ -331,23 +331,44 @@ pub enum Links {
 }
 
 /// Like [`digest_tree`], with a choice about symbolic links and an optional digest cache.
+///
+/// The tree is listed first and the files are then hashed on every core
+/// ([`crate::parallel::jobs`]): a run's outputs are hashed after its guest has returned,
+/// while nothing else of that run can proceed, and a checklist run's half gigabyte of
+/// CKL took a third of a second of SHA-256 on one core.
 pub fn digest_tree_in(
     root: &Path,
     links: Links,
     cache: Option<&DigestCache>,
 ) -> Result<Vec<FileDigest>, SandboxError> {
-    let mut out = Vec::new();
-    walk(root, root, links, cache, &mut out)?;
+    let mut files = Vec::new();
+    walk(root, root, links, &mut files)?;
+    let mut out = crate::parallel::try_map(
+        &files,
+        crate::parallel::jobs(),
+        |_, (rel, path): &(String, PathBuf)| {
+            let (sha256, bytes) = match cache {
+                Some(c) => c.sha256_file(path),
+                None => crate::hashing::sha256_file(path),
+            }
+            .map_err(|e| SandboxError::io(path, e))?;
+            Ok::<_, SandboxError>(FileDigest {
+                path: rel.clone(),
+                sha256,
+                bytes,
+            })
+        },
+    )?;
     out.sort();
     Ok(out)
 }
 
+/// Every regular file below `dir` as (path relative to `root`, full path).
 fn walk(
     root: &Path,
     dir: &Path,
     links: Links,
-    cache: Option<&DigestCache>,
-    out: &mut Vec<FileDigest>,
+    out: &mut Vec<(String, PathBuf)>,
 ) -> Result<(), SandboxError> {
     let rd = fs::read_dir(dir).map_err(|e| SandboxError::io(dir, e))?;
     for entry in rd {
@@ -358,19 +379,9 @@ fn walk(
             continue;
         }
         if ft.is_dir() {
-            walk(root, &path, links, cache, out)?;
+            walk(root, &path, links, out)?;
         } else if ft.is_file() {
-            let rel = rel_path(root, &path)?;
-            let (sha256, bytes) = match cache {
-                Some(c) => c.sha256_file(&path),
-                None => crate::hashing::sha256_file(&path),
-            }
-            .map_err(|e| SandboxError::io(&path, e))?;
-            out.push(FileDigest {
-                path: rel,
-                sha256,
-                bytes,
-            });
+            out.push((rel_path(root, &path)?, path));
         } else {
             return Err(SandboxError::Host(format!(
                 "{} is neither a regular file nor a directory (a link or a special file)",
