@@ -277,14 +277,16 @@ fn review_signer(
             ),
         )
     };
-    let verified = stigpack_sign::dsse::verify(&c.review_envelope, trusted)
-        .map_err(|e| refuse(format!("is not signed by a trusted key: {e}")))?;
-    let keyid = verified.key().keyid();
-    if keyid != c.review.reviewer_keyid {
-        return Err(refuse(format!(
-            "names reviewer {} but is signed by {keyid}",
-            c.review.reviewer_keyid
-        )));
+    use crate::trust::review::{verify_signed, ReviewCheck};
+    let signed = verify_signed(&c.review_envelope, trusted).map_err(|e| match e {
+        ReviewCheck::Untrusted(d) => refuse(format!("is not signed by a trusted key: {d}")),
+        ReviewCheck::Bad(d) => refuse(d),
+    })?;
+    // The verified statement must be the one the package was built with.
+    if signed.subject != c.source.sha256 || signed.review != c.review {
+        return Err(refuse(
+            "verifies, but is not the review provenance records".into(),
+        ));
     }
-    Ok(keyid)
+    Ok(signed.signer)
 }

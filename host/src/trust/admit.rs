@@ -2,7 +2,6 @@
 //! (exit 7 at the command line), and the check needs nothing but the lock, the bytes'
 //! digest, the keys the operator trusts and the clock, so it runs before any guest code.
 
-use stigpack_sign::dsse;
 use stigpack_sign::keys::PublicKey;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -184,15 +183,15 @@ fn check_entry(
     };
     // The signature first: nothing in an unverified payload is read.
     let envelope = serde_json::to_vec(&entry.review).map_err(|e| bad(e.to_string()))?;
-    let verified = dsse::verify(&envelope, trusted).map_err(|e| Refusal::UntrustedReview {
-        role,
-        name: name.clone(),
-        detail: e.to_string(),
+    let signed = review::verify_signed(&envelope, trusted).map_err(|e| match e {
+        review::ReviewCheck::Untrusted(detail) => Refusal::UntrustedReview {
+            role,
+            name: name.clone(),
+            detail,
+        },
+        review::ReviewCheck::Bad(detail) => bad(detail),
     })?;
-    if verified.payload_type() != dsse::INTOTO_PAYLOAD_TYPE {
-        return Err(bad(format!("payload type {}", verified.payload_type())));
-    }
-    let (subject, review) = review::parse_statement(verified.payload()).map_err(bad)?;
+    let (subject, review) = (&signed.subject, signed.review);
     if subject != sha256 || entry.sha256 != sha256 {
         return Err(bad(format!(
             "it reviews SHA-256 {subject}, not these bytes ({sha256})"
@@ -202,13 +201,6 @@ fn check_entry(
         return Err(bad(format!(
             "it admits role {}, but the lock pins it as {role}",
             review.role
-        )));
-    }
-    if review.reviewer_keyid != verified.key().keyid() {
-        return Err(bad(format!(
-            "it names reviewer key {} but was signed by {}",
-            review.reviewer_keyid,
-            verified.key().keyid()
         )));
     }
     if let Some(r) = &entry.revoked {
@@ -231,8 +223,8 @@ fn check_entry(
     Ok(Admission {
         role,
         sha256: sha256.into(),
-        reviewer_keyid: verified.key().keyid(),
-        review_statement_sha256: crate::hashing::sha256_hex(verified.payload()),
+        reviewer_keyid: signed.signer,
+        review_statement_sha256: signed.statement_sha256,
         review,
     })
 }

@@ -134,6 +134,57 @@ impl Review {
     }
 }
 
+/// Why a signed review was not accepted: no trusted key signed it, or it is signed but not
+/// a well-formed review by the key it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReviewCheck {
+    Untrusted(String),
+    Bad(String),
+}
+
+/// Verifies a review envelope with `trusted` keys before reading anything in it, and
+/// reads it. The one check both the admission gate and an auditor's
+/// `reproduce --trusted-key` make.
+pub fn verify_signed(
+    envelope: &[u8],
+    trusted: &[stigpack_sign::keys::PublicKey],
+) -> Result<SignedReview, ReviewCheck> {
+    let verified =
+        dsse::verify(envelope, trusted).map_err(|e| ReviewCheck::Untrusted(e.to_string()))?;
+    if verified.payload_type() != INTOTO_PAYLOAD_TYPE {
+        return Err(ReviewCheck::Bad(format!(
+            "payload type {}",
+            verified.payload_type()
+        )));
+    }
+    let (subject, review) = parse_statement(verified.payload()).map_err(ReviewCheck::Bad)?;
+    let signer = verified.key().keyid();
+    if review.reviewer_keyid != signer {
+        return Err(ReviewCheck::Bad(format!(
+            "it names reviewer key {} but was signed by {signer}",
+            review.reviewer_keyid
+        )));
+    }
+    Ok(SignedReview {
+        statement_sha256: crate::hashing::sha256_hex(verified.payload()),
+        subject,
+        review,
+        signer,
+    })
+}
+
+/// A review whose signature verified with a trusted key.
+#[derive(Debug, Clone)]
+pub struct SignedReview {
+    /// SHA-256 of the component it reviews.
+    pub subject: String,
+    pub review: Review,
+    /// Key id of the trusted key that signed it (the reviewer it names).
+    pub signer: String,
+    /// SHA-256 of the signed statement.
+    pub statement_sha256: String,
+}
+
 /// Reads a verified payload as a review statement: the statement and predicate types,
 /// exactly one subject, and the predicate's shape.
 pub fn parse_statement(payload: &[u8]) -> Result<(String, Review), String> {
