@@ -295,37 +295,27 @@ impl KerberosAcceptor {
                 | ServerRequestFlags::CONFIDENTIALITY
                 | ServerRequestFlags::INTEGRITY;
             let mut handle = None;
+            // The same call on either acceptor type (sspi gives them no common object).
+            macro_rules! accept {
+                ($ctx:expr) => {{
+                    let c = $ctx;
+                    let b = c
+                        .accept_security_context()
+                        .with_credentials_handle(&mut handle)
+                        .with_context_requirements(flags)
+                        .with_target_data_representation(DataRepresentation::Native)
+                        .with_input(&mut input)
+                        .with_output(&mut output);
+                    c.accept_security_context_impl(b)
+                        .map_err(|e| e.to_string())?
+                        .resolve_to_result()
+                        .map_err(|e| format!("{e:?}"))?
+                        .status
+                }};
+            }
             let status = match self.ctx.as_mut() {
-                Some(Ctx::Negotiate(n)) => {
-                    let n = n.as_mut();
-                    let b = n
-                        .accept_security_context()
-                        .with_credentials_handle(&mut handle)
-                        .with_context_requirements(flags)
-                        .with_target_data_representation(DataRepresentation::Native)
-                        .with_input(&mut input)
-                        .with_output(&mut output);
-                    n.accept_security_context_impl(b)
-                        .map_err(|e| e.to_string())?
-                        .resolve_to_result()
-                        .map_err(|e| format!("{e:?}"))?
-                        .status
-                }
-                Some(Ctx::Kerberos(k)) => {
-                    let k = k.as_mut();
-                    let b = k
-                        .accept_security_context()
-                        .with_credentials_handle(&mut handle)
-                        .with_context_requirements(flags)
-                        .with_target_data_representation(DataRepresentation::Native)
-                        .with_input(&mut input)
-                        .with_output(&mut output);
-                    k.accept_security_context_impl(b)
-                        .map_err(|e| e.to_string())?
-                        .resolve_to_result()
-                        .map_err(|e| format!("{e:?}"))?
-                        .status
-                }
+                Some(Ctx::Negotiate(n)) => accept!(n.as_mut()),
+                Some(Ctx::Kerberos(k)) => accept!(k.as_mut()),
                 None => return Err("no context".into()),
             };
             if status != SecurityStatus::Ok {
