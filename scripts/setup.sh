@@ -52,7 +52,11 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v krb5kdc >/dev/null 2>&1 || [ -x /usr/sbin/krb5kdc ] || need_apt+=(krb5-kdc)
 command -v kadmin.local >/dev/null 2>&1 || [ -x /usr/sbin/kadmin.local ] || need_apt+=(krb5-admin-server)
 command -v kinit >/dev/null 2>&1 || need_apt+=(krb5-user)
+# libkrb5-dev also gives the GSSAPI headers and library the stigpack binary links for
+# Kerberos from a credential cache (host/winrm/src/auth/ccache.rs, crate libgssapi), whose
+# build runs bindgen, which loads libclang.
 command -v krb5-config >/dev/null 2>&1 || need_apt+=(libkrb5-dev)
+ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1 || need_apt+=(libclang-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
@@ -65,7 +69,7 @@ if [ ! -x .venv/bin/python ]; then
   say "creating .venv"
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c 'import winrm, spnego, requests_ntlm, kerberos, securesystemslib, openpyxl, ansible' >/dev/null 2>&1 \
+if ! .venv/bin/python -c 'import winrm, spnego, requests_ntlm, kerberos, gssapi, securesystemslib, openpyxl, ansible' >/dev/null 2>&1 \
    || [ ! -x .venv/bin/ansible-inventory ]; then
   say "installing Python checkers into .venv"
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-checkers.txt

@@ -26,12 +26,11 @@ impl Drop for Sim {
     }
 }
 
-#[test]
-fn fleet_status_over_kerberos_from_an_ansible_inventory() {
-    let Some(kdc) = Kdc::start() else { return };
-    let w = tempfile::tempdir().unwrap();
+/// Starts `stigpack simulate --hosts 2 --auth kerberos` with the realm's service key and
+/// writes an Ansible inventory for its hosts, the group's variables followed by `vars`.
+fn sim_and_inventory(kdc: &Kdc, w: &std::path::Path, vars: &str) -> (Sim, std::path::PathBuf) {
     let mut child = Command::new(BIN)
-        .current_dir(w.path())
+        .current_dir(w)
         .args(["simulate", "--hosts", "2", "--auth", "kerberos"])
         .arg("--kerberos-keytab")
         .arg(&kdc.keytab)
@@ -42,7 +41,7 @@ fn fleet_status_over_kerberos_from_an_ansible_inventory() {
         .spawn()
         .unwrap();
     let out = child.stdout.take().unwrap();
-    let _sim = Sim(child);
+    let sim = Sim(child);
     let ports: Vec<String> = BufReader::new(out)
         .lines()
         .take(2)
@@ -57,7 +56,7 @@ fn fleet_status_over_kerberos_from_an_ansible_inventory() {
         })
         .collect();
     assert_eq!(ports.len(), 2);
-    let inventory = w.path().join("hosts.ini");
+    let inventory = w.join("hosts.ini");
     std::fs::write(
         &inventory,
         format!(
@@ -69,27 +68,58 @@ fn fleet_status_over_kerberos_from_an_ansible_inventory() {
              ansible_winrm_scheme=http\n\
              ansible_winrm_transport=kerberos\n\
              ansible_winrm_kerberos_hostname_override={SERVICE_HOST}\n\
-             ansible_user={USER}\n\
-             ansible_password=\"{{{{ lookup('env', 'KRB_TEST_PW') }}}}\"\n",
+             {vars}",
             ports[0], ports[1]
         ),
     )
     .unwrap();
+    (sim, inventory)
+}
+
+fn fleet_status(w: &std::path::Path, kdc: &Kdc, inventory: &std::path::Path) -> Command {
+    let mut c = stigpack(w);
+    c.env("KRB5_CONFIG", &kdc.krb5_conf)
+        .args(["fleet", "status", "--json", "--inventory"])
+        .arg(inventory)
+        .args(["--connect-timeout", "5", "--host-timeout", "60"]);
+    c
+}
+
+fn host_names(o: &std::process::Output) -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_str(&stdout(o)).unwrap();
+    doc["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["host"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn fleet_status_over_kerberos_from_an_ansible_inventory() {
+    let Some(kdc) = Kdc::start() else { return };
+    let w = tempfile::tempdir().unwrap();
+    let (_sim, inventory) = sim_and_inventory(
+        &kdc,
+        w.path(),
+        &format!(
+            "ansible_user={USER}\n\
+             ansible_password=\"{{{{ lookup('env', 'KRB_TEST_PW') }}}}\"\n"
+        ),
+    );
     let status = |pw: &str| {
-        let mut c = stigpack(w.path());
-        c.env("KRB5_CONFIG", &kdc.krb5_conf)
-            .env("KRB_TEST_PW", pw)
-            .args(["fleet", "status", "--json", "--inventory"])
-            .arg(&inventory)
-            .args(["--connect-timeout", "5", "--host-timeout", "60"]);
+        let mut c = fleet_status(w.path(), &kdc, &inventory);
+        c.env("KRB_TEST_PW", pw)
+            // The password wins over any ticket lying around.
+            .env(
+                "KRB5CCNAME",
+                format!("FILE:{}", kdc.path().join("none").display()),
+            );
         run(&mut c)
     };
     let o = status(PASSWORD);
     assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
-    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let hosts = doc["hosts"].as_array().unwrap();
-    let names: Vec<&str> = hosts.iter().map(|h| h["host"].as_str().unwrap()).collect();
-    assert_eq!(names, ["host1", "host2"], "{doc}");
+    assert_eq!(host_names(&o), ["host1", "host2"]);
     assert!(!stdout(&o).contains(PASSWORD) && !stderr(&o).contains(PASSWORD));
 
     let o = status("wrong-password");
@@ -97,6 +127,34 @@ fn fleet_status_over_kerberos_from_an_ansible_inventory() {
     let all = format!("{}{}", stdout(&o), stderr(&o));
     assert!(all.contains("refused the password"), "{all}");
     assert!(!all.contains("wrong-password"), "{all}");
+}
+
+/// The domain operator's path: `kinit` once, then an inventory with no password at all
+/// (Ansible's `kinit_mode` is then `manual`): every host authenticates with the ticket
+/// from `KRB5CCNAME`, and nothing prompts. Without the ticket each host fails with what
+/// to do, and the process does not wait for a password.
+#[test]
+fn fleet_status_with_the_ticket_from_kinit() {
+    let Some(kdc) = Kdc::start() else { return };
+    let cache = kdc.kinit();
+    let w = tempfile::tempdir().unwrap();
+    let (_sim, inventory) = sim_and_inventory(&kdc, w.path(), &format!("ansible_user={USER}\n"));
+    let o = run(fleet_status(w.path(), &kdc, &inventory)
+        .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
+        .stdin(Stdio::null()));
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    assert_eq!(host_names(&o), ["host1", "host2"]);
+
+    let missing = format!("FILE:{}", kdc.path().join("no-cache").display());
+    let o = run(fleet_status(w.path(), &kdc, &inventory)
+        .env("KRB5CCNAME", &missing)
+        .stdin(Stdio::null()));
+    assert_eq!(o.status.code(), Some(8), "{}\n{}", stdout(&o), stderr(&o));
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(
+        all.contains(&missing) && all.contains("kinit alice"),
+        "{all}"
+    );
 }
 
 /// `simulate --auth kerberos` without its service key, or Kerberos options without

@@ -49,6 +49,8 @@ pub enum CredentialError {
     Format { path: PathBuf, problem: String },
     #[error("cannot prompt for a password: {0}")]
     Prompt(String),
+    #[error("host {0} uses the Kerberos ticket in the credential cache, not a password")]
+    NoPassword(String),
 }
 
 impl Credentials {

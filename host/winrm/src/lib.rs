@@ -1,8 +1,9 @@
 //! WinRM client for STIG-hardened Windows hosts (issue 3; docs/winrm.md).
 //!
 //! Layers, bottom up: [`encryption`] (the `multipart/encrypted` framing of SPNEGO-sealed
-//! messages), [`auth`] (Basic; NTLM via `sspi`, behind the `SecurityContext` seam Kerberos
-//! will use), [`transport`] (one hyper HTTP/1 connection per security context, rustls),
+//! messages), [`auth`] (Basic; NTLM and Kerberos with a password via `sspi`; Kerberos with
+//! the ticket from the credential cache via MIT's GSSAPI; all behind the `SecurityContext`
+//! seam), [`transport`] (one hyper HTTP/1 connection per security context, rustls),
 //! [`soap`] (WS-Management/WinRS requests and response/fault parsing), [`client`] (shells,
 //! commands, the Receive loop, retries, cleanup guards), [`scripts`] (the PowerShell the
 //! client sends and its output contract), [`ops`] (status, run a tool, list, hash,

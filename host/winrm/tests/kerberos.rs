@@ -429,25 +429,5 @@ async fn client_handshake_accepted_by_mit_gssapi() {
 
 /// The venv's Python with pywinrm and pykerberos; skips (or fails in CI) without.
 fn python_with_kerberos() -> Option<PathBuf> {
-    let p = match std::env::var_os("STIGPACK_PYTHON") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"),
-    };
-    let ok = std::process::Command::new(&p)
-        .args(["-c", "import winrm, kerberos"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if ok {
-        return Some(p);
-    }
-    let msg = format!(
-        "pywinrm with pykerberos not available at {} (scripts/setup.sh installs it)",
-        p.display()
-    );
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{msg} — required in CI");
-    }
-    eprintln!("SKIP: {msg}");
-    None
+    kdc::python_with("winrm, kerberos")
 }

@@ -149,7 +149,7 @@ impl KerberosAuth {
 
 /// `user@REALM` → (user, REALM); `REALM\user` → (user, REALM); `user` → (user, None).
 /// Realms named in a user name are upper-cased, as Windows does with a UPN suffix.
-fn split_user(name: &str) -> Result<(String, Option<String>), AuthError> {
+pub(super) fn split_user(name: &str) -> Result<(String, Option<String>), AuthError> {
     let bad = || AuthError::Username(format!("{name:?} is not user, user@REALM or REALM\\user"));
     let (user, realm) = if let Some((r, u)) = name.split_once('\\') {
         (u, Some(r))

@@ -3,10 +3,12 @@
 //! [`SecurityContext`] is the seam between them and the transport, which only drives
 //! `initial_token`/`step` during the handshake and `seal`/`unseal` afterwards.
 
+mod ccache;
 mod kerberos;
 pub mod krb5conf;
 mod ntlm;
 
+pub use ccache::{CcacheAuth, CcacheContext};
 pub use kerberos::{KdcClient, KerberosAuth, KerberosContext};
 pub use ntlm::NtlmContext;
 
@@ -20,8 +22,12 @@ pub enum Auth {
     Basic(Credentials),
     /// NTLM under the `Negotiate` scheme, with SPNEGO message encryption on HTTP.
     Ntlm(Credentials),
-    /// Kerberos (SPNEGO) under the `Negotiate` scheme, with message encryption on HTTP.
+    /// Kerberos (SPNEGO) under the `Negotiate` scheme, with message encryption on HTTP;
+    /// the ticket obtained with the password.
     Kerberos(KerberosAuth),
+    /// Kerberos with the ticket already in the credential cache (`KRB5CCNAME`, after
+    /// `kinit`), through the system's GSSAPI; same wire protocol.
+    KerberosCache(CcacheAuth),
 }
 
 impl Auth {
@@ -29,14 +35,7 @@ impl Auth {
         match self {
             Auth::Basic(_) => "basic",
             Auth::Ntlm(_) => "ntlm",
-            Auth::Kerberos(_) => "kerberos",
-        }
-    }
-
-    pub fn credentials(&self) -> &Credentials {
-        match self {
-            Auth::Basic(c) | Auth::Ntlm(c) => c,
-            Auth::Kerberos(k) => &k.credentials,
+            Auth::Kerberos(_) | Auth::KerberosCache(_) => "kerberos",
         }
     }
 
@@ -56,6 +55,11 @@ impl Auth {
                 endpoint_host,
                 channel_bindings,
             )?))),
+            Auth::KerberosCache(k) => Ok(Some(Box::new(CcacheContext::new(
+                k,
+                endpoint_host,
+                channel_bindings,
+            )?))),
         }
     }
 
@@ -71,7 +75,7 @@ impl Auth {
                     c.password.expose()
                 ))
             )),
-            Auth::Ntlm(_) | Auth::Kerberos(_) => None,
+            Auth::Ntlm(_) | Auth::Kerberos(_) | Auth::KerberosCache(_) => None,
         }
     }
 }

@@ -43,6 +43,10 @@ pub enum PasswordSource {
     Inline(Secret),
     /// Ask on the terminal.
     Prompt,
+    /// No password: Kerberos with the ticket already in the credential cache
+    /// (`KRB5CCNAME`, as after `kinit`). A Kerberos host without a password source gets
+    /// this, as Ansible's `kinit_mode` defaults to `manual` without a password.
+    CredentialCache,
 }
 
 /// Authentication scheme named in the inventory.
@@ -303,6 +307,7 @@ impl Inventory {
                 } else {
                     (d.password_env.clone(), d.password_file.clone())
                 };
+                let auth = h.auth.or(d.auth).unwrap_or(AuthKind::Ntlm);
                 let password = match (env, file) {
                     (Some(_), Some(_)) => {
                         return Err(invalid(format!(
@@ -311,12 +316,13 @@ impl Inventory {
                     }
                     (Some(v), None) => PasswordSource::Env(v),
                     (None, Some(f)) => PasswordSource::File(resolve(f)),
+                    (None, None) if auth == AuthKind::Kerberos => PasswordSource::CredentialCache,
                     (None, None) => PasswordSource::Prompt,
                 };
                 hosts.push(HostEntry {
                     name,
                     endpoint,
-                    auth: h.auth.or(d.auth).unwrap_or(AuthKind::Ntlm),
+                    auth,
                     kerberos: KerberosSettings {
                         realm: h.kerberos_realm.or_else(|| d.kerberos_realm.clone()),
                         kdc: h.kerberos_kdc.or_else(|| d.kerberos_kdc.clone()),
@@ -517,6 +523,9 @@ impl HostEntry {
             PasswordSource::File(p) => Credentials::from_file(p, Some(&self.username)),
             PasswordSource::Inline(s) => Ok(Credentials::new(self.username.clone(), s.clone())),
             PasswordSource::Prompt => Credentials::prompt(self.username.clone(), &self.name),
+            PasswordSource::CredentialCache => Err(
+                crate::credentials::CredentialError::NoPassword(self.name.clone()),
+            ),
         }
     }
 }
@@ -598,6 +607,13 @@ mod tests {
             "names one host: not a default"
         );
         assert_eq!(c.auth, AuthKind::Ntlm);
+        // No password source: Kerberos uses the credential cache, NTLM prompts.
+        assert_eq!(a.password, PasswordSource::CredentialCache);
+        assert_eq!(c.password, PasswordSource::Prompt);
+        assert!(
+            a.credentials().is_err(),
+            "a cache host has no password to give"
+        );
         assert!(parse(r#"{"hosts":[{"name":"a","auth":"credssp"}]}"#).is_err());
         let e = parse(
             r#"{"defaults":{"username":"u","kerberos_hostname":"x"},"hosts":[{"name":"a"}]}"#,

@@ -73,16 +73,24 @@ pub struct HostOutcome<T> {
 }
 
 /// Resolves every host's credentials up front (prompting at most once per user and
-/// source, before any concurrency starts).
-pub fn resolve_credentials(hosts: &[HostEntry]) -> Vec<Result<Credentials, String>> {
-    let mut cache: HashMap<(String, String), Result<Credentials, String>> = HashMap::new();
+/// source, before any concurrency starts). `None`: the host uses the Kerberos ticket in
+/// the credential cache, which is read when its connection is made.
+pub fn resolve_credentials(hosts: &[HostEntry]) -> Vec<Result<Option<Credentials>, String>> {
+    let mut cache: HashMap<(String, String), Result<Option<Credentials>, String>> = HashMap::new();
     hosts
         .iter()
         .map(|h| {
+            if h.password == PasswordSource::CredentialCache {
+                return Ok(None);
+            }
             let key = (h.username.clone(), format!("{:?}", h.password));
             cache
                 .entry(key)
-                .or_insert_with(|| h.credentials().map_err(|e| format!("{}: {e}", h.name)))
+                .or_insert_with(|| {
+                    h.credentials()
+                        .map(Some)
+                        .map_err(|e| format!("{}: {e}", h.name))
+                })
                 .clone()
         })
         .collect()
@@ -91,7 +99,7 @@ pub fn resolve_credentials(hosts: &[HostEntry]) -> Vec<Result<Credentials, Strin
 /// Builds the client for one host (TLS configurations shared per CA file).
 pub fn build_client(
     entry: &HostEntry,
-    creds: Credentials,
+    creds: Option<Credentials>,
     opts: &FleetOptions,
     tls_cache: &mut HashMap<Option<PathBuf>, Arc<tokio_rustls::rustls::ClientConfig>>,
 ) -> Result<Client, String> {
@@ -115,10 +123,34 @@ pub fn build_client(
     } else {
         None
     };
-    let auth = match entry.auth {
-        AuthKind::Ntlm => Auth::Ntlm(creds),
-        AuthKind::Basic => Auth::Basic(creds),
-        AuthKind::Kerberos => {
+    let auth = match (entry.auth, creds) {
+        (AuthKind::Ntlm, Some(creds)) => Auth::Ntlm(creds),
+        (AuthKind::Basic, Some(creds)) => Auth::Basic(creds),
+        (AuthKind::Ntlm | AuthKind::Basic, None) => {
+            return Err(fail(
+                &"only Kerberos can use a credential cache; give a password",
+            ))
+        }
+        (AuthKind::Kerberos, None) => {
+            let k = &entry.kerberos;
+            if let Some(kdc) = &k.kdc {
+                return Err(fail(&format!(
+                    "the Kerberos ticket comes from the credential cache, so the KDC for the \
+                     service ticket is the krb5 configuration's ($KRB5_CONFIG or \
+                     /etc/krb5.conf), not the inventory's ({kdc}): set it there, or give the \
+                     host a password"
+                )));
+            }
+            Auth::KerberosCache(
+                crate::auth::CcacheAuth::new(
+                    &entry.username,
+                    k.realm.as_deref(),
+                    k.hostname_override.clone(),
+                )
+                .map_err(|e| fail(&e))?,
+            )
+        }
+        (AuthKind::Kerberos, Some(creds)) => {
             let k = &entry.kerberos;
             Auth::Kerberos(
                 crate::auth::KerberosAuth::resolve(

@@ -194,3 +194,163 @@ impl Drop for Kdc {
         let _ = self.child.wait();
     }
 }
+
+/// The venv's Python if it imports `modules`; `None` (with a message) when not, a panic
+/// in CI.
+pub fn python_with(modules: &str) -> Option<PathBuf> {
+    let p = match std::env::var_os("STIGPACK_PYTHON") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"),
+    };
+    let ok = Command::new(&p)
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if ok {
+        return Some(p);
+    }
+    let msg = format!(
+        "Python with {modules} not available at {} (scripts/setup.sh installs it)",
+        p.display()
+    );
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{msg} — required in CI");
+    }
+    eprintln!("SKIP: {msg}");
+    None
+}
+
+/// An HTTPS acceptor that checks channel binding (`tests/peers/kerberos_cb_peer.py`,
+/// python-gssapi over MIT), with a leaf certificate for 127.0.0.1 issued by a throwaway
+/// CA (the openssl CLI). `right`: it binds its own certificate; `wrong`: a made-up one.
+pub struct CbPeer {
+    child: Child,
+    pub port: u16,
+    /// The CA the client must trust.
+    pub ca: PathBuf,
+    lines: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+}
+
+impl CbPeer {
+    pub fn start(kdc: &Kdc, python: &Path, mode: &str) -> CbPeer {
+        use std::io::BufRead;
+        let d = kdc.path().join(format!("tls-{mode}"));
+        std::fs::create_dir_all(&d).unwrap();
+        let ssl = |args: &[&str], what: &str| {
+            run(Command::new("openssl").current_dir(&d).args(args), what);
+        };
+        ssl(
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=stigpack test CA",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+            ],
+            "openssl CA",
+        );
+        ssl(
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-keyout",
+                "leaf.key",
+                "-out",
+                "leaf.csr",
+            ],
+            "openssl CSR",
+        );
+        std::fs::write(
+            d.join("leaf.ext"),
+            "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        ssl(
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "leaf.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-sha256",
+                "-extfile",
+                "leaf.ext",
+                "-out",
+                "leaf.pem",
+            ],
+            "openssl sign",
+        );
+        let mut child = Command::new(python)
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/peers/kerberos_cb_peer.py"
+            ))
+            .arg(format!("HTTP@{SERVICE_HOST}"))
+            .arg(d.join("leaf.pem"))
+            .arg(d.join("leaf.key"))
+            .arg(mode)
+            .env("KRB5_CONFIG", &kdc.krb5_conf)
+            .env("KRB5_KTNAME", &kdc.keytab)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let port = lines.next().unwrap().unwrap().trim().parse().unwrap();
+        CbPeer {
+            child,
+            port,
+            ca: d.join("ca.pem"),
+            lines,
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("https://127.0.0.1:{}/wsman", self.port)
+    }
+
+    /// Stops the peer; what it printed after the port.
+    pub fn finish(mut self) -> Vec<String> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.lines.by_ref().map_while(Result::ok).collect()
+    }
+}
+
+/// What a client's status call against a [`CbPeer`] must have led to: with the right
+/// binding MIT accepted alice (and the plaintext SOAP that follows got its 400); with the
+/// wrong one MIT refused the AP-REQ for its channel bindings.
+pub fn assert_binding_verdict(mode: &str, seen: &[String], client_error: &str) {
+    let first = seen.first().map(String::as_str).unwrap_or_default();
+    if mode == "right" {
+        assert_eq!(
+            first,
+            format!("AUTH {USER}@{REALM}"),
+            "{seen:?} / client: {client_error}"
+        );
+        assert!(client_error.contains("HTTP 400"), "{client_error}");
+    } else {
+        assert!(
+            first.starts_with("REJECT") && first.to_lowercase().contains("channel binding"),
+            "{seen:?} / client: {client_error}"
+        );
+    }
+}

@@ -452,22 +452,33 @@ pub(crate) fn map_host(
             );
         }
     }
-    if let Some((var, val)) = pick(&["ansible_winrm_kinit_mode"]) {
-        match text(var, val).as_deref() {
-            Ok("managed") => {}
-            Ok("manual") if auth == AuthKind::Kerberos => refuse!(
-                "{var}=manual asks to use the ticket already in the credential cache \
-                 (KRB5CCNAME); stigpack cannot read a credential cache and gets its own \
-                 ticket from the password: use managed and give ansible_password"
-            ),
-            Ok("manual") => {}
+    // Ansible's rule: `managed` (get a ticket with the password) when a password is set,
+    // else `manual` (use the ticket already in the credential cache).
+    let kinit_mode = match pick(&["ansible_winrm_kinit_mode"]) {
+        None => None,
+        Some((var, val)) => match text(var, val).as_deref() {
+            Ok("managed") => Some(KinitMode::Managed),
+            Ok("manual") => Some(KinitMode::Manual),
             Ok(other) => refuse!("{var}={other}: must be managed or manual"),
             Err(e) => refuse!("{e}"),
-        }
-    }
+        },
+    };
 
     // 9. Password.
-    let password = match pick(&["ansible_password", "ansible_winrm_pass", "ansible_winrm_password"]) {
+    let password_var = pick(&[
+        "ansible_password",
+        "ansible_winrm_pass",
+        "ansible_winrm_password",
+    ]);
+    let from_cache = auth == AuthKind::Kerberos
+        && match kinit_mode {
+            Some(KinitMode::Manual) => true,
+            Some(KinitMode::Managed) => false,
+            None => password_var.is_none(),
+        };
+    let password = match password_var {
+        // The password, if any, is not used (as with Ansible's manual mode).
+        _ if from_cache => PasswordSource::CredentialCache,
         None => PasswordSource::Prompt,
         Some((var, Var::Vault)) => refuse!(
             "{var} is vault-encrypted; stigpack does not decrypt vaults. Pass the password \
@@ -570,6 +581,13 @@ fn truthy(v: &Var) -> bool {
         ),
         _ => false,
     }
+}
+
+/// `ansible_winrm_kinit_mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KinitMode {
+    Managed,
+    Manual,
 }
 
 #[cfg(test)]

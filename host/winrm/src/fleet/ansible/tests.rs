@@ -259,6 +259,52 @@ fn kerberos_transport_and_its_settings() {
     assert_eq!(e.auth, AuthKind::Kerberos);
 }
 
+/// Ansible's `kinit_mode`: `managed` (a ticket from the password) when a password is set,
+/// else `manual` (the ticket already in the credential cache); NTLM never uses a cache.
+#[test]
+fn kerberos_ticket_from_the_password_or_the_credential_cache() {
+    let krb = ("ansible_winrm_transport", s("kerberos"));
+    let pw = ("ansible_password", s("{{ lookup('env', 'PW') }}"));
+    let mode = |m: &str| ("ansible_winrm_kinit_mode", s(m));
+    let cases = [
+        (vec![krb.clone()], PasswordSource::CredentialCache),
+        (
+            vec![krb.clone(), pw.clone()],
+            PasswordSource::Env("PW".into()),
+        ),
+        (
+            vec![krb.clone(), mode("manual")],
+            PasswordSource::CredentialCache,
+        ),
+        // manual: the password is not used (as Ansible does), not even evaluated.
+        (
+            vec![krb.clone(), pw.clone(), mode("manual")],
+            PasswordSource::CredentialCache,
+        ),
+        (
+            vec![
+                krb.clone(),
+                ("ansible_password", Var::Vault),
+                mode("manual"),
+            ],
+            PasswordSource::CredentialCache,
+        ),
+        (vec![krb.clone(), mode("managed")], PasswordSource::Prompt),
+        (
+            vec![krb, pw.clone(), mode("managed")],
+            PasswordSource::Env("PW".into()),
+        ),
+        (
+            vec![("ansible_winrm_transport", s("ntlm")), mode("manual")],
+            PasswordSource::Prompt,
+        ),
+    ];
+    for (vars, want) in cases {
+        let e = usable(map(&vars));
+        assert_eq!(e.password, want, "{vars:?}");
+    }
+}
+
 #[test]
 fn password_sources() {
     let ntlm = ("ansible_winrm_transport", s("ntlm"));
@@ -322,9 +368,9 @@ fn refusals_name_the_variable_and_value() {
         (
             vec![
                 ("ansible_winrm_transport", s("kerberos")),
-                ("ansible_winrm_kinit_mode", s("manual")),
+                ("ansible_winrm_kinit_mode", s("sometimes")),
             ],
-            "credential cache",
+            "ansible_winrm_kinit_mode=sometimes",
         ),
         (
             vec![
