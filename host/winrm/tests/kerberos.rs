@@ -8,6 +8,7 @@
 //! garbage token) must each be a clear error, never a retry loop or a crash.
 #![allow(clippy::unwrap_used)]
 
+mod common;
 mod kdc;
 
 use std::path::PathBuf;
@@ -15,61 +16,20 @@ use std::time::{Duration, Instant};
 
 use kdc::{Kdc, PASSWORD, REALM, SERVICE_HOST, USER};
 use stigpack_winrm::auth::krb5conf::Krb5Conf;
-use stigpack_winrm::{
-    Auth, CertCheck, Client, ClientConfig, Credentials, Endpoint, KerberosAuth, RetryPolicy,
-    Secret, TlsOptions, Transport, TransportConfig,
-};
+use stigpack_winrm::{Auth, CertCheck, Client, Credentials, Endpoint, KerberosAuth, Secret};
 use stigpack_winrm_sim::{AuthMode, FleetSpec, HostInfo, KerberosService, SimHandle, Simulator};
 
 async fn sim(kdc: &Kdc, tls: bool) -> SimHandle {
-    let service =
-        KerberosService::from_keytab(&kdc.keytab, &format!("HTTP/{SERVICE_HOST}")).unwrap();
-    Simulator::start(FleetSpec {
-        hosts: 1,
-        auth: AuthMode::Kerberos,
-        tls,
-        kerberos: Some(service),
-        credentials: Some(stigpack_winrm_sim::Credentials {
-            username: USER.into(),
-            // The simulator never sees the Kerberos password; the KDC checks it.
-            password: "unused".into(),
-        }),
-        ..FleetSpec::default()
-    })
-    .await
-    .unwrap()
+    common::kerberos_host(&kdc.keytab, SERVICE_HOST, USER, tls).await
 }
 
 fn client(info: &HostInfo, auth: KerberosAuth) -> Client {
-    let endpoint = Endpoint::parse(&info.endpoint).unwrap();
-    let tls = info.ca_file.as_ref().map(|ca| {
-        TlsOptions {
-            ca_file: Some(ca.clone()),
-            cert_check: CertCheck::Verify,
-        }
-        .client_config()
-        .unwrap()
-    });
-    let transport = Transport::new(
-        endpoint,
+    common::client_for(
+        info,
         Auth::Kerberos(auth),
-        tls,
-        TransportConfig {
-            connect_timeout: Duration::from_secs(5),
-            read_timeout: Duration::from_secs(30),
-            ..TransportConfig::default()
-        },
+        common::quick_config(),
+        CertCheck::Verify,
     )
-    .unwrap();
-    let config = ClientConfig {
-        retry: RetryPolicy {
-            retries: 3,
-            initial_backoff: Duration::from_millis(20),
-            max_backoff: Duration::from_millis(50),
-        },
-        ..ClientConfig::default()
-    };
-    Client::new(info.name.clone(), transport, config)
 }
 
 /// Realm and KDC from the realm's own krb5.conf (the file `kinit` uses), the service

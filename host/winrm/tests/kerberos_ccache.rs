@@ -11,65 +11,24 @@
 //! of this process touches Kerberos meanwhile).
 #![allow(clippy::unwrap_used)]
 
+mod common;
 mod kdc;
 
-use std::time::Duration;
-
 use kdc::{Kdc, REALM, SERVICE_HOST, USER};
-use stigpack_winrm::{
-    auth::CcacheAuth, Auth, CertCheck, Client, ClientConfig, Endpoint, RetryPolicy, TlsOptions,
-    Transport, TransportConfig,
-};
-use stigpack_winrm_sim::{AuthMode, FleetSpec, HostInfo, KerberosService, SimHandle, Simulator};
+use stigpack_winrm::{auth::CcacheAuth, Auth, CertCheck, Client};
+use stigpack_winrm_sim::{HostInfo, SimHandle};
 
 async fn sim(kdc: &Kdc, tls: bool) -> SimHandle {
-    let service =
-        KerberosService::from_keytab(&kdc.keytab, &format!("HTTP/{SERVICE_HOST}")).unwrap();
-    Simulator::start(FleetSpec {
-        hosts: 1,
-        auth: AuthMode::Kerberos,
-        tls,
-        kerberos: Some(service),
-        credentials: Some(stigpack_winrm_sim::Credentials {
-            username: USER.into(),
-            password: "unused".into(),
-        }),
-        ..FleetSpec::default()
-    })
-    .await
-    .unwrap()
+    common::kerberos_host(&kdc.keytab, SERVICE_HOST, USER, tls).await
 }
 
 fn client(info: &HostInfo, auth: CcacheAuth) -> Client {
-    let endpoint = Endpoint::parse(&info.endpoint).unwrap();
-    let tls = info.ca_file.as_ref().map(|ca| {
-        TlsOptions {
-            ca_file: Some(ca.clone()),
-            cert_check: CertCheck::Verify,
-        }
-        .client_config()
-        .unwrap()
-    });
-    let transport = Transport::new(
-        endpoint,
+    common::client_for(
+        info,
         Auth::KerberosCache(auth),
-        tls,
-        TransportConfig {
-            connect_timeout: Duration::from_secs(5),
-            read_timeout: Duration::from_secs(30),
-            ..TransportConfig::default()
-        },
+        common::quick_config(),
+        CertCheck::Verify,
     )
-    .unwrap();
-    let config = ClientConfig {
-        retry: RetryPolicy {
-            retries: 3,
-            initial_backoff: Duration::from_millis(20),
-            max_backoff: Duration::from_millis(50),
-        },
-        ..ClientConfig::default()
-    };
-    Client::new(info.name.clone(), transport, config)
 }
 
 async fn round_trip(kdc: &Kdc, tls: bool, user: &str) {
