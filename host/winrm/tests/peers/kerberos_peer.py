@@ -8,51 +8,22 @@ what this peer checks. First stdout line: the port.
 
 Usage: kerberos_peer.py HTTP@<service-host>"""
 
-import base64
 import sys
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import kerberos
+
+from negotiate_server import serve
 
 SERVICE = sys.argv[1]
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def reply(self, code, headers=()):
-        self.send_response(code)
-        for k, v in headers:
-            self.send_header(k, v)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        auth = self.headers.get("Authorization", "")
-        if not auth.lower().startswith("negotiate "):
-            print("SEALED %d" % len(body), flush=True)
-            self.reply(400)
-            return
-        token = auth.split(" ", 1)[1].strip()
-        try:
-            _, ctx = kerberos.authGSSServerInit(SERVICE)
-            kerberos.authGSSServerStep(ctx, token)
-            response = kerberos.authGSSServerResponse(ctx)
-            user = kerberos.authGSSServerUserName(ctx)
-            kerberos.authGSSServerClean(ctx)
-        except kerberos.GSSError as e:
-            print("REJECT %s" % (e,), flush=True)
-            self.reply(401, [("WWW-Authenticate", "Negotiate")])
-            return
-        print("AUTH %s" % user, flush=True)
-        headers = [("WWW-Authenticate", "Negotiate " + response)] if response else []
-        self.reply(200, headers)
+def accept(token):
+    _, ctx = kerberos.authGSSServerInit(SERVICE)
+    try:
+        kerberos.authGSSServerStep(ctx, token)
+        return kerberos.authGSSServerUserName(ctx), kerberos.authGSSServerResponse(ctx)
+    finally:
+        kerberos.authGSSServerClean(ctx)
 
 
-server = HTTPServer(("127.0.0.1", 0), Handler)
-print(server.server_address[1], flush=True)
-server.serve_forever()
+serve(accept, "SEALED")
