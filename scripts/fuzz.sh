@@ -24,6 +24,9 @@ rss_mb="${STIGPACK_FUZZ_RSS_MB:-2048}"
 # address (the default: catches memory errors in dependencies' unsafe code) or none
 # (coverage only, about twice the executions a second, a much shorter build).
 sanitizer="${STIGPACK_FUZZ_SANITIZER:-address}"
+# Extra cargo-fuzz build options, the same for build and run so that run does not rebuild:
+# e.g. -O (release without debug assertions, like the shipped binary).
+build_opts=(${STIGPACK_FUZZ_BUILD_OPTS:-})
 # One target directory for fuzz builds, apart from the stable builds' (different flags).
 export CARGO_TARGET_DIR="${STIGPACK_FUZZ_TARGET_DIR:-$fuzz/target}"
 
@@ -76,7 +79,7 @@ dict_args() {
 }
 
 build() {
-    (cd "$fuzz" && cargo "+$toolchain" fuzz build -s "$sanitizer" "$@")
+    (cd "$fuzz" && cargo "+$toolchain" fuzz build -s "$sanitizer" ${build_opts[@]+"${build_opts[@]}"} "$@")
 }
 
 run() {
@@ -85,7 +88,7 @@ run() {
     mkdir -p "$fuzz/corpus/$t" "$fuzz/artifacts/$t"
     local log="$fuzz/artifacts/$t/last-run.log"
     # shellcheck disable=SC2046
-    (cd "$fuzz" && cargo "+$toolchain" fuzz run -s "$sanitizer" "$t" "corpus/$t" -- \
+    (cd "$fuzz" && cargo "+$toolchain" fuzz run -s "$sanitizer" ${build_opts[@]+"${build_opts[@]}"} "$t" "corpus/$t" -- \
         -max_total_time="$secs" -rss_limit_mb="$rss_mb" -timeout=20 -max_len=1048576 \
         -print_final_stats=1 $(dict_args "$t")) 2>&1 | tee "$log" | grep -E 'Done|ERROR|SUMMARY|panicked|stat::number_of_executed_units' || true
     local execs crashes
