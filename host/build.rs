@@ -15,7 +15,7 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-// The guest build command, shared with the reproducibility test (host/tests/reproducible.rs).
+// The guest build command, shared with the reproducibility test (tests/package/reproducible.rs).
 #[path = "guest_build.rs"]
 mod guest_build;
 // The CycloneDX SBOM `stigpack sbom` prints and `seal` puts in every bundle.

@@ -34,7 +34,7 @@ fi
 
 # 3. Independent checkers from Debian: xmllint, the XCCDF schema (openscap-common), openssl,
 #    the age CLI, Node.js and npm (for STIG Manager's own parsers), and Chromium (the HTML
-#    report's browser test, host/tests/report_browser.rs).
+#    report's browser test, tests/export/report_browser.rs).
 need_apt=()
 command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
 [ -f /usr/share/openscap/schemas/xccdf/1.1/xccdf-schema.xsd ] || need_apt+=(openscap-common)

@@ -1,6 +1,6 @@
 //! Exit codes, one per kind of outcome an operator or a script must tell apart. The table
 //! in `docs/cli.md` is the contract; the end-to-end tests
-//! in `host/tests/` check that each code is really returned.
+//! in `tests/` (the end-to-end tests) check that each code is really returned.
 
 use std::process::ExitCode;
 

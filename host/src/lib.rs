@@ -6,6 +6,7 @@ pub mod activity;
 pub mod cli;
 pub mod exit;
 pub mod hashing;
+pub mod input_files;
 pub mod keyfile;
 pub mod package;
 pub mod parallel;

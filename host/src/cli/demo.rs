@@ -51,7 +51,7 @@ pub fn run(args: DemoArgs, g: &Globals) -> anyhow::Result<Exit> {
     let exported = crate::time_arg::export_time(args.exported_at.as_deref())?;
     let at = crate::time_arg::rfc3339(exported);
     let dir = prepare_dir(&args.out, args.force)?;
-    let rt = super::fleet::runtime()?;
+    let rt = super::fleet_common::runtime()?;
     let clock = UNIX_EPOCH + Duration::from_secs(exported.unix_timestamp().max(0) as u64);
     let (plain, tls) = rt.block_on(start_fleet(&dir, clock))?;
     write_inventory(&dir, &plain, &tls)?;

@@ -113,7 +113,7 @@ fn export(args: &ExportCklArgs) -> anyhow::Result<pipeline::PipelineRuns> {
     let scratch = tempfile::tempdir().context("creating a scratch directory")?;
     let input = scratch.path().join("input");
     for h in &hosts {
-        pipeline::copy_tree(&h.path, &input.join("scans").join(&h.name))?;
+        crate::input_files::copy_tree(&h.path, &input.join("scans").join(&h.name))?;
     }
     stage_benchmarks(&args.benchmark, &input.join("benchmarks"))?;
     let sandbox = args.sandbox.sandbox()?;

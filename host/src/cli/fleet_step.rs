@@ -24,7 +24,7 @@ use stigpack_winrm::fleet::{
     StepReport, ToolProfile,
 };
 
-use super::fleet::{
+use super::fleet_common::{
     ctrl_c_flag, fleet_verdict, options, print_fleet_json, runtime, Common, FleetAudit,
     DEFAULT_HOST_TIMEOUT,
 };
@@ -285,7 +285,7 @@ impl<'a> HostView<'a> {
             if let Some(c) = &r.collected {
                 v["dir"] = json!(c.dir.display().to_string());
                 v["files"] = json!(c.files.len());
-                v["transfer"] = super::fleet::transfer_json(&c.transfer());
+                v["transfer"] = super::fleet_common::transfer_json(&c.transfer());
             }
         }
         if let Some(e) = self.error {
@@ -318,7 +318,7 @@ impl<'a> HostView<'a> {
                 d.insert("files".into(), json!(self.files()));
                 d.insert(
                     "transfer".into(),
-                    super::fleet::transfer_json(&c.transfer()),
+                    super::fleet_common::transfer_json(&c.transfer()),
                 );
             }
         }

@@ -17,6 +17,7 @@ mod docs_gen;
 mod emass;
 mod export_ckl;
 pub mod fleet;
+mod fleet_common;
 mod fleet_step;
 mod fleet_summary;
 mod key;

@@ -281,7 +281,7 @@ pub fn build(
     let scan_files: Vec<Vec<String>> = inputs
         .hosts
         .iter()
-        .map(|h| pipeline::checked_files(&h.path))
+        .map(|h| crate::input_files::checked_files(&h.path))
         .collect::<anyhow::Result<_>>()?;
     fs::create_dir_all(dest.join(SCANS))?;
     for (name, src) in &inputs.benchmarks {
@@ -298,7 +298,7 @@ pub fn build(
     fs::create_dir_all(dest.join(EVIDENCE))?;
     if let Some(ev) = &inputs.evidence {
         check_evidence_layout(ev, &inputs.hosts)?;
-        pipeline::copy_tree(ev, &dest.join(EVIDENCE))?;
+        crate::input_files::copy_tree(ev, &dest.join(EVIDENCE))?;
     }
     let answers_dir = dest.join(paths::ANSWERS_DIR);
     for (name, src) in &inputs.answers {

@@ -142,7 +142,7 @@ fn culprit(
         .collect();
     hosts.sort();
     for host in hosts {
-        let files = crate::pipeline::checked_files(&input.join("scans").join(&host))?;
+        let files = crate::input_files::checked_files(&input.join("scans").join(&host))?;
         let Some(why) = probe(run, input, options, &host, &files, scratch)? else {
             continue;
         };
@@ -184,7 +184,7 @@ fn probe(
     }
     let benchmarks = input.join("benchmarks");
     if benchmarks.is_dir() {
-        crate::pipeline::copy_tree(&benchmarks, &probe_in.join("benchmarks"))?;
+        crate::input_files::copy_tree(&benchmarks, &probe_in.join("benchmarks"))?;
     }
     for rel in files {
         let (from, to) = (

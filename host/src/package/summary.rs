@@ -61,7 +61,7 @@ pub fn summarise(
 ) -> anyhow::Result<Summary> {
     let scan_files: Vec<Vec<String>> = hosts
         .iter()
-        .map(|h| pipeline::checked_files(&h.path))
+        .map(|h| crate::input_files::checked_files(&h.path))
         .collect::<anyhow::Result<_>>()?;
     let scratch = tempfile::tempdir().context("creating a scratch directory")?;
     let s = scratch.path();

@@ -58,6 +58,90 @@ pub struct Report {
 #[error("{0}")]
 pub struct Unusable(pub String);
 
+/// Every check `validate` makes: its name (the `name` of a report entry, text and JSON)
+/// and what it checks. The table under "## validate" in `docs/package.md` is rendered
+/// from this list ([`docs_table`]) and a test holds the two equal, so the documented
+/// checks are the checks made.
+pub const CHECKS: &[(&str, &str)] = &[
+    (
+        "layout",
+        "required folders and files present",
+    ),
+    (
+        "hash-list-format",
+        "sha256sum format, byte-sorted, canonical paths, no BOM",
+    ),
+    (
+        "hashes",
+        "every listed file present with the listed SHA-256",
+    ),
+    (
+        "no-unlisted-files",
+        "every file on disk listed (except the two outside the list)",
+    ),
+    (
+        "package-hash",
+        "packageHash and packageHashH1 = SHA-256 of the list",
+    ),
+    (
+        "manifest-format",
+        "sorted keys, 2-space indent, trailing newline",
+    ),
+    (
+        "artifacts-readable",
+        "checklists, poam.json, attestations.json parse",
+    ),
+    (
+        "poam-workbook",
+        "`03_POAM/poam.xlsx` can be read and checked against the eMASS template the export recorded (a workbook eMASS would refuse makes the package NOT READY with each broken rule listed, see \"The eMASS workbook\")",
+    ),
+    (
+        "manifest-consistent",
+        "fileCount, totalBytes, counts, POA&M and attestation totals and readiness recomputed from the contents equal the manifest's; `options.poamLayoutSha256` is the SHA-256 of the packaged layout file (absent when there is none)",
+    ),
+    (
+        "index-vs-checklists",
+        "one index row per control per host with the status the checklists and attestations give; NA report matches",
+    ),
+    (
+        "attestations-vs-checklists",
+        "one record per Not_Reviewed control, none for decided ones",
+    ),
+    (
+        "poam-vs-checklists",
+        "poam.csv rows = poam.json items, ids 1..n, no host in two items of one control, no item for a control that is not open",
+    ),
+    (
+        "provenance",
+        "every generated file is a recorded output and every raw input a recorded input, with matching SHA-256",
+    ),
+    (
+        "unreadable-hosts",
+        "(only when the package left hosts out) each listed host's file is kept under `01_Scans/<host>/` and the host has no checklists; the readiness re-derived from the contents is NOT READY with each host in `blocking.unreadableHosts`",
+    ),
+    (
+        "signature",
+        "with `--trusted-key`: the envelope exists and a signature verifies with one of the trusted keys (otherwise the key ids tried are named)",
+    ),
+    (
+        "signed-subjects",
+        "with `--trusted-key`: the signed subjects are exactly the files present outside the three unlisted ones, each with its SHA-256 (names files not signed, signed but missing, changed since signing)",
+    ),
+    (
+        "audit-inclusion",
+        "with `--trusted-key`: the embedded audit entry holds this package's hash, its inclusion proof leads to the embedded checkpoint's root, and the checkpoint is signed by the same trusted key",
+    ),
+];
+
+/// The Markdown table of [`CHECKS`], as `docs/package.md` shows it.
+pub fn docs_table() -> String {
+    let mut s = String::from("| check | what |\n|---|---|\n");
+    for (name, what) in CHECKS {
+        s.push_str(&format!("| `{name}` | {what} |\n"));
+    }
+    s
+}
+
 const MAX_FILES: usize = 200;
 
 struct Checks(Vec<Check>);
@@ -68,6 +152,10 @@ impl Checks {
     }
 
     fn add_problems(&mut self, name: &str, failing: Problems, ok_msg: String, fail_msg: String) {
+        debug_assert!(
+            CHECKS.iter().any(|(n, _)| *n == name),
+            "check {name:?} is not in CHECKS"
+        );
         let passed = failing.is_empty();
         let Problems { mut shown, total } = failing;
         if total > shown.len() {
@@ -599,6 +687,11 @@ fn signature_checks(
         present.insert(p.clone(), digest);
     }
     for f in signed::verify(pkg, trusted, &present, package_hash) {
+        debug_assert!(
+            CHECKS.iter().any(|(n, _)| *n == f.check),
+            "check {:?} is not in CHECKS",
+            f.check
+        );
         let files = if f.passed {
             vec![]
         } else {
@@ -1176,11 +1269,31 @@ mod tests {
         assert_eq!(a.shown.len(), MAX_FILES);
         assert_eq!(a.shown[150], "b0");
         let mut checks = Checks(Vec::new());
-        checks.add_problems("x", a, String::new(), "bad".into());
+        checks.add_problems("hashes", a, String::new(), "bad".into());
         let c = &checks.0[0];
         assert!(!c.passed);
         assert_eq!(c.files.len(), MAX_FILES + 1);
         assert_eq!(c.files[MAX_FILES], format!("... and {} more", 150 + 30));
+    }
+
+    #[test]
+    fn the_documented_checks_are_the_checks_made() {
+        let doc =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/package.md"))
+                .unwrap();
+        let section = doc.split("\n## validate\n").nth(1).unwrap();
+        let start = section.find("| check | what |").unwrap();
+        let table: String = section[start..]
+            .lines()
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(
+            table,
+            docs_table(),
+            "docs/package.md's validate table differs from CHECKS; it should read:\n{}",
+            docs_table()
+        );
     }
 
     #[test]

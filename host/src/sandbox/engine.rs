@@ -12,77 +12,13 @@ use std::sync::Arc;
 
 use wasmtime::component::{types::ComponentItem, Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder};
 
 use super::bindings_v0_1_0::{Transform, TransformPre};
 use super::cache::ComponentCache;
+use super::guest::{GuestState, MemoryLimiter};
 use super::registry::{ComponentSource, LoadedComponent};
 use super::{SandboxError, SUPPORTED_WIT_VERSIONS};
-
-/// Everything a guest's store holds.
-pub(crate) struct GuestState {
-    pub(crate) wasi: WasiCtx,
-    pub(crate) table: ResourceTable,
-    pub(crate) limiter: MemoryLimiter,
-    /// Set by the output watcher when `/output` grows past its caps.
-    pub(crate) stop: Arc<AtomicBool>,
-}
-
-impl WasiView for GuestState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-/// Caps linear memory, tables and instances, and remembers whether it said no, so that a
-/// memory bomb is reported as such rather than as an anonymous trap.
-#[derive(Debug)]
-pub(crate) struct MemoryLimiter {
-    pub(crate) memory_bytes: u64,
-    pub(crate) hit: bool,
-}
-
-impl wasmtime::ResourceLimiter for MemoryLimiter {
-    fn memory_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        if desired as u64 > self.memory_bytes {
-            self.hit = true;
-            return Err(wasmtime::format_err!(
-                "memory limit of {} bytes reached",
-                self.memory_bytes
-            ));
-        }
-        Ok(true)
-    }
-
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        Ok(desired <= 1_000_000)
-    }
-
-    fn instances(&self) -> usize {
-        64
-    }
-    fn tables(&self) -> usize {
-        64
-    }
-    fn memories(&self) -> usize {
-        64
-    }
-}
-
-pub(crate) type Pre = TransformPre<GuestState>;
 
 /// The engine, linker and compiled-code cache shared by every run in this process.
 #[derive(Clone)]

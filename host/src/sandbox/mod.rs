@@ -21,6 +21,7 @@ mod cache;
 mod clock;
 mod engine;
 mod error;
+mod guest;
 mod limits;
 mod registry;
 mod run;

@@ -81,7 +81,7 @@ pub struct LoadedComponent {
     pub builtin: bool,
     /// True when the compiled code came from the on-disk cache.
     pub from_cache: bool,
-    pub(crate) pre: super::engine::Pre,
+    pub(crate) pre: super::guest::Pre,
 }
 
 impl std::fmt::Debug for LoadedComponent {

@@ -242,7 +242,7 @@ fn classify_trap(
     e: wasmtime::Error,
     component: String,
     fuel: u64,
-    limiter: &super::engine::MemoryLimiter,
+    limiter: &super::guest::MemoryLimiter,
     watch_verdict: Option<String>,
     stdio_full: Option<usize>,
     stderr: String,

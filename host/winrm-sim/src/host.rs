@@ -1,45 +1,24 @@
-//! One simulated Windows host: its name, files, faults, counters, and the WinRS shells and
-//! commands it has open. The HTTP layer (server.rs) calls into it once a request is
-//! authenticated and parsed.
+//! One simulated Windows host as WinRM sees it: its machine (`machine.rs`: name, files,
+//! faults, counters) and the WinRS shells and commands it has open. The HTTP layer
+//! (server.rs) calls into it once a request is authenticated and parsed.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use crate::faults::HostFaults;
-use crate::interp::{self, Launch, Outcome, StdinMode};
+use crate::interp;
+use crate::interp::outcome::{Launch, Outcome, StdinMode};
+use crate::machine::{lock, Machine};
 use crate::rng::IdGen;
 use crate::soap::response::{self as resp, StreamChunk, RECEIVE_OVERHEAD, STREAM_OVERHEAD};
 use crate::soap::{Action, Fault, Request};
-use crate::vfs::generate::{self, Formats, HostState, ScanTime};
-use crate::vfs::Vfs;
 
 /// Windows' default MaxShellsPerUser.
 pub const DEFAULT_SHELL_QUOTA: usize = 30;
 /// Windows Server 2012+ default MaxEnvelopeSizekb.
 pub const DEFAULT_ENVELOPE_KB: usize = 500;
-
-/// Counters a test can read while the simulator runs.
-#[derive(Debug, Default)]
-pub struct Counters {
-    pub requests: AtomicU64,
-    pub connections: AtomicU64,
-    pub shells_created: AtomicU64,
-    pub shells_deleted: AtomicU64,
-    pub commands_run: AtomicU64,
-    pub receives: AtomicU64,
-    pub signals: AtomicU64,
-    pub auth_failures: AtomicU64,
-    pub faults_injected: AtomicU64,
-    pub operation_timeouts: AtomicU64,
-    pub quota_rejections: AtomicU64,
-    pub oversize_rejections: AtomicU64,
-    pub stdout_bytes: AtomicU64,
-    /// Per-request counter driving the `*-every:n` faults.
-    pub(crate) receive_seq: AtomicU64,
-    pub(crate) output_receive_seq: AtomicU64,
-}
 
 /// A snapshot of one host's counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -85,19 +64,21 @@ struct Shell {
 /// One simulated host.
 #[derive(Debug)]
 pub struct Host {
-    name: String,
-    pub(crate) faults: HostFaults,
-    pub(crate) counters: Counters,
+    /// What commands run against (files, state, clock, faults, counters).
+    machine: Machine,
     shells: Mutex<HashMap<String, Shell>>,
-    /// Generated on first use, so a fleet of hundreds costs memory only for hosts touched.
-    vfs: std::sync::OnceLock<Mutex<Vfs>>,
-    /// What applies have done to the host; what its next scan reports.
-    state: Mutex<HostState>,
-    seed: u64,
     ids: IdGen,
     pub(crate) username: String,
-    /// Fixed time for status and scans; `None`: the system clock.
-    clock: Option<std::time::SystemTime>,
+}
+
+/// A host is its machine plus the WinRS shells open on it: the server reads the machine's
+/// faults and counters, and hands it to the interpreter, through the host.
+impl std::ops::Deref for Host {
+    type Target = Machine;
+
+    fn deref(&self) -> &Machine {
+        &self.machine
+    }
 }
 
 /// What the server should do with a Receive for now.
@@ -112,96 +93,24 @@ pub enum ReceiveStep {
     Fault(Fault),
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    match m.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    }
-}
-
 impl Host {
     pub fn new(name: String, username: String, faults: HostFaults, seed: u64, ids: IdGen) -> Host {
         Host {
-            name,
-            faults,
-            counters: Counters::default(),
+            machine: Machine::new(name, faults, seed),
             shells: Mutex::new(HashMap::new()),
-            vfs: std::sync::OnceLock::new(),
-            state: Mutex::new(HostState::default()),
-            seed,
             ids,
             username,
-            clock: None,
         }
     }
 
     /// Fixes the host's clock (status replies, scan times, file times).
     pub fn with_clock(mut self, clock: Option<std::time::SystemTime>) -> Host {
-        self.clock = clock;
+        self.machine.clock = clock;
         self
-    }
-
-    /// The host's idea of now.
-    pub fn now(&self) -> crate::vfs::generate::ScanTime {
-        crate::vfs::generate::ScanTime::from_system(
-            self.clock.unwrap_or_else(std::time::SystemTime::now),
-        )
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
     }
 
     pub fn envelope_limit_bytes(&self) -> usize {
         self.faults.envelope_kb.unwrap_or(DEFAULT_ENVELOPE_KB) * 1024
-    }
-
-    pub fn read_file(&self, path: &str) -> Option<Vec<u8>> {
-        let vfs = self.vfs_lock();
-        vfs.get(path).map(|f| f.content.read(0, f.content.len()))
-    }
-
-    pub fn vfs_lock(&self) -> MutexGuard<'_, Vfs> {
-        lock(
-            self.vfs
-                .get_or_init(|| Mutex::new(crate::vfs::generate::host_vfs(&self.name, self.seed))),
-        )
-    }
-
-    /// The host's state (what applies changed).
-    pub fn state(&self) -> HostState {
-        *lock(&self.state)
-    }
-
-    /// A fresh scan now: replaces `out_root\<HOST>\` with results for the host's current
-    /// state dated `time`. Returns the paths written.
-    pub fn rescan(&self, out_root: &str, formats: Formats, time: ScanTime) -> Vec<String> {
-        let state = self.state();
-        let mut vfs = self.vfs_lock();
-        generate::rescan(
-            &mut vfs, &self.name, self.seed, state, time, out_root, formats,
-        )
-    }
-
-    /// Applies the hardening baseline; returns how many Open rules it makes compliant
-    /// (0 when it was already applied).
-    pub fn harden(&self) -> usize {
-        let mut st = lock(&self.state);
-        if st.hardened {
-            return 0;
-        }
-        st.hardened = true;
-        generate::hardening_fixes(&self.name, self.seed)
-    }
-
-    pub(crate) fn note_fault(&self) {
-        self.counters
-            .faults_injected
-            .fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub fn path_exists(&self, path: &str) -> bool {
-        self.vfs_lock().exists(path)
     }
 
     pub fn new_id(&self) -> String {

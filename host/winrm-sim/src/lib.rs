@@ -21,6 +21,7 @@ pub mod error;
 pub mod faults;
 pub mod host;
 pub mod interp;
+pub mod machine;
 pub mod ops;
 pub mod rng;
 mod server;

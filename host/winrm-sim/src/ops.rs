@@ -9,15 +9,15 @@ use std::time::Duration;
 use base64::Engine;
 use stigpack_winrm::scripts::{self, FileHashReport, Op, StatusReport, TreeEntry};
 
-use crate::host::Host;
-use crate::interp::{Outcome, OutputSource};
+use crate::interp::outcome::{Outcome, OutputSource};
+use crate::machine::Machine;
 use crate::vfs::{generate, Content};
 
 /// How long the simulated Evaluate-STIG run takes unless a `tool-time` fault says otherwise.
 pub const DEFAULT_TOOL_TIME: Duration = Duration::from_millis(300);
 
 /// Runs a client script if it is one; `None` for any other script.
-pub fn run(host: &Host, script: &str) -> Option<Outcome> {
+pub fn run(host: &Machine, script: &str) -> Option<Outcome> {
     let op = scripts::parse_marker(script)?;
     Some(match op {
         Op::Status => status(host),
@@ -51,7 +51,7 @@ fn json_line<T: serde::Serialize>(v: &T) -> Vec<u8> {
     s.into_bytes()
 }
 
-fn status(host: &Host) -> Outcome {
+fn status(host: &Machine) -> Outcome {
     Outcome::ok(json_line(&StatusReport {
         hostname: host.name().to_ascii_uppercase(),
         os_version: "10.0.20348.0".into(),
@@ -60,7 +60,7 @@ fn status(host: &Host) -> Outcome {
     }))
 }
 
-fn run_tool(host: &Host, path: &str, args: &[String], cwd: Option<&str>) -> Outcome {
+fn run_tool(host: &Machine, path: &str, args: &[String], cwd: Option<&str>) -> Outcome {
     if let Some(dir) = cwd {
         if !host.vfs_is_dir(dir) {
             return not_found(dir);
@@ -95,7 +95,7 @@ fn run_tool(host: &Host, path: &str, args: &[String], cwd: Option<&str>) -> Outc
 /// A simulated Evaluate-STIG scan: fresh results for the host's current state, dated now,
 /// under `<-OutputPath>\<HOST>\` in the `-Output` formats (SummaryReport.xml always),
 /// replacing the previous ones. The `scan-exit` and `scan-no-results` faults make it fail.
-fn evaluate_stig(host: &Host, args: &[String], delay: Duration) -> Outcome {
+fn evaluate_stig(host: &Machine, args: &[String], delay: Duration) -> Outcome {
     let upper = host.name().to_ascii_uppercase();
     let out_root = arg_value(args, "-OutputPath").unwrap_or(generate::RESULTS_ROOT);
     let formats = generate::Formats::from_output_arg(arg_value(args, "-Output"));
@@ -137,7 +137,7 @@ fn evaluate_stig(host: &Host, args: &[String], delay: Duration) -> Outcome {
 
 /// A simulated PowerSTIG apply: the host becomes hardened, so its next scan finds the
 /// Open rules DSC can set NotAFinding. The `apply-exit` fault makes it fail unchanged.
-fn apply_powerstig(host: &Host, args: &[String], delay: Duration) -> Outcome {
+fn apply_powerstig(host: &Machine, args: &[String], delay: Duration) -> Outcome {
     if let Some(code) = host.faults.apply_exit {
         host.note_fault();
         return Outcome {
@@ -170,7 +170,7 @@ fn arg_value<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     args.get(i + 1).map(String::as_str)
 }
 
-fn list_tree(host: &Host, path: &str) -> Outcome {
+fn list_tree(host: &Machine, path: &str) -> Outcome {
     if !host.vfs_is_dir(path) {
         return not_found(path);
     }
@@ -190,7 +190,7 @@ fn list_tree(host: &Host, path: &str) -> Outcome {
     Outcome::ok(out)
 }
 
-fn read_chunk(host: &Host, path: &str, offset: u64, len: u64) -> Outcome {
+fn read_chunk(host: &Machine, path: &str, offset: u64, len: u64) -> Outcome {
     let Some(content) = host.content(path) else {
         return not_found(path);
     };
@@ -213,7 +213,7 @@ fn read_chunk(host: &Host, path: &str, offset: u64, len: u64) -> Outcome {
 const NO_COMPRESSION: &str =
     "cannot compress: Cannot create type. Only core types are supported in this language mode.";
 
-fn read_gzip(host: &Host, path: &str, offset: u64, len: u64) -> Outcome {
+fn read_gzip(host: &Machine, path: &str, offset: u64, len: u64) -> Outcome {
     let Some(content) = host.content(path) else {
         return not_found(path);
     };
@@ -228,7 +228,7 @@ fn read_gzip(host: &Host, path: &str, offset: u64, len: u64) -> Outcome {
     }
 }
 
-fn read_gzip_files(host: &Host, files: &[scripts::FileRange]) -> Outcome {
+fn read_gzip_files(host: &Machine, files: &[scripts::FileRange]) -> Outcome {
     let mut contents = Vec::with_capacity(files.len());
     for f in files {
         match host.content(&f.path) {
@@ -258,7 +258,7 @@ struct GzipFilesOutput {
 }
 
 impl OutputSource for GzipFilesOutput {
-    fn next_output(&mut self, host: &Host, max: usize) -> Vec<u8> {
+    fn next_output(&mut self, host: &Machine, max: usize) -> Vec<u8> {
         let mut out = Vec::new();
         while out.len() < max {
             let Some(cur) = self.members.front_mut() else {
@@ -277,7 +277,7 @@ impl OutputSource for GzipFilesOutput {
 }
 
 /// One gzip stream of `len` bytes from `offset`, with this host's content faults applied.
-fn gzip_output(host: &Host, path: &str, content: &Content, offset: u64, len: u64) -> GzipOutput {
+fn gzip_output(host: &Machine, path: &str, content: &Content, offset: u64, len: u64) -> GzipOutput {
     let total = content.len() as u64;
     let mut end = offset.saturating_add(len).min(total);
     if host.faults.truncate_output && len > 1 && end < total {
@@ -340,7 +340,7 @@ struct GzipOutput {
 }
 
 impl OutputSource for GzipOutput {
-    fn next_output(&mut self, host: &Host, max: usize) -> Vec<u8> {
+    fn next_output(&mut self, host: &Machine, max: usize) -> Vec<u8> {
         use std::io::Write as _;
         let want = (max / 4 * 3).max(3);
         while self.pending.len() < want {
@@ -407,7 +407,7 @@ impl OutputSource for GzipOutput {
     }
 }
 
-fn file_hash(host: &Host, path: &str) -> Outcome {
+fn file_hash(host: &Machine, path: &str) -> Outcome {
     let Some(content) = host.content(path) else {
         return not_found(path);
     };
@@ -417,7 +417,7 @@ fn file_hash(host: &Host, path: &str) -> Outcome {
     }))
 }
 
-impl Host {
+impl Machine {
     fn content(&self, path: &str) -> Option<Content> {
         self.vfs_lock().get(path).map(|f| f.content.clone())
     }
@@ -469,19 +469,16 @@ mod tests {
     use super::*;
 
     use crate::faults::FaultSpec;
-    use crate::rng::IdGen;
 
-    fn host(name: &str, faults: &str) -> Host {
-        Host::new(
+    fn host(name: &str, faults: &str) -> Machine {
+        Machine::new(
             name.into(),
-            "u".into(),
             FaultSpec::parse(faults).unwrap().for_host(name),
             5,
-            IdGen::new().unwrap(),
         )
     }
 
-    fn tool(h: &Host, path: &str, args: &[&str]) -> Outcome {
+    fn tool(h: &Machine, path: &str, args: &[&str]) -> Outcome {
         let op = Op::RunTool {
             path: path.into(),
             args: args.iter().map(|a| a.to_string()).collect(),
@@ -490,7 +487,7 @@ mod tests {
         run(h, &scripts::script_for(&op)).unwrap()
     }
 
-    fn open_in_ckl(h: &Host) -> usize {
+    fn open_in_ckl(h: &Machine) -> usize {
         h.list(r"C:\STIG\Results\HOST1")
             .iter()
             .filter(|(p, _)| p.ends_with(".ckl"))

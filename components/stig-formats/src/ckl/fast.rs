@@ -23,7 +23,7 @@ use crate::model::{
 };
 use crate::status;
 
-use super::read::{
+use super::fields::{
     attribute_index, checklist, finish_vuln, info_slot, set_asset_field, set_attribute, ATTRIBUTES,
 };
 

@@ -4,62 +4,17 @@
 //! a few everyday commands. Anything else fails exactly as Windows reports it.
 
 pub mod clixml;
+pub mod outcome;
 pub mod powershell;
 
-use std::time::Duration;
-
-use crate::host::Host;
+use crate::machine::Machine;
+use outcome::{Launch, Outcome};
 
 /// cmd.exe's command-line limit; longer lines fail with "The filename or extension is too long".
 pub const MAX_COMMAND_LINE: usize = 8191;
 
-/// What a finished command produced.
-#[derive(Debug, Default)]
-pub struct Outcome {
-    pub stdout: Vec<u8>,
-    pub stderr: Vec<u8>,
-    pub exit_code: i64,
-    /// How long the command "runs" before its output is ready (Start-Sleep, a scan tool).
-    pub delay: Duration,
-    /// More stdout, after `stdout`, produced only as Receives ask for it.
-    pub stream: Option<Box<dyn OutputSource>>,
-}
-
-/// Stdout produced on demand, for output too large to hold at once (a compressed file
-/// range): the simulator's memory stays bounded by the envelope size, as the client's does.
-pub trait OutputSource: Send + std::fmt::Debug {
-    /// About `max` more bytes (fewer at the end); empty once the output is finished.
-    fn next_output(&mut self, host: &Host, max: usize) -> Vec<u8>;
-}
-
-impl Outcome {
-    pub fn ok(stdout: impl Into<Vec<u8>>) -> Outcome {
-        Outcome {
-            stdout: stdout.into(),
-            ..Default::default()
-        }
-    }
-}
-
-/// Whether a command can run now or waits for its script on stdin.
-#[derive(Debug)]
-pub enum Launch {
-    Ready(Outcome),
-    /// The script arrives via Send; run when stdin ends.
-    AwaitStdin(StdinMode),
-}
-
-/// How a script sent on stdin is encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StdinMode {
-    /// powershell `-Command -`: the script text itself.
-    Text,
-    /// The stigpack client's stdin bootstrap: base64 of the UTF-8 script.
-    Base64,
-}
-
 /// Starts a command line (`rsp:Command` plus `rsp:Arguments`).
-pub fn launch(host: &Host, command: &str, arguments: &[String]) -> Launch {
+pub fn launch(host: &Machine, command: &str, arguments: &[String]) -> Launch {
     let mut line = command.trim().to_string();
     for a in arguments {
         line.push(' ');
@@ -68,7 +23,7 @@ pub fn launch(host: &Host, command: &str, arguments: &[String]) -> Launch {
     run_cmd_line(host, &line)
 }
 
-fn run_cmd_line(host: &Host, line: &str) -> Launch {
+fn run_cmd_line(host: &Machine, line: &str) -> Launch {
     let tokens = split_args(line);
     let Some(first) = tokens.first() else {
         return Launch::Ready(Outcome::default());

@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 use super::clixml::{self, ErrorRecord};
-use super::{Launch, Outcome, StdinMode};
-use crate::host::Host;
+use super::outcome::{Launch, Outcome, StdinMode};
+use crate::machine::Machine;
 use stigpack_winrm::scripts::{self, Op};
 
 /// Handles `powershell <flags>`: finds the script in `-EncodedCommand`, `-Command`, or stdin.
-pub fn launch(host: &Host, args: &[String]) -> Launch {
+pub fn launch(host: &Machine, args: &[String]) -> Launch {
     let mut i = 0;
     while i < args.len() {
         let flag = args[i].to_ascii_lowercase();
@@ -88,7 +88,7 @@ fn usage_error(flag: &str) -> Outcome {
 }
 
 /// Runs a script arriving over stdin (`powershell -Command -`).
-pub fn run_stdin_script(host: &Host, stdin: &[u8], mode: StdinMode) -> Outcome {
+pub fn run_stdin_script(host: &Machine, stdin: &[u8], mode: StdinMode) -> Outcome {
     if mode == StdinMode::Base64 {
         return match scripts::decode_stdin_script(stdin) {
             Some(script) => run_script(host, &script),
@@ -106,7 +106,7 @@ pub fn run_stdin_script(host: &Host, stdin: &[u8], mode: StdinMode) -> Outcome {
 
 /// Runs a PowerShell script: a stigpack client script if it carries the op marker,
 /// otherwise statement by statement.
-pub fn run_script(host: &Host, script: &str) -> Outcome {
+pub fn run_script(host: &Machine, script: &str) -> Outcome {
     if let Some(out) = crate::ops::run(host, script) {
         return out;
     }
@@ -218,7 +218,7 @@ pub fn run_script(host: &Host, script: &str) -> Outcome {
 }
 
 /// Expands the one variable people use in these one-liners.
-fn expand(host: &Host, s: &str) -> String {
+fn expand(host: &Machine, s: &str) -> String {
     s.replace("$env:COMPUTERNAME", host.name())
 }
 

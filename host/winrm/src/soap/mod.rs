@@ -4,7 +4,7 @@
 
 mod request;
 mod response;
-mod xml;
+pub mod xml;
 
 pub use request::{
     command, create_shell, delete_shell, receive, send_input, signal_terminate, RequestContext,

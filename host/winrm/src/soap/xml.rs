@@ -6,12 +6,18 @@
 //! Responses come from hosts we do not trust, so nesting is capped at [`MAX_DEPTH`]
 //! while parsing and every walk of the tree is iterative: a hostile host cannot overflow
 //! a worker's stack (and abort the whole fleet run) with deeply nested elements.
+//!
+//! This is the project's one WS-Management XML reader: the simulator
+//! (`stigpack-winrm-sim`) reads the requests it serves with it too, so both ends refuse
+//! the same documents for the same reasons ([`parse_with`] says what the simulator adds).
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
+/// One element, by local name, with its attributes (namespace declarations left out),
+/// its own text and its children.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Element {
+pub struct Element {
     pub name: String,
     pub attrs: Vec<(String, String)>,
     pub children: Vec<Element>,
@@ -70,6 +76,7 @@ impl Element {
 /// detail while bounding the tree's recursive drop to a few kilobytes of stack.
 pub const MAX_DEPTH: usize = 256;
 
+/// Why a document was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum XmlError {
     #[error("XML document type declarations are not accepted")]
@@ -80,6 +87,17 @@ pub enum XmlError {
     Empty,
     #[error("XML nests deeper than {limit} elements (at byte {at})")]
     TooDeep { limit: usize, at: u64 },
+    #[error("content after the root element")]
+    AfterRoot,
+}
+
+/// What to do with an element that starts after the root element has ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterRoot {
+    /// The last top-level element becomes the root (the client reading a response).
+    KeepLast,
+    /// [`XmlError::AfterRoot`] (the simulator reading a request: any client may send one).
+    Refuse,
 }
 
 fn local(name: &[u8]) -> String {
@@ -134,7 +152,15 @@ fn resolve_ref(name: &str) -> Result<String, XmlError> {
     Ok(s.to_string())
 }
 
-pub(crate) fn parse(xml: &[u8]) -> Result<Element, XmlError> {
+/// Parses a response into its root element (see [`parse_with`]).
+pub fn parse(xml: &[u8]) -> Result<Element, XmlError> {
+    parse_with(xml, AfterRoot::KeepLast)
+}
+
+/// Parses a document into its root element: DTDs refused, nesting capped at
+/// [`MAX_DEPTH`], only the predefined entities and character references resolved, and an
+/// element after the root handled as `after_root` says.
+pub fn parse_with(xml: &[u8], after_root: AfterRoot) -> Result<Element, XmlError> {
     let mut reader = Reader::from_reader(xml);
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
@@ -145,6 +171,11 @@ pub(crate) fn parse(xml: &[u8]) -> Result<Element, XmlError> {
             .map_err(|e| XmlError::Malformed(e.to_string()))?;
         match ev {
             Event::DocType(_) => return Err(XmlError::Dtd),
+            Event::Start(_) | Event::Empty(_)
+                if root.is_some() && stack.is_empty() && after_root == AfterRoot::Refuse =>
+            {
+                return Err(XmlError::AfterRoot)
+            }
             Event::Start(e) => {
                 if stack.len() >= MAX_DEPTH {
                     return Err(XmlError::TooDeep {
@@ -201,7 +232,7 @@ pub(crate) fn parse(xml: &[u8]) -> Result<Element, XmlError> {
 }
 
 /// Escapes text for element content and attribute values.
-pub(crate) fn escape(s: &str) -> String {
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -274,6 +305,14 @@ mod tests {
             parse(over.as_bytes()),
             Err(XmlError::TooDeep { .. })
         ));
+    }
+
+    #[test]
+    fn an_element_after_the_root_is_kept_or_refused() {
+        let two = b"<a/><b>x</b>";
+        assert_eq!(parse(two).unwrap().name, "b");
+        assert_eq!(parse_with(two, AfterRoot::Refuse), Err(XmlError::AfterRoot));
+        assert!(parse_with(b"<a><b/></a>", AfterRoot::Refuse).is_ok());
     }
 
     #[test]

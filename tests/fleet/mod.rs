@@ -1,0 +1,5 @@
+//! Fleet commands over WinRM against the simulator, Kerberos, and the demo.
+
+mod demo;
+mod fleet_cli;
+mod fleet_kerberos;
