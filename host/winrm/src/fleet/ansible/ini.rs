@@ -285,11 +285,28 @@ pub fn expand_host_pattern(pattern: &str) -> Result<(Vec<String>, Option<u16>), 
     Ok((expand_ranges(name)?, port))
 }
 
+/// Most hosts one pattern may expand to. Each range is bounded on its own, but ranges
+/// multiply (`h[0:99999][0:99999]`), and an inventory is untrusted input.
+const MAX_PATTERN_HOSTS: usize = 100_000;
+
 /// `expand_hostname_range`: the first `[beg:end(:step)]`, zero-padded when `beg` has a
-/// leading zero, letters taken from `a..zA..Z`; repeats for the next range.
+/// leading zero, letters taken from `a..zA..Z`; repeats for the next range. At most
+/// [`MAX_PATTERN_HOSTS`] names, counted before they are made.
 pub fn expand_ranges(line: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    expand_into(line, line, &mut out)?;
+    Ok(out)
+}
+
+fn expand_into(pattern: &str, line: &str, out: &mut Vec<String>) -> Result<(), String> {
     let Some(open) = line.find('[') else {
-        return Ok(vec![line.to_owned()]);
+        if out.len() >= MAX_PATTERN_HOSTS {
+            return Err(format!(
+                "host pattern {pattern:?} expands to more than {MAX_PATTERN_HOSTS} hosts"
+            ));
+        }
+        out.push(line.to_owned());
+        return Ok(());
     };
     let Some(close_rel) = line[open..].find(']') else {
         return Err(format!("host range in {line:?} has no closing ']'"));
@@ -353,11 +370,10 @@ pub fn expand_ranges(line: &str) -> Result<Vec<String>, String> {
                 .collect()
         }
     };
-    let mut out = Vec::new();
     for item in items {
-        out.extend(expand_ranges(&format!("{head}{item}{tail}"))?);
+        expand_into(pattern, &format!("{head}{item}{tail}"), out)?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// A value as Ansible's INI plugin keeps it: `ast.literal_eval`, or the text itself.
@@ -682,6 +698,10 @@ mod tests {
         );
         assert_eq!(expand_ranges("z[y:B]").unwrap(), ["zy", "zz", "zA", "zB"]);
         assert!(expand_ranges("w[01:100]").is_err());
+        // Ranges multiply: each is within bounds, the product is refused, not built.
+        let e = expand_ranges("h[0:99999][0:99999]").unwrap_err();
+        assert!(e.contains("more than 100000 hosts"), "{e}");
+        assert_eq!(expand_ranges("h[1:400][a:Z]").unwrap().len(), 400 * 52);
         assert_eq!(
             expand_host_pattern("ws[1:2]:5985").unwrap(),
             (vec!["ws1".to_owned(), "ws2".to_owned()], Some(5985))
