@@ -22,7 +22,7 @@ samples="$shared/samples"
 toolchain="${STIGPACK_FUZZ_TOOLCHAIN:-nightly}"
 rss_mb="${STIGPACK_FUZZ_RSS_MB:-2048}"
 # address (the default: catches memory errors in dependencies' unsafe code) or none
-# (coverage only, about twice the executions a second, a much shorter build).
+# (coverage only: more executions a second, a much shorter build).
 sanitizer="${STIGPACK_FUZZ_SANITIZER:-address}"
 # Extra cargo-fuzz build options, the same for build and run so that run does not rebuild:
 # e.g. -O (release without debug assertions, like the shipped binary).
