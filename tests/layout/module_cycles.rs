@@ -20,12 +20,7 @@ type ModPath = Vec<String>;
 /// Cycles known and not yet broken: (crate `src` directory from the repository root, the
 /// cycle as the test prints it). The test fails when one of these is gone, so the list
 /// stays true.
-const KNOWN: &[(&str, &str)] = &[
-    // `fleet/ansible/mod.rs` builds inventory's host entries and `fleet/inventory.rs`
-    // loads Ansible files through it; the host-entry types belong in a module below both.
-    // Left while the Kerberos credential-cache work changes these files (issue 17).
-    ("host/winrm/src", "fleet::ansible <-> fleet::inventory"),
-];
+const KNOWN: &[(&str, &str)] = &[];
 
 #[test]
 fn no_two_modules_of_a_crate_import_each_other() {

@@ -10,7 +10,8 @@ use crate::client::Client;
 use crate::error::{Error, ErrorKind};
 use crate::ops::{PulledFile, Transfer};
 
-use super::inventory::{check_host_name, HostEntry};
+use super::host_entry::HostEntry;
+use super::inventory::check_host_name;
 
 /// Checksum file written in each collected host directory.
 pub const SUMS_FILE: &str = "SHA256SUMS";

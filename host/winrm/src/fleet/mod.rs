@@ -6,6 +6,7 @@
 
 pub mod ansible;
 mod collect;
+mod host_entry;
 mod inventory;
 mod limit;
 pub mod profile;
@@ -14,10 +15,8 @@ mod step;
 pub use collect::{
     check_destination, collect_host, stage, CollectedHost, Staged, TransferSummary, SUMS_FILE,
 };
-pub use inventory::{
-    check_host_name, AuthKind, HostEntry, Inventory, InventoryError, KerberosSettings,
-    PasswordSource, RefusedHost, DEFAULT_RESULTS_DIR,
-};
+pub use host_entry::{AuthKind, HostEntry, KerberosSettings, PasswordSource, DEFAULT_RESULTS_DIR};
+pub use inventory::{check_host_name, Inventory, InventoryError, RefusedHost};
 pub use profile::{ProfileRef, Step, ToolProfile};
 pub use step::{run_step, CollectTo, StepReport};
 

@@ -14,7 +14,7 @@ use crate::error::{Error, ErrorKind};
 use crate::ops::PulledFile;
 
 use super::collect::{check_destination, stage, CollectedHost};
-use super::inventory::HostEntry;
+use super::host_entry::HostEntry;
 use super::profile::{check_computername, Step, ToolProfile};
 
 /// What happened on one host.

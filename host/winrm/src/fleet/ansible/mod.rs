@@ -18,7 +18,7 @@ use serde_json::Value;
 
 pub use model::Var;
 
-use super::inventory::{
+use super::host_entry::{
     AuthKind, HostEntry, KerberosSettings, PasswordSource, DEFAULT_RESULTS_DIR,
 };
 use super::profile::ProfileRef;
