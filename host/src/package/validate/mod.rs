@@ -5,8 +5,8 @@
 //! readiness are re-derived from the checklists, POA&M, attestations and evidence, and the
 //! artifacts are checked against each other and against the provenance record.
 //!
-//! How it is laid out: [`facts`] reads the package once (manifest, hash list, hashes,
-//! contents, workbook, readiness); each check is a module under [`check`] with its name,
+//! How it is laid out: `facts` reads the package once (manifest, hash list, hashes,
+//! contents, workbook, readiness); each check is a module under `check` with its name,
 //! what it checks and how it turns the facts into its report entry; [`CHECKS`] lists them
 //! in report order, and the text report, the JSON report and the docs table are all made
 //! from that one list.
