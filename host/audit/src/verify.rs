@@ -230,6 +230,93 @@ fn run_parts_indexed<T: Send + Default>(n: usize, f: impl Fn(usize) -> T + Sync)
     })
 }
 
+/// Appends up to `block` bytes of `file` to `buf`; true at the end of the file.
+fn fill_block(file: &mut File, buf: &mut Vec<u8>, block: usize) -> std::io::Result<bool> {
+    let start = buf.len();
+    buf.resize(start + block, 0);
+    let mut filled = start;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let eof = filled < buf.len();
+    buf.truncate(filled);
+    Ok(eof)
+}
+
+/// The streaming state of the fast path: the tree so far and the chain hash of the last
+/// line, which the next block's first line must name as its `prev`.
+struct Tree {
+    builder: TreeBuilder,
+    /// The root over the checkpoint's first `want_prefix` entries, once that many are in.
+    prefix_root: Option<Hash>,
+    want_prefix: Option<u64>,
+    last_chain: Hash,
+    threads: usize,
+}
+
+impl Tree {
+    /// Checks and folds in a region of complete lines; false at the first line that is not
+    /// a canonical entry or does not link to the one before (the slow pass says why).
+    fn absorb(&mut self, region: &[u8]) -> bool {
+        // Split the region between workers at line boundaries.
+        let threads = if region.len() < PARALLEL_MIN {
+            1
+        } else {
+            self.threads
+        };
+        let mut cuts = vec![0usize];
+        for t in 1..threads {
+            let target = region.len() * t / threads;
+            let prev = *cuts.last().unwrap_or(&0);
+            let cut = if target <= prev {
+                prev
+            } else {
+                memchr::memchr(b'\n', &region[target..]).map_or(region.len(), |p| target + p + 1)
+            };
+            cuts.push(cut.max(prev));
+        }
+        cuts.push(region.len());
+        // Round 1: per part, hash and check every line and the links inside the part.
+        let parts: Vec<PartSummary> = run_parts(&cuts, |a, z| summarise_part(&region[a..z]));
+        let mut bases = Vec::with_capacity(parts.len());
+        let mut base = self.builder.size();
+        for p in &parts {
+            let links = p
+                .first
+                .is_none_or(|f| f.seq == base && f.prev == self.last_chain);
+            if !p.ok || !links {
+                return false;
+            }
+            bases.push(base);
+            base += p.count;
+            if p.count > 0 {
+                self.last_chain = p.last_chain;
+            }
+        }
+        // Round 2: per part, the aligned perfect subtrees its leaves form (split at the
+        // checkpoint size so its prefix root can be taken).
+        let want_prefix = self.want_prefix;
+        let pieces: Vec<Vec<Piece>> = run_parts_indexed(parts.len(), |k| {
+            subtree_pieces(&parts[k].leaves, bases[k], want_prefix)
+        });
+        for piece in pieces.iter().flatten() {
+            match *piece {
+                Piece::Subtree(h, hash) => self.builder.push_subtree(h, hash),
+                Piece::Mark => {}
+            }
+            if want_prefix == Some(self.builder.size()) && self.prefix_root.is_none() {
+                self.prefix_root = Some(self.builder.root());
+            }
+        }
+        true
+    }
+}
+
 /// Verifies the log at `path`: every line canonical, `seq` = position, `prev` = SHA-256 of
 /// the previous line, no torn tail; and, given a checkpoint, that its tree is a prefix of
 /// today's (catches truncation and rewritten history). With `trusted_key`, the checkpoint
@@ -250,105 +337,59 @@ pub fn verify(
         .map_or(1, |n| n.get())
         .clamp(1, 8);
 
-    let mut builder = TreeBuilder::new();
-    let mut prefix_root: Option<Hash> = if want_prefix == Some(0) {
-        Some(builder.root())
-    } else {
-        None
+    let mut tree = Tree {
+        builder: TreeBuilder::new(),
+        prefix_root: None,
+        want_prefix,
+        last_chain: [0u8; 32],
+        threads,
     };
-    let mut last_chain: Hash = [0u8; 32];
-    let mut buf: Vec<u8> = Vec::with_capacity(block);
-    let mut carry_len = 0usize;
+    if want_prefix == Some(0) {
+        tree.prefix_root = Some(tree.builder.root());
+    }
     let mut chain_broken = false;
     let mut torn: Option<(u64, u64)> = None; // (offset, len)
     let mut offset_of_buf = 0u64;
-
-    'read: loop {
-        buf.resize(carry_len + block, 0);
-        let mut filled = carry_len;
-        while filled < buf.len() {
-            let n = file
-                .read(&mut buf[filled..])
-                .map_err(AuditError::io(path, "read"))?;
-            if n == 0 {
-                break;
-            }
-            filled += n;
-        }
-        let eof = filled < buf.len();
-        buf.truncate(filled);
-        let end = match memchr::memrchr(b'\n', &buf) {
-            Some(p) => p + 1,
-            None => 0,
-        };
-        let region = &buf[..end];
-        // Split the region between workers at line boundaries.
-        let threads = if region.len() < PARALLEL_MIN {
-            1
-        } else {
-            threads
-        };
-        let mut cuts = vec![0usize];
-        for t in 1..threads {
-            let target = region.len() * t / threads;
-            let prev = *cuts.last().unwrap_or(&0);
-            let cut = if target <= prev {
-                prev
-            } else {
-                memchr::memchr(b'\n', &region[target..]).map_or(region.len(), |p| target + p + 1)
-            };
-            cuts.push(cut.max(prev));
-        }
-        cuts.push(region.len());
-        // Round 1: per part, hash and check every line and the links inside the part.
-        let parts: Vec<PartSummary> = run_parts(&cuts, |a, z| summarise_part(&region[a..z]));
-        let mut bases = Vec::with_capacity(parts.len());
-        let mut base = builder.size();
-        for p in &parts {
-            let links = p
-                .first
-                .is_none_or(|f| f.seq == base && f.prev == last_chain);
-            if !p.ok || !links {
-                chain_broken = true;
-                break 'read;
-            }
-            bases.push(base);
-            base += p.count;
-            if p.count > 0 {
-                last_chain = p.last_chain;
-            }
-        }
-        // Round 2: per part, the aligned perfect subtrees its leaves form (split at the
-        // checkpoint size so its prefix root can be taken).
-        let pieces: Vec<Vec<Piece>> = run_parts_indexed(parts.len(), |k| {
-            subtree_pieces(&parts[k].leaves, bases[k], want_prefix)
+    // Two buffers: while the workers check the complete lines of `buf`, this thread's
+    // scoped reader fills `next` (the partial line `buf` ends with, then the next block),
+    // so the read of each block is hidden behind the hashing of the one before.
+    let mut buf: Vec<u8> = Vec::with_capacity(block);
+    let mut next: Vec<u8> = Vec::with_capacity(block);
+    let mut eof = fill_block(&mut file, &mut buf, block).map_err(AuditError::io(path, "read"))?;
+    loop {
+        let end = memchr::memrchr(b'\n', &buf).map_or(0, |p| p + 1);
+        next.clear();
+        next.extend_from_slice(&buf[end..]);
+        let (linked, read) = std::thread::scope(|s| {
+            let reader = (!eof).then(|| s.spawn(|| fill_block(&mut file, &mut next, block)));
+            let linked = tree.absorb(&buf[..end]);
+            let read = reader.map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("the reading thread panicked")))
+            });
+            (linked, read)
         });
-        for piece in pieces.iter().flatten() {
-            match *piece {
-                Piece::Subtree(h, hash) => builder.push_subtree(h, hash),
-                Piece::Mark => {}
-            }
-            if want_prefix == Some(builder.size()) && prefix_root.is_none() {
-                prefix_root = Some(builder.root());
-            }
+        if !linked {
+            chain_broken = true;
+            break;
         }
         offset_of_buf += end as u64;
-        let rest = buf.len() - end;
-        buf.copy_within(end.., 0);
-        carry_len = rest;
-        if eof {
+        let Some(read) = read else {
+            let rest = buf.len() - end;
             if rest > 0 {
                 torn = Some((offset_of_buf, rest as u64));
             }
             break;
-        }
+        };
+        eof = read.map_err(AuditError::io(path, "read"))?;
+        std::mem::swap(&mut buf, &mut next);
     }
 
     if chain_broken {
         return slow_report(path, checkpoint, trusted_key);
     }
-    let entries = builder.size();
-    let root = builder.root();
+    let entries = tree.builder.size();
+    let root = tree.builder.root();
     let mut failures = Vec::new();
     if let Some((offset, len)) = torn {
         failures.push(Failure {
@@ -360,8 +401,8 @@ pub fn verify(
             ),
         });
     }
-    let cp_check =
-        checkpoint.map(|cp| check_checkpoint(cp, trusted_key, entries, prefix_root, &mut failures));
+    let cp_check = checkpoint
+        .map(|cp| check_checkpoint(cp, trusted_key, entries, tree.prefix_root, &mut failures));
     failures.sort_by_key(|f| f.seq.unwrap_or(u64::MAX));
     Ok(VerifyReport {
         path: path.to_owned(),
