@@ -225,6 +225,30 @@ fn step(
 /// Where the `emass` component's outputs may land in a package: its own folders, but not
 /// the inputs kept beside them (answer files, a layout file), which are the operator's
 /// bytes and must stay byte for byte what was given.
+/// What an `import` run was doing, for its errors (a limit it hit names the component,
+/// the cap and the option; this says which hosts).
+fn doing_import(batch: &[HostDir]) -> String {
+    match (batch.first(), batch.last()) {
+        (Some(a), Some(b)) if batch.len() > 1 => format!(
+            "reading the scans of hosts {} to {} ({} hosts) into checklists and a view",
+            a.name,
+            b.name,
+            batch.len()
+        ),
+        (Some(a), _) => format!(
+            "reading the scans of host {} into checklists and a view",
+            a.name
+        ),
+        _ => "reading scans".to_owned(),
+    }
+}
+
+/// What the `emass` run was doing, for its errors: its memory grows with the fleet, so
+/// the host count tells an operator how far to raise the cap.
+fn doing_emass(hosts: usize) -> String {
+    format!("writing the POA&M, attestations, indexes and README from the views of {hosts} hosts")
+}
+
 fn emass_may_write(path: &str) -> bool {
     let under = |dir: &str| {
         path.strip_prefix(dir)
@@ -435,7 +459,7 @@ pub fn build(
             &s.join(format!("isolate-{b:05}")),
         );
         crate::activity::hosts_done(batch.len());
-        record
+        record.with_context(|| doing_import(batch))
     })?;
     drop(t);
     // Batches are in host order, so the merged list is too.
@@ -526,7 +550,9 @@ pub fn build(
         .collect();
     let t = crate::timings::step("components: emass + copy scans");
     let mut done = crate::parallel::try_map(&tasks, jobs, |_, task| match task {
-        None => run(&emass_c, &emass_limits, &emass_in, &emass_out, &emass_opts).map(Some),
+        None => run(&emass_c, &emass_limits, &emass_in, &emass_out, &emass_opts)
+            .with_context(|| doing_emass(inputs.hosts.len()))
+            .map(Some),
         Some(i) => {
             let h = &inputs.hosts[*i];
             fs::create_dir_all(dest.join(SCANS).join(&h.name))?;
