@@ -264,7 +264,8 @@ fn large_indexes_come_in_whole_row_parts_that_make_the_file() {
     let fleet = view(&hosts).unwrap();
     let att = generate(&fleet, None);
     let ev = Evidence::default();
-    let check = |whole: String, make: &dyn Fn(&mut dyn FnMut(&str))| {
+    type Make<'a> = &'a dyn Fn(&mut dyn FnMut(&str));
+    let check = |whole: String, make: Make| {
         let mut parts = Vec::new();
         make(&mut |p| parts.push(p.to_owned()));
         assert!(parts.len() > 1, "{} bytes in one part", whole.len());
