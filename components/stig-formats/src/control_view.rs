@@ -600,6 +600,11 @@ mod tests {
         }
         let merged = merged.finish();
         assert_eq!(merged, whole);
+        // Ids repeated across batches are held once in the merged view.
+        let (a, b) = (&merged.hosts[0].controls[0], &merged.hosts[6].controls[0]);
+        assert_eq!(a.control_id, "V-1");
+        assert!(a.control_id.shares(&b.control_id) && a.rule_id.shares(&b.rule_id));
+        assert!(a.benchmark_release.shares(&b.benchmark_release));
         assert_eq!(whole.rule("V-1").unwrap().fix_text, "fix as seen on h2");
 
         // A host repeated across batches, or differing only in case, is refused.

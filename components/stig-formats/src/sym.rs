@@ -39,6 +39,14 @@ impl Sym {
         }
     }
 
+    /// Whether the two share one allocation (both interned from the same text).
+    pub fn shares(&self, other: &Sym) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         match &self.0 {
             Some(s) => s,
