@@ -464,3 +464,45 @@ fn a_host_that_stops_the_sandbox_costs_only_itself() {
     assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("REPRODUCED"), "{}", stdout(&o));
 }
+
+/// A component that runs out of memory is named, with what it was doing, the cap, and
+/// the option (with a value) that raises it. The `emass` run holds every host's view, so
+/// 40 hosts each carrying 2 MiB of comment text fit the import runs (8 hosts each) under
+/// a 96 MiB cap but not the one fleet-wide `emass` run.
+#[test]
+fn a_component_out_of_memory_says_which_what_it_was_doing_and_how_to_raise_the_cap() {
+    let w = tempfile::tempdir().unwrap();
+    let results = w.path().join("results");
+    let good = fs::read_to_string(repo().join("fixtures/scans/SRV01/SRV01_Combined.ckl")).unwrap();
+    for i in 1..=40 {
+        let host = format!("M{i:02}");
+        let text = good.replacen(
+            "<COMMENTS>",
+            &format!("<COMMENTS>{i} {}", "b".repeat(2 << 20)),
+            1,
+        );
+        fs::create_dir_all(results.join(&host)).unwrap();
+        fs::write(results.join(&host).join(format!("{host}.ckl")), text).unwrap();
+    }
+    let out = w.path().join("out");
+    let mut c = stigpack(w.path());
+    c.args(["export-emass", "--component-memory-mb", "96"])
+        .args(benchmark_args())
+        .arg("--results")
+        .arg(&results)
+        .arg("--out")
+        .arg(&out)
+        .args(["--exported-at", AT]);
+    let o = run(&mut c);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(7), "{err}");
+    for want in [
+        "component emass",
+        "writing the POA&M, attestations, indexes and README from the views of 40 hosts",
+        "exceeded the memory limit of 100663296 bytes (96 MiB per component run)",
+        "raise it with --component-memory-mb, e.g. --component-memory-mb 192",
+    ] {
+        assert!(err.contains(want), "{want:?} not in: {err}");
+    }
+    assert!(!out.exists() || fs::read_dir(&out).unwrap().next().is_none());
+}

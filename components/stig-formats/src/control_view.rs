@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{HostResults, Rule, ScanSource, Severity, Status};
+use crate::sym::{Interner, Sym};
 
 /// Why a fleet cannot be viewed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,26 +106,28 @@ pub struct SourceHit {
     pub status: Status,
 }
 
-/// One control on one host after the precedence rule.
+/// One control on one host after the precedence rule. Its ids are interned by
+/// [`FleetBuilder`] (one allocation per distinct text in the whole fleet) and its texts
+/// are [`Sym`]s, so the artifacts built from it share them instead of copying.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ControlResult {
-    pub control_id: String,
-    pub rule_id: String,
-    pub benchmark_id: String,
+    pub control_id: Sym,
+    pub rule_id: Sym,
+    pub benchmark_id: Sym,
     /// The benchmark release of the deciding source: with `rule_id` and `benchmark_id`
     /// it names this host's revision of the rule ([`FleetView::revision`]).
-    pub benchmark_release: String,
+    pub benchmark_release: Sym,
     pub status: Status,
     /// The benchmark's severity for this rule on this host.
     pub raw_severity: Option<Severity>,
     /// SEVERITY_OVERRIDE of the deciding source, with its justification.
     pub severity_override: Option<Severity>,
-    pub severity_justification: String,
+    pub severity_justification: Sym,
     /// Finding details and comments of the deciding source (the first source, in file
     /// order, whose status equals the decided status). Kept only where an artifact uses
     /// them (Open and Not_Applicable); empty otherwise.
-    pub finding_details: String,
-    pub comments: String,
+    pub finding_details: Sym,
+    pub comments: Sym,
     pub sources: Vec<SourceHit>,
 }
 
@@ -183,7 +186,7 @@ impl FleetView {
     /// [`Self::rule`] for a view that carries no revisions.
     pub fn revision(&self, c: &ControlResult) -> Option<&RuleMeta> {
         self.revisions
-            .get(&c.control_id)
+            .get(c.control_id.as_str())
             .and_then(|revs| {
                 revs.iter().find(|m| {
                     m.rule_id == c.rule_id
@@ -225,6 +228,8 @@ pub struct FleetBuilder {
     folded: BTreeMap<String, String>,
     rules: BTreeMap<String, RuleMeta>,
     revisions: BTreeMap<String, Vec<RuleMeta>>,
+    /// The ids every host repeats (control, rule, benchmark, release), held once.
+    interner: Interner,
 }
 
 /// Adds a revision to a control's sorted list; of two entries for the same (rule id,
@@ -304,32 +309,33 @@ impl FleetBuilder {
                         source: src_index,
                         status: rr.review.status,
                     };
+                    let interner = &mut self.interner;
                     let entry = controls.entry(id.to_owned());
                     let c = entry.or_insert_with(|| ControlResult {
-                        control_id: id.to_owned(),
-                        rule_id: rr.rule.rule_id.clone(),
-                        benchmark_id: stig.info.stigid.clone(),
-                        benchmark_release: stig.info.releaseinfo.clone(),
+                        control_id: interner.intern(id),
+                        rule_id: interner.intern(&rr.rule.rule_id),
+                        benchmark_id: interner.intern(&stig.info.stigid),
+                        benchmark_release: interner.intern(&stig.info.releaseinfo),
                         status: rr.review.status,
                         raw_severity: rr.rule.severity,
                         severity_override: rr.review.severity_override,
-                        severity_justification: rr.review.severity_justification.clone(),
-                        finding_details: rr.review.finding_details.clone(),
-                        comments: rr.review.comments.clone(),
+                        severity_justification: Sym::new(&rr.review.severity_justification),
+                        finding_details: Sym::new(&rr.review.finding_details),
+                        comments: Sym::new(&rr.review.comments),
                         sources: Vec::new(),
                     });
                     // The same file listing a rule twice adds nothing.
                     if !c.sources.contains(&hit) {
                         if precedence(hit.status) > precedence(c.status) {
                             c.status = rr.review.status;
-                            c.rule_id = rr.rule.rule_id.clone();
-                            c.benchmark_id = stig.info.stigid.clone();
-                            c.benchmark_release = stig.info.releaseinfo.clone();
+                            c.rule_id = interner.intern(&rr.rule.rule_id);
+                            c.benchmark_id = interner.intern(&stig.info.stigid);
+                            c.benchmark_release = interner.intern(&stig.info.releaseinfo);
                             c.raw_severity = rr.rule.severity;
                             c.severity_override = rr.review.severity_override;
-                            c.severity_justification = rr.review.severity_justification.clone();
-                            c.finding_details = rr.review.finding_details.clone();
-                            c.comments = rr.review.comments.clone();
+                            c.severity_justification = Sym::new(&rr.review.severity_justification);
+                            c.finding_details = Sym::new(&rr.review.finding_details);
+                            c.comments = Sym::new(&rr.review.comments);
                         }
                         c.sources.push(hit);
                     }
@@ -340,7 +346,7 @@ impl FleetBuilder {
             .into_values()
             .map(|mut c| {
                 if !matches!(c.status, Status::Open | Status::NotApplicable) {
-                    c.finding_details = String::new();
+                    c.finding_details = Sym::EMPTY;
                 }
                 c
             })
@@ -381,8 +387,15 @@ impl FleetBuilder {
     /// and each rule keeps the greatest (rule id, benchmark, release, title), the first
     /// seen on a tie.
     pub fn add_view(&mut self, view: FleetView) -> Result<(), ViewError> {
-        for h in view.hosts {
+        for mut h in view.hosts {
             let folded = self.admit(&h.name)?;
+            for c in &mut h.controls {
+                self.interner.share(&mut c.control_id);
+                self.interner.share(&mut c.rule_id);
+                self.interner.share(&mut c.benchmark_id);
+                self.interner.share(&mut c.benchmark_release);
+            }
+            h.controls.shrink_to_fit();
             self.folded.insert(folded, h.name.clone());
             self.hosts.insert(h.name.clone(), h);
         }
@@ -587,6 +600,11 @@ mod tests {
         }
         let merged = merged.finish();
         assert_eq!(merged, whole);
+        // Ids repeated across batches are held once in the merged view.
+        let (a, b) = (&merged.hosts[0].controls[0], &merged.hosts[6].controls[0]);
+        assert_eq!(a.control_id, "V-1");
+        assert!(a.control_id.shares(&b.control_id) && a.rule_id.shares(&b.rule_id));
+        assert!(a.benchmark_release.shares(&b.benchmark_release));
         assert_eq!(whole.rule("V-1").unwrap().fix_text, "fix as seen on h2");
 
         // A host repeated across batches, or differing only in case, is refused.

@@ -76,7 +76,9 @@ pub fn summarise(fleet: &FleetView, attestations: &AttestationFile) -> FleetSumm
         host: "(fleet)".into(),
         ..Default::default()
     };
-    let mut failing: BTreeMap<(String, u64, String), Vec<String>> = BTreeMap::new();
+    // Keyed by the borrowed id, sorted naturally once at the end: building the natural
+    // key (two allocations) for every open control cost more than the lookup.
+    let mut failing: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for h in &fleet.hosts {
         let mut s = HostSummary {
             host: h.name.clone(),
@@ -91,7 +93,7 @@ pub fn summarise(fleet: &FleetView, attestations: &AttestationFile) -> FleetSumm
                 Status::Open => {
                     s.fail += 1;
                     failing
-                        .entry(natural_key(&c.control_id))
+                        .entry(c.control_id.as_str())
                         .or_default()
                         .push(h.name.clone());
                 }
@@ -108,6 +110,11 @@ pub fn summarise(fleet: &FleetView, attestations: &AttestationFile) -> FleetSumm
         hosts.push(s);
     }
     total.compliance_percent = pct(total.pass, total.fail);
+    let mut failing: Vec<((String, u64, String), Vec<String>)> = failing
+        .into_iter()
+        .map(|(id, hosts)| (natural_key(id), hosts))
+        .collect();
+    failing.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let failing_controls = failing
         .into_iter()
         .map(|((_, _, id), hosts)| FailingControl {

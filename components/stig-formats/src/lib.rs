@@ -32,6 +32,7 @@ pub mod ids;
 pub mod import;
 pub mod output;
 pub mod status;
+pub mod sym;
 pub mod synth;
 pub mod xccdf;
 mod xml;

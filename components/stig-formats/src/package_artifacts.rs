@@ -74,6 +74,105 @@ pub struct WorkbookSpec<'a> {
     pub profile: &'a SystemProfile,
 }
 
+/// Where [`build_package`] puts the files it makes. Each file is announced by `start`
+/// and its bytes follow in one or more `part`s (together valid UTF-8), up to the next
+/// `start` or the end of the build. The largest files hold a row per host and control
+/// (the evidence index alone is about 200 MB at 1,000 hosts x 800 rules); in parts they
+/// are written as they are made instead of being held whole, with their growth copies,
+/// in the `emass` component's memory.
+pub trait Sink {
+    fn start(&mut self, path: &str);
+    fn part(&mut self, bytes: &[u8]);
+}
+
+/// A [`Sink`] that hands whole files to a closure (tests, benches, the collecting forms).
+pub struct WholeFiles<'a> {
+    emit: &'a mut dyn FnMut(&str, String),
+    current: Option<(String, Vec<u8>)>,
+}
+
+impl std::fmt::Debug for WholeFiles<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WholeFiles")
+            .field("current", &self.current.as_ref().map(|c| &c.0))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> WholeFiles<'a> {
+    pub fn new(emit: &'a mut dyn FnMut(&str, String)) -> Self {
+        WholeFiles {
+            emit,
+            current: None,
+        }
+    }
+
+    /// Hands on the file being gathered, if any.
+    pub fn finish(&mut self) {
+        if let Some((path, bytes)) = self.current.take() {
+            let text = String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            (self.emit)(&path, text);
+        }
+    }
+}
+
+impl Sink for WholeFiles<'_> {
+    fn start(&mut self, path: &str) {
+        self.finish();
+        self.current = Some((path.to_owned(), Vec::new()));
+    }
+    fn part(&mut self, bytes: &[u8]) {
+        if let Some((_, buf)) = &mut self.current {
+            buf.extend_from_slice(bytes);
+        }
+    }
+}
+
+/// One whole file into a [`Sink`].
+fn emit(sink: &mut dyn Sink, path: &str, text: String) {
+    sink.start(path);
+    sink.part(text.as_bytes());
+}
+
+/// `value` as pretty JSON with a trailing newline (the bytes of the types' `to_json`),
+/// written into `sink` in parts.
+fn emit_json<T: serde::Serialize>(sink: &mut dyn Sink, path: &str, value: &T) {
+    struct Parts<'s> {
+        sink: &'s mut dyn Sink,
+        buf: Vec<u8>,
+    }
+    impl std::io::Write for Parts<'_> {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.buf.extend_from_slice(bytes);
+            if self.buf.len() >= crate::tabular::PART_BYTES {
+                self.flush()?;
+            }
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.sink.part(&self.buf);
+            self.buf.clear();
+            Ok(())
+        }
+    }
+    sink.start(path);
+    let mut w = Parts {
+        sink,
+        buf: Vec::new(),
+    };
+    // Serialising these types cannot fail and the writer never does (as in `to_json`).
+    let _ = serde_json::to_writer_pretty(&mut w, value);
+    w.buf.push(b'\n');
+    let _ = std::io::Write::flush(&mut w);
+}
+
+/// A file made by a `*_parts` generator, streamed into `sink`.
+fn emit_parts(sink: &mut dyn Sink, path: &str, make: impl FnOnce(&mut dyn FnMut(&str))) {
+    sink.start(path);
+    make(&mut |p: &str| sink.part(p.as_bytes()));
+}
+
 /// What [`build_package`] returns besides the files it emitted.
 #[derive(Debug, Clone)]
 pub struct Built {
@@ -112,9 +211,10 @@ pub fn build_with(
     workbook: Option<WorkbookSpec>,
 ) -> Result<(Artifacts, Option<WorkbookPlan>), ImportError> {
     let mut files = Vec::new();
-    let built = build_package(fleet, evidence, answers, opts, workbook, &mut |p, t| {
-        files.push((p.to_owned(), t));
-    })?;
+    let mut collect = |p: &str, t: String| files.push((p.to_owned(), t));
+    let mut sink = WholeFiles::new(&mut collect);
+    let built = build_package(fleet, evidence, answers, opts, workbook, &mut sink)?;
+    sink.finish();
     files.sort();
     Ok((
         Artifacts {
@@ -138,7 +238,10 @@ pub fn build_each(
     opts: &ArtifactOptions,
     emit: &mut dyn FnMut(&str, String),
 ) -> Result<(PackageFacts, AttestationFile), ImportError> {
-    build_package(fleet, evidence, answers, opts, None, emit).map(|b| (b.facts, b.attestations))
+    let mut sink = WholeFiles::new(emit);
+    let built = build_package(fleet, evidence, answers, opts, None, &mut sink);
+    sink.finish();
+    built.map(|b| (b.facts, b.attestations))
 }
 
 /// [`build_each`], planning the eMASS workbook from the same POA&M items when `workbook`
@@ -152,7 +255,7 @@ pub fn build_package(
     answers: &[(String, Vec<u8>)],
     opts: &ArtifactOptions,
     workbook: Option<WorkbookSpec>,
-    emit: &mut dyn FnMut(&str, String),
+    sink: &mut dyn Sink,
 ) -> Result<Built, ImportError> {
     let mut attestations = attest::generate(fleet, None);
     for (name, bytes) in answers {
@@ -171,30 +274,33 @@ pub fn build_package(
         .with_unreadable(&opts.unreadable)
         .with_workbook(&workbook_problems);
     let exported_at = rfc3339_utc(opts.poam.exported_at);
-    emit(paths::POAM_CSV, opts.layout.render_csv(&poam.items));
-    emit(paths::POAM_JSON, poam.to_json());
+    emit(sink, paths::POAM_CSV, opts.layout.render_csv(&poam.items));
+    emit_json(sink, paths::POAM_JSON, &poam);
     emit(
+        sink,
         paths::POAM_SUMMARY,
         poam::summary::render(&poam, &opts.layout.name),
     );
-    emit(paths::ATTESTATIONS_JSON, attestations.to_json());
+    emit_json(sink, paths::ATTESTATIONS_JSON, &attestations);
     emit(
+        sink,
         paths::ATTESTATION_TEMPLATE,
         attest::template::template_csv(&attestations),
     );
     emit(
+        sink,
         paths::ATTESTATION_INSTRUCTIONS,
         attest::template::instructions(&attestations),
     );
-    emit(
-        paths::INDEX_EVIDENCE,
-        index::control_evidence_index(fleet, &attestations, evidence),
-    );
-    emit(
-        paths::INDEX_SCAN_SOURCE,
-        index::control_to_scan_source(fleet),
-    );
-    emit(paths::INDEX_NA, index::na_scope_filter_report(fleet));
+    emit_parts(sink, paths::INDEX_EVIDENCE, |part| {
+        index::control_evidence_index_parts(fleet, &attestations, evidence, part)
+    });
+    emit_parts(sink, paths::INDEX_SCAN_SOURCE, |part| {
+        index::control_to_scan_source_parts(fleet, part)
+    });
+    emit_parts(sink, paths::INDEX_NA, |part| {
+        index::na_scope_filter_report_parts(fleet, part)
+    });
     emit_summary(
         fleet,
         &poam,
@@ -202,9 +308,10 @@ pub fn build_package(
         &readiness,
         opts,
         &exported_at,
-        emit,
+        sink,
     );
     emit(
+        sink,
         paths::README,
         readme(fleet, &poam, &attestations, &readiness, opts, &exported_at),
     );
@@ -225,9 +332,10 @@ fn emit_summary(
     readiness: &Readiness,
     opts: &ArtifactOptions,
     exported_at: &str,
-    emit: &mut dyn FnMut(&str, String),
+    sink: &mut dyn Sink,
 ) {
     emit(
+        sink,
         paths::INDEX_HTML,
         html::render(&html::HtmlInput {
             system: &opts.system,
@@ -240,10 +348,11 @@ fn emit_summary(
     );
     let fleet_summary =
         crate::fleet_summary::summarise(fleet, attestations).with_unreadable(&opts.unreadable);
-    emit(paths::FLEET_JSON, fleet_summary.to_json());
-    emit(paths::FLEET_TXT, fleet_summary.to_text());
+    emit(sink, paths::FLEET_JSON, fleet_summary.to_json());
+    emit(sink, paths::FLEET_TXT, fleet_summary.to_text());
     drop(fleet_summary);
     emit(
+        sink,
         paths::FLEET_CSV,
         crate::fleet_summary::matrix_csv(fleet, attestations),
     );
@@ -258,6 +367,18 @@ pub fn build_summary(
     opts: &ArtifactOptions,
     emit: &mut dyn FnMut(&str, String),
 ) -> Readiness {
+    let mut sink = WholeFiles::new(emit);
+    let r = build_summary_into(fleet, opts, &mut sink);
+    sink.finish();
+    r
+}
+
+/// [`build_summary`] into a [`Sink`].
+pub fn build_summary_into(
+    fleet: &FleetView,
+    opts: &ArtifactOptions,
+    sink: &mut dyn Sink,
+) -> Readiness {
     let attestations = attest::generate(fleet, None);
     let poam = poam::build(fleet, Some(&attestations), &opts.poam);
     let readiness = readiness::compute(fleet, &poam, &attestations, &Evidence::default())
@@ -270,7 +391,7 @@ pub fn build_summary(
         &readiness,
         opts,
         &exported_at,
-        emit,
+        sink,
     );
     readiness
 }

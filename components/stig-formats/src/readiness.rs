@@ -28,8 +28,6 @@
 //!   checks the plan it writes; `validate` checks the xlsx bytes and compares.
 //! - `isReady`: all of them.
 
-use std::collections::BTreeSet;
-
 use serde::{Deserialize, Serialize};
 
 use crate::attest::{effective_status, AttestationFile, AttestationStatus};
@@ -109,6 +107,11 @@ impl Readiness {
     }
 }
 
+/// A (host index, control index) position in a [`FleetView`] as one sortable integer.
+fn pair(host: usize, control: usize) -> u64 {
+    ((host as u64) << 32) | control as u64
+}
+
 pub fn compute(
     fleet: &FleetView,
     poam: &PoamFile,
@@ -121,20 +124,39 @@ pub fn compute(
     if fleet.hosts.is_empty() {
         b.all_controls_covered.push("(no hosts)".to_owned());
     }
-    // Borrowed pairs: a large fleet has hundreds of thousands of open controls.
-    let mut listed: BTreeSet<(&str, &str)> = BTreeSet::new();
+    // The POA&M's (host, control) pairs as positions in the fleet (host index, control
+    // index): integer lookups instead of string-pair comparisons, which were a third of
+    // the `emass` run at 800,000 controls. Pairs the fleet does not hold cannot be open.
+    let mut listed: Vec<u64> = Vec::new();
+    let mut stray: Vec<(&str, &str)> = Vec::new();
     for item in &poam.items {
         for h in &item.hosts {
-            listed.insert((h.host.as_str(), item.control_id.as_str()));
+            let pos = fleet
+                .hosts
+                .binary_search_by(|x| x.name.as_str().cmp(h.host.as_str()))
+                .ok()
+                .and_then(|hi| {
+                    let controls = &fleet.hosts[hi].controls;
+                    controls
+                        .binary_search_by(|c| c.control_id.as_str().cmp(item.control_id.as_str()))
+                        .ok()
+                        .map(|ci| pair(hi, ci))
+                });
+            match pos {
+                Some(p) => listed.push(p),
+                None => stray.push((h.host.as_str(), item.control_id.as_str())),
+            }
         }
     }
-    let mut open: BTreeSet<(&str, &str)> = BTreeSet::new();
-    for host in &fleet.hosts {
+    listed.sort_unstable();
+    listed.dedup();
+    let mut open_listed = vec![false; listed.len()];
+    for (hi, host) in fleet.hosts.iter().enumerate() {
         if host.controls.is_empty() {
             b.all_controls_covered.push(format!("{}/", host.name));
         }
         let host_att = attestations.host(&host.name);
-        for c in &host.controls {
+        for (ci, c) in host.controls.iter().enumerate() {
             let att = host_att.get(&c.control_id);
             let eff = effective_status(c.status, att);
             if eff == Status::NotReviewed {
@@ -166,14 +188,30 @@ pub fn compute(
                 }
             }
             if eff == Status::Open {
-                open.insert((host.name.as_str(), c.control_id.as_str()));
-                if !listed.contains(&(host.name.as_str(), c.control_id.as_str())) {
-                    b.poam_complete.push(label(&host.name, &c.control_id));
+                match listed.binary_search(&pair(hi, ci)) {
+                    Ok(i) => open_listed[i] = true,
+                    Err(_) => b.poam_complete.push(label(&host.name, &c.control_id)),
                 }
             }
         }
     }
-    for (h, c) in listed.difference(&open) {
+    let not_open = listed
+        .iter()
+        .zip(&open_listed)
+        .filter(|(_, open)| !**open)
+        .map(|(&p, _)| {
+            let host = &fleet.hosts[(p >> 32) as usize];
+            (
+                host.name.as_str(),
+                host.controls[(p & 0xffff_ffff) as usize]
+                    .control_id
+                    .as_str(),
+            )
+        });
+    let mut not_open: Vec<(&str, &str)> = not_open.chain(stray).collect();
+    not_open.sort_unstable();
+    not_open.dedup();
+    for (h, c) in not_open {
         b.poam_complete
             .push(format!("{h}/{c} (listed in the POA&M but not open)"));
     }

@@ -30,8 +30,14 @@ pub enum SandboxError {
         "{component}: exceeded its fuel budget of {fuel} units (raise it with --component-fuel)"
     )]
     OutOfFuel { component: String, fuel: u64 },
-    /// The guest tried to grow memory, tables or instances beyond the cap.
-    #[error("{component}: exceeded the memory limit of {limit_bytes} bytes (raise it with --component-memory-mb)")]
+    /// The guest tried to grow memory, tables or instances beyond the cap. The message
+    /// names the component, the cap in MiB and the option (with a value) that raises it;
+    /// the caller's context says what the run was doing.
+    #[error(
+        "{component}: exceeded the memory limit of {limit_bytes} bytes ({} MiB per component run); raise it with --component-memory-mb, e.g. --component-memory-mb {}",
+        .limit_bytes >> 20,
+        (.limit_bytes >> 20).saturating_mul(2).max(1)
+    )]
     OutOfMemory { component: String, limit_bytes: u64 },
     /// The guest wrote more than allowed into `/output`.
     #[error("{component}: output limit exceeded: {what}")]

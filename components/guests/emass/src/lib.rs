@@ -186,19 +186,9 @@ impl Guest for Emass {
         match opts.get("outputs") {
             None | Some("package") => {}
             Some("summary") => {
-                let mut out = Outputs::new();
-                let mut write_error = None;
-                package_artifacts::build_summary(&fleet, &artifact_opts, &mut |path, text| {
-                    if write_error.is_none() {
-                        if let Err(e) = out.write(path, text.as_bytes()) {
-                            write_error = Some(RunError::Internal(format!("writing {path}: {e}")));
-                        }
-                    }
-                });
-                return match write_error {
-                    Some(e) => Err(e),
-                    None => Ok(out.finish()),
-                };
+                let mut sink = Streamed::new();
+                package_artifacts::build_summary_into(&fleet, &artifact_opts, &mut sink);
+                return sink.finish();
             }
             Some(other) => {
                 return Err(RunError::Unsupported(format!(
@@ -237,8 +227,7 @@ impl Guest for Emass {
             SystemProfile::default()
         };
 
-        let mut out = Outputs::new();
-        let mut write_error = None;
+        let mut sink = Streamed::new();
         // The workbook is planned from the items poam.json states, so the two cannot
         // differ, and checked against the template before the README and the facts are
         // written, so their readiness covers it.
@@ -251,18 +240,10 @@ impl Guest for Emass {
                 template: &template,
                 profile: &profile,
             }),
-            &mut |path, text| {
-                if write_error.is_none() {
-                    if let Err(e) = out.write(path, text.as_bytes()) {
-                        write_error = Some(RunError::Internal(format!("writing {path}: {e}")));
-                    }
-                }
-            },
+            &mut sink,
         )
         .map_err(|e| invalid(&e.file.clone(), e))?;
-        if let Some(e) = write_error {
-            return Err(e);
-        }
+        let mut out = sink.into_outputs()?;
         let (facts, plan) = (built.facts, built.workbook);
         let plan = plan.ok_or_else(|| RunError::Internal("no workbook plan".into()))?;
         let bytes = xlsx::render(&plan)
@@ -274,6 +255,61 @@ impl Guest for Emass {
                 RunError::Internal(format!("writing {}: {e}", package_artifacts::paths::FACTS))
             })?;
         Ok(out.finish())
+    }
+}
+
+/// Writes each file under `/output` as its parts arrive; the first write error is kept
+/// and reported when the build is done (a [`package_artifacts::Sink`] cannot fail).
+struct Streamed {
+    out: Outputs,
+    file: Option<(String, guest_kit::OutputFile)>,
+    error: Option<RunError>,
+}
+
+impl Streamed {
+    fn new() -> Self {
+        Streamed {
+            out: Outputs::new(),
+            file: None,
+            error: None,
+        }
+    }
+
+    fn into_outputs(mut self) -> Result<Outputs, RunError> {
+        self.file = None;
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.out),
+        }
+    }
+
+    fn finish(self) -> Result<Vec<String>, RunError> {
+        self.into_outputs().map(Outputs::finish)
+    }
+}
+
+impl package_artifacts::Sink for Streamed {
+    fn start(&mut self, path: &str) {
+        self.file = None;
+        if self.error.is_some() {
+            return;
+        }
+        match self.out.create(path) {
+            Ok(f) => self.file = Some((path.to_owned(), f)),
+            Err(e) => self.error = Some(RunError::Internal(format!("writing {path}: {e}"))),
+        }
+    }
+
+    fn part(&mut self, bytes: &[u8]) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Some((path, f)) = &mut self.file {
+            if let Err(e) = f.append(bytes) {
+                self.error = Some(RunError::Internal(format!("writing {path}: {e}")));
+                self.file = None;
+            }
+        }
     }
 }
 

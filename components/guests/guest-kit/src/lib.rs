@@ -118,6 +118,14 @@ impl Outputs {
     /// Write `bytes` to `/output/<rel>`, creating parent directories. `rel` must be a
     /// relative `/`-separated path; the host re-checks every name it receives.
     pub fn write(&mut self, rel: &str, bytes: &[u8]) -> io::Result<()> {
+        let mut file = self.create(rel)?;
+        file.append(bytes)
+    }
+
+    /// Creates (or truncates) `/output/<rel>` to be written in parts with
+    /// [`OutputFile::append`], so a file of hundreds of megabytes never has to be held
+    /// whole in the guest's memory. The path is checked as for [`Self::write`].
+    pub fn create(&mut self, rel: &str) -> io::Result<OutputFile> {
         if rel.is_empty()
             || rel.starts_with('/')
             || rel.split('/').any(|c| c == ".." || c.is_empty())
@@ -150,19 +158,12 @@ impl Outputs {
                 DescriptorFlags::WRITE,
             )
             .map_err(|e| wasi_error(rel, e))?;
-        let mut done = 0;
-        while done < bytes.len() {
-            let end = bytes.len().min(done + WRITE_CHUNK);
-            let n = file
-                .write(&bytes[done..end], done as u64)
-                .map_err(|e| wasi_error(rel, e))?;
-            if n == 0 {
-                return Err(io::Error::new(io::ErrorKind::WriteZero, rel.to_owned()));
-            }
-            done += n as usize;
-        }
         self.written.push(rel.to_string());
-        Ok(())
+        Ok(OutputFile {
+            rel: rel.to_string(),
+            file,
+            offset: 0,
+        })
     }
 
     /// The relative paths written so far, sorted.
@@ -170,6 +171,45 @@ impl Outputs {
         self.written.sort();
         self.written.dedup();
         self.written
+    }
+}
+
+/// A file under `/output` being written in parts (see [`Outputs::create`]).
+pub struct OutputFile {
+    rel: String,
+    file: Descriptor,
+    offset: u64,
+}
+
+impl std::fmt::Debug for OutputFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutputFile")
+            .field("rel", &self.rel)
+            .field("offset", &self.offset)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OutputFile {
+    /// Appends `bytes`: one `descriptor.write` per [`WRITE_CHUNK`].
+    pub fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let mut done = 0;
+        while done < bytes.len() {
+            let end = bytes.len().min(done + WRITE_CHUNK);
+            let n = self
+                .file
+                .write(&bytes[done..end], self.offset)
+                .map_err(|e| wasi_error(&self.rel, e))?;
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    self.rel.clone(),
+                ));
+            }
+            done += n as usize;
+            self.offset += n;
+        }
+        Ok(())
     }
 }
 

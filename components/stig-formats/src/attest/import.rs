@@ -311,7 +311,7 @@ pub fn import(
         }
         for i in targets {
             let a = &mut updated.attestations[i];
-            let key = (a.host.clone(), a.control_id.clone());
+            let key = (a.host.to_string(), a.control_id.to_string());
             if let Some(first) = answered.get(&key) {
                 problems.push(Problem {
                     line: row.line,

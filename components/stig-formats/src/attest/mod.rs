@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::control_view::{severity_word, FleetView};
 use crate::model::Status;
+use crate::sym::{Interner, Sym};
 
 /// Schema tag of `attestations.json`.
 pub const SCHEMA: &str = "stigpack.attestations/1";
@@ -72,12 +73,12 @@ impl AttestationStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attestation {
-    pub host: String,
-    pub control_id: String,
-    pub rule_id: String,
-    pub benchmark_id: String,
-    pub title: String,
-    pub severity: String,
+    pub host: Sym,
+    pub control_id: Sym,
+    pub rule_id: Sym,
+    pub benchmark_id: Sym,
+    pub title: Sym,
+    pub severity: Sym,
     pub status: AttestationStatus,
     pub attestor_name: String,
     pub attestor_role: String,
@@ -172,23 +173,22 @@ pub fn effective_status(scan: Status, attestation: Option<&Attestation>) -> Stat
 /// for the same (host, control) are kept, so a re-export never loses an attestation.
 pub fn generate(fleet: &FleetView, previous: Option<&AttestationFile>) -> AttestationFile {
     let mut out = Vec::new();
+    // Titles and severity words repeat on every host: one shared copy of each.
+    let mut texts = Interner::new();
     for host in &fleet.hosts {
+        let name = Sym::new(&host.name);
         for c in &host.controls {
             if c.status != Status::NotReviewed {
                 continue;
             }
             let meta = fleet.rule(&c.control_id);
             let mut a = Attestation {
-                host: host.name.clone(),
+                host: name.clone(),
                 control_id: c.control_id.clone(),
                 rule_id: c.rule_id.clone(),
                 benchmark_id: c.benchmark_id.clone(),
-                title: meta.map(|m| m.title.clone()).unwrap_or_default(),
-                severity: c
-                    .effective_severity()
-                    .map(severity_word)
-                    .unwrap_or("")
-                    .to_owned(),
+                title: texts.intern(meta.map(|m| m.title.as_str()).unwrap_or("")),
+                severity: texts.intern(c.effective_severity().map(severity_word).unwrap_or("")),
                 status: AttestationStatus::Pending,
                 attestor_name: String::new(),
                 attestor_role: String::new(),

@@ -111,6 +111,19 @@ pub fn control_evidence_index(
     attestations: &AttestationFile,
     evidence: &Evidence,
 ) -> String {
+    let mut all = String::new();
+    control_evidence_index_parts(fleet, attestations, evidence, &mut |p| all.push_str(p));
+    all
+}
+
+/// [`control_evidence_index`] handed to `part` in consecutive pieces of about
+/// [`tabular::PART_BYTES`] (a row per host and control: never held whole).
+pub fn control_evidence_index_parts(
+    fleet: &FleetView,
+    attestations: &AttestationFile,
+    evidence: &Evidence,
+    part: &mut dyn FnMut(&str),
+) {
     let mut out = String::new();
     tabular::push_record(&mut out, &EVIDENCE_INDEX_HEADER);
     for host in &fleet.hosts {
@@ -155,13 +168,22 @@ pub fn control_evidence_index(
                 att.map(|a| a.status.as_str()).unwrap_or(""),
             ];
             tabular::push_record(&mut out, &row);
+            tabular::flush_full(&mut out, part);
         }
     }
-    out
+    part(&out);
 }
 
 /// `control_to_scan_source.csv`.
 pub fn control_to_scan_source(fleet: &FleetView) -> String {
+    let mut all = String::new();
+    control_to_scan_source_parts(fleet, &mut |p| all.push_str(p));
+    all
+}
+
+/// [`control_to_scan_source`] in consecutive pieces (see
+/// [`control_evidence_index_parts`]).
+pub fn control_to_scan_source_parts(fleet: &FleetView, part: &mut dyn FnMut(&str)) {
     let mut out = String::new();
     tabular::push_record(&mut out, &SCAN_SOURCE_HEADER);
     for host in &fleet.hosts {
@@ -183,13 +205,22 @@ pub fn control_to_scan_source(fleet: &FleetView) -> String {
                     ],
                 );
             }
+            tabular::flush_full(&mut out, part);
         }
     }
-    out
+    part(&out);
 }
 
 /// `na_scope_filter_report.csv`.
 pub fn na_scope_filter_report(fleet: &FleetView) -> String {
+    let mut all = String::new();
+    na_scope_filter_report_parts(fleet, &mut |p| all.push_str(p));
+    all
+}
+
+/// [`na_scope_filter_report`] in consecutive pieces (see
+/// [`control_evidence_index_parts`]).
+pub fn na_scope_filter_report_parts(fleet: &FleetView, part: &mut dyn FnMut(&str)) {
     let mut out = String::new();
     tabular::push_record(&mut out, &NA_HEADER);
     for host in &fleet.hosts {
@@ -216,9 +247,10 @@ pub fn na_scope_filter_report(fleet: &FleetView) -> String {
                     &source,
                 ],
             );
+            tabular::flush_full(&mut out, part);
         }
     }
-    out
+    part(&out);
 }
 
 /// Status counts of one host after attestations: [NotAFinding, Open, NA, NotReviewed].

@@ -238,3 +238,51 @@ fn matrix_data_is_compact_at_fleet_scale() {
     assert!(html.len() < 5 << 20, "{} bytes", html.len());
     assert!(html.contains("<b id=\"open-cat1\">"));
 }
+
+/// The large indexes are handed on in parts of about `PART_BYTES`, each ending on a row,
+/// and the parts together are the file (what the `emass` component writes as they come).
+#[test]
+fn large_indexes_come_in_whole_row_parts_that_make_the_file() {
+    let hosts: Vec<_> = (0..3)
+        .map(|h| {
+            let rules = (0..1500)
+                .map(|i| {
+                    rr(
+                        &format!("V-{i}"),
+                        Medium,
+                        NotApplicable,
+                        &"n/a ".repeat(150),
+                    )
+                })
+                .collect();
+            host(
+                &format!("h{h}"),
+                vec![checklist(&format!("h{h}/a.ckl"), "t", "2025-01-01", rules)],
+            )
+        })
+        .collect();
+    let fleet = view(&hosts).unwrap();
+    let att = generate(&fleet, None);
+    let ev = Evidence::default();
+    type Make<'a> = &'a dyn Fn(&mut dyn FnMut(&str));
+    let check = |whole: String, make: Make| {
+        let mut parts = Vec::new();
+        make(&mut |p| parts.push(p.to_owned()));
+        assert!(parts.len() > 1, "{} bytes in one part", whole.len());
+        for p in &parts[..parts.len() - 1] {
+            assert!(p.len() >= tabular::PART_BYTES && p.ends_with("\r\n"));
+        }
+        assert_eq!(parts.concat(), whole);
+    };
+    check(control_evidence_index(&fleet, &att, &ev), &|part| {
+        control_evidence_index_parts(&fleet, &att, &ev, part)
+    });
+    check(na_scope_filter_report(&fleet), &|part| {
+        na_scope_filter_report_parts(&fleet, part)
+    });
+    assert_eq!(
+        rows(&na_scope_filter_report(&fleet)).len(),
+        3 * 1500,
+        "one row per NA control per host"
+    );
+}

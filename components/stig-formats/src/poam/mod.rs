@@ -45,6 +45,7 @@ use crate::cci::CciTable;
 use crate::civil_date::Date;
 use crate::control_view::{cat, severity_word, FleetView};
 use crate::model::{Severity, Status};
+use crate::sym::Sym;
 
 /// Knobs of POA&M generation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,27 +78,27 @@ impl Default for PoamOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FindingSource {
-    pub file: String,
-    pub tool: String,
-    pub scanned_at: String,
+    pub file: Sym,
+    pub tool: Sym,
+    pub scanned_at: Sym,
 }
 
 /// One host of an item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PoamHost {
-    pub host: String,
+    pub host: Sym,
     /// `scan` or `attestation`.
-    pub origin: String,
-    pub rule_id: String,
+    pub origin: Sym,
+    pub rule_id: Sym,
     /// The benchmark release this host's result came from.
     #[serde(default)]
-    pub benchmark_release: String,
-    pub finding_details: String,
-    pub comments: String,
+    pub benchmark_release: Sym,
+    pub finding_details: Sym,
+    pub comments: Sym,
     /// Set when SEVERITY_OVERRIDE changed this host's severity.
     pub severity_override: String,
-    pub severity_justification: String,
+    pub severity_justification: Sym,
     pub sources: Vec<FindingSource>,
     /// For attestation-origin hosts: the attestation's answer, attestor, date.
     pub attestation: String,
@@ -197,6 +198,19 @@ fn severity_rank(s: Option<Severity>) -> u8 {
     }
 }
 
+/// [`natural_key`] borrowed from `id` (same order, no allocation).
+pub fn natural_key_ref(id: &str) -> (&str, u64, &str) {
+    let digits_at = id
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_digit())
+        .last()
+        .map(|(i, _)| i)
+        .unwrap_or(id.len());
+    let number = id[digits_at..].parse::<u64>().unwrap_or(0);
+    (&id[..digits_at], number, id)
+}
+
 /// Sort key that orders `V-9` before `V-10`.
 pub fn natural_key(id: &str) -> (String, u64, String) {
     let digits_at = id
@@ -233,15 +247,28 @@ pub fn build(
     // -> hosts. Risk-accepted hosts get their own item: its status must be true of all.
     type Key<'a> = (
         u8,
-        (String, u64, String),
+        (&'a str, u64, &'a str),
         Option<Severity>,
         bool,
         RevisionKey<'a>,
     );
     let mut groups: BTreeMap<Key, Vec<(PoamHost, &crate::control_view::RuleMeta)>> =
         BTreeMap::new();
+    // Texts every open control of a host repeats, made once: the host's name, its scan
+    // sources, the two origins.
+    let (scan, attested) = (Sym::new("scan"), Sym::new("attestation"));
     for host in &fleet.hosts {
         let host_att = attestations.map(|f| f.host(&host.name)).unwrap_or_default();
+        let name = Sym::new(&host.name);
+        let scanned: Vec<FindingSource> = host
+            .sources
+            .iter()
+            .map(|s| FindingSource {
+                file: Sym::new(&s.file),
+                tool: Sym::new(&s.tool),
+                scanned_at: Sym::new(&s.scanned_at),
+            })
+            .collect();
         for c in &host.controls {
             let Some((origin, att_text, accepted)) = open_origin(c, host_att.get(&c.control_id))
             else {
@@ -261,14 +288,18 @@ pub fn build(
             );
             let key = (
                 severity_rank(eff),
-                natural_key(&c.control_id),
+                natural_key_ref(&c.control_id),
                 eff,
                 !accepted.is_empty(),
                 revision,
             );
             let entry = PoamHost {
-                host: host.name.clone(),
-                origin: origin.to_owned(),
+                host: name.clone(),
+                origin: if origin == "scan" {
+                    scan.clone()
+                } else {
+                    attested.clone()
+                },
                 rule_id: c.rule_id.clone(),
                 benchmark_release: c.benchmark_release.clone(),
                 finding_details: c.finding_details.clone(),
@@ -281,20 +312,13 @@ pub fn build(
                 severity_justification: if overridden {
                     c.severity_justification.clone()
                 } else {
-                    String::new()
+                    Sym::EMPTY
                 },
                 sources: c
                     .sources
                     .iter()
                     .filter(|h| h.status == c.status)
-                    .map(|h| {
-                        let s = &host.sources[h.source];
-                        FindingSource {
-                            file: s.file.clone(),
-                            tool: s.tool.clone(),
-                            scanned_at: s.scanned_at.clone(),
-                        }
-                    })
+                    .map(|h| scanned[h.source].clone())
                     .collect(),
                 attestation: att_text,
                 risk_accepted: accepted,
@@ -311,7 +335,7 @@ pub fn build(
         // The greatest revision among the hosts supplies the texts the key does not
         // cover (fix text, mitigations); the key guarantees the rest agree.
         let meta = members.iter().map(|(_, m)| *m).max().unwrap_or(&empty);
-        let releases: std::collections::BTreeSet<String> = members
+        let releases: std::collections::BTreeSet<Sym> = members
             .iter()
             .map(|(h, _)| h.benchmark_release.clone())
             .filter(|r| !r.is_empty())
@@ -326,20 +350,24 @@ pub fn build(
         let mapped = cci.map(&meta.ccis);
         for u in &mapped.unmapped {
             let ids = unmapped.entry(u.clone()).or_default();
-            if ids.last() != Some(&control_id) {
-                ids.push(control_id.clone());
+            if ids.last().map(String::as_str) != Some(control_id) {
+                ids.push(control_id.to_owned());
             }
         }
         items.push(PoamItem {
             item_id: items.len() as u32 + 1,
-            control_id: control_id.clone(),
+            control_id: control_id.to_owned(),
             vuln_id: meta.vuln_id.clone(),
             rule_id: rule_id.to_owned(),
             rule_ver: meta.rule_ver.clone(),
             title: meta.title.clone(),
             benchmark_id: meta.benchmark_id.clone(),
             benchmark_title: meta.benchmark_title.clone(),
-            benchmark_release: releases.into_iter().collect::<Vec<_>>().join("; "),
+            benchmark_release: releases
+                .iter()
+                .map(Sym::as_str)
+                .collect::<Vec<_>>()
+                .join("; "),
             raw_severity: raw.map(severity_word).unwrap_or("").to_owned(),
             severity: eff.map(severity_word).unwrap_or("").to_owned(),
             cat: eff.map(cat).unwrap_or("").to_owned(),
@@ -516,7 +544,11 @@ impl PoamItem {
     /// layout without a Devices Affected column.
     pub fn description(&self) -> String {
         let mut out = format!("{} ({}): {}", self.vuln_id, self.rule_ver, self.title);
-        let details = group_texts(self.hosts.iter().map(|h| (&h.host, &h.finding_details)));
+        let details = group_texts(
+            self.hosts
+                .iter()
+                .map(|h| (h.host.as_str(), h.finding_details.as_str())),
+        );
         out.push_str("\n\nFinding details:");
         for (hosts, text) in details {
             out.push_str(&format!("\n[{}]: {}", hosts.join(", "), text));
@@ -545,13 +577,13 @@ impl PoamItem {
     /// severity overrides with their justification, attestation answers.
     pub fn comments_text(&self) -> String {
         let mut lines = Vec::new();
-        let acceptance: Vec<(&String, String)> = self
+        let acceptance: Vec<(&Sym, String)> = self
             .hosts
             .iter()
             .filter(|h| !h.risk_accepted.is_empty())
             .map(|h| (&h.host, h.risk_accepted.clone()))
             .collect();
-        for (hosts, text) in group_texts(acceptance.iter().map(|(h, t)| (*h, t))) {
+        for (hosts, text) in group_texts(acceptance.iter().map(|(h, t)| (h.as_str(), t.as_str()))) {
             lines.push(format!(
                 "Risk Accepted by the AO [{}]: recorded in {text}; no milestones.",
                 hosts.join(", ")
@@ -561,7 +593,7 @@ impl PoamItem {
             self.hosts
                 .iter()
                 .filter(|h| !h.severity_override.is_empty())
-                .map(|h| (&h.host, &h.severity_justification)),
+                .map(|h| (h.host.as_str(), h.severity_justification.as_str())),
         );
         let overridden: Vec<&str> = self
             .hosts
@@ -586,10 +618,18 @@ impl PoamItem {
                 "The source gives no severity for this rule; scheduled as CAT II.".to_owned(),
             );
         }
-        for (hosts, text) in group_texts(self.hosts.iter().map(|h| (&h.host, &h.attestation))) {
+        for (hosts, text) in group_texts(
+            self.hosts
+                .iter()
+                .map(|h| (h.host.as_str(), h.attestation.as_str())),
+        ) {
             lines.push(format!("[{}]: {}", hosts.join(", "), text));
         }
-        for (hosts, text) in group_texts(self.hosts.iter().map(|h| (&h.host, &h.comments))) {
+        for (hosts, text) in group_texts(
+            self.hosts
+                .iter()
+                .map(|h| (h.host.as_str(), h.comments.as_str())),
+        ) {
             lines.push(format!("[{}]: {}", hosts.join(", "), text));
         }
         lines.join("\n")
@@ -629,7 +669,7 @@ fn scan_date(at: &str) -> &str {
 
 /// Groups non-empty texts by identical content, each with its hosts, ordered by first host.
 fn group_texts<'a>(
-    pairs: impl Iterator<Item = (&'a String, &'a String)>,
+    pairs: impl Iterator<Item = (&'a str, &'a str)>,
 ) -> Vec<(Vec<&'a str>, &'a str)> {
     let mut groups: Vec<(Vec<&str>, &str)> = Vec::new();
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
@@ -637,11 +677,11 @@ fn group_texts<'a>(
         if text.trim().is_empty() {
             continue;
         }
-        match index.get(text.as_str()) {
+        match index.get(text) {
             Some(&i) => groups[i].0.push(host),
             None => {
                 index.insert(text, groups.len());
-                groups.push((vec![host.as_str()], text.as_str()));
+                groups.push((vec![host], text));
             }
         }
     }

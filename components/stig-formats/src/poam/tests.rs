@@ -612,7 +612,7 @@ fn items_are_true_of_every_host_on_mixed_revisions() {
         let h = fleet.host(host).unwrap();
         let c = h.control(vuln).unwrap();
         (
-            c.rule_id.clone(),
+            c.rule_id.to_string(),
             c.raw_severity.map(severity_word).unwrap_or("").to_owned(),
         )
     };
@@ -628,7 +628,9 @@ fn items_are_true_of_every_host_on_mixed_revisions() {
                 h.host
             );
             assert_eq!(h.rule_id, item.rule_id);
-            assert!(item.benchmark_release.contains(&h.benchmark_release));
+            assert!(item
+                .benchmark_release
+                .contains(h.benchmark_release.as_str()));
         }
     }
     let old = v10.iter().find(|i| i.rule_id == "SV-10r1_rule").unwrap();
@@ -701,7 +703,7 @@ fn a_host_without_finding_details_is_named_in_the_default_layout() {
         .find(|i| i.rule_id == "SV-10r2_rule")
         .unwrap();
     let mut item = v10.clone();
-    item.hosts[1].finding_details.clear();
+    item.hosts[1].finding_details = Sym::EMPTY;
     let d = item.description();
     assert!(d.contains("[new01]: new details"), "{d}");
     assert!(d.contains("[new02]: none recorded by the scanner"), "{d}");

@@ -56,6 +56,7 @@ pub fn run_beside_scan_copies(
                     &scratch.emass_out(),
                     &opts,
                 )
+                .with_context(|| doing(inputs.hosts.len()))
                 .map(Some),
             Some(i) => {
                 copy_scans(components, inputs, kept, scratch, dest, &read, *i)?;
@@ -64,6 +65,12 @@ pub fn run_beside_scan_copies(
         })?;
     done.swap_remove(0)
         .ok_or_else(|| anyhow::anyhow!("the emass run left no record"))
+}
+
+/// What the `emass` run was doing, for its errors: its memory grows with the fleet, so
+/// the host count tells an operator how far to raise the cap.
+fn doing(hosts: usize) -> String {
+    format!("writing the POA&M, attestations, indexes and README from the views of {hosts} hosts")
 }
 
 /// The emass run's `/input`: every import run's view (numbered in run order), the list

@@ -19,7 +19,7 @@ use super::files::{link_or_copy, mirror};
 use super::keep::Kept;
 use super::scratch::Scratch;
 use super::{Inputs, Settings, HOSTS_PER_RUN};
-use crate::pipeline;
+use crate::pipeline::{self, HostDir};
 use crate::sandbox::RunRecord;
 
 /// What the import runs produced.
@@ -119,8 +119,26 @@ fn run_batches(
             &scratch.isolate(b),
         );
         crate::activity::hosts_done(batch.len());
-        record
+        record.with_context(|| doing(batch))
     })
+}
+
+/// What an `import` run was doing, for its errors (a limit it hit names the component,
+/// the cap and the option; this says which hosts).
+fn doing(batch: &[HostDir]) -> String {
+    match (batch.first(), batch.last()) {
+        (Some(a), Some(b)) if batch.len() > 1 => format!(
+            "reading the scans of hosts {} to {} ({} hosts) into checklists and a view",
+            a.name,
+            b.name,
+            batch.len()
+        ),
+        (Some(a), _) => format!(
+            "reading the scans of host {} into checklists and a view",
+            a.name
+        ),
+        _ => "reading scans".to_owned(),
+    }
 }
 
 /// The hosts the runs left out, merged; batches are in host order, so the list is too.
