@@ -124,12 +124,12 @@ pub fn attest_csv(data: &[u8]) {
 
 fn pending_attestations() -> AttestationFile {
     let record = |host: &str, control: &str| Attestation {
-        host: host.to_owned(),
-        control_id: control.to_owned(),
-        rule_id: format!("SV-{control}r1_rule"),
-        benchmark_id: "Fuzz_STIG".to_owned(),
-        title: "t".to_owned(),
-        severity: "medium".to_owned(),
+        host: host.into(),
+        control_id: control.into(),
+        rule_id: format!("SV-{control}r1_rule").into(),
+        benchmark_id: "Fuzz_STIG".into(),
+        title: "t".into(),
+        severity: "medium".into(),
         status: AttestationStatus::Pending,
         attestor_name: String::new(),
         attestor_role: String::new(),

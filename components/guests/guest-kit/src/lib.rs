@@ -201,10 +201,7 @@ impl OutputFile {
                 .write(&bytes[done..end], self.offset)
                 .map_err(|e| wasi_error(&self.rel, e))?;
             if n == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::WriteZero,
-                    self.rel.clone(),
-                ));
+                return Err(io::Error::new(io::ErrorKind::WriteZero, self.rel.clone()));
             }
             done += n as usize;
             self.offset += n;
