@@ -295,22 +295,8 @@ fn check_days(days: &str) -> anyhow::Result<()> {
 }
 
 fn answer_name(i: usize, path: &std::path::Path) -> String {
-    let base = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "answers.csv".into());
-    let base: String = base
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(100)
-        .collect();
-    format!("{i:03}-{}", base.trim_start_matches('.'))
+    let base = assemble::sanitized_file_name(path).unwrap_or_else(|| "answers.csv".into());
+    format!("{i:03}-{base}")
 }
 
 fn regular_file(p: &std::path::Path) -> anyhow::Result<()> {

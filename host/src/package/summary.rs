@@ -13,7 +13,7 @@ use stig_formats::import::Unreadable;
 use stig_formats::model_file;
 use stig_formats::package_artifacts::paths;
 
-use super::assemble::HOSTS_PER_RUN;
+use super::assemble::{link_or_copy, HOSTS_PER_RUN};
 use crate::pipeline::{self, HostDir};
 use crate::sandbox::{Limits, LoadedComponent, RunRecord, RunRequest, Sandbox};
 
@@ -34,17 +34,6 @@ pub struct Summary {
     pub unreadable: Vec<Unreadable>,
     /// The import runs and the emass run, for the audit log.
     pub runs: Vec<RunRecord>,
-}
-
-fn link_or_copy(src: &Path, dst: &Path) -> anyhow::Result<()> {
-    if let Some(p) = dst.parent() {
-        fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
-    }
-    if fs::hard_link(src, dst).is_err() {
-        fs::copy(src, dst)
-            .with_context(|| format!("copying {} to {}", src.display(), dst.display()))?;
-    }
-    Ok(())
 }
 
 /// Summarises `hosts` into the (empty) directory `out`. `benchmarks`: a directory of

@@ -213,15 +213,8 @@ pub fn natural_key_ref(id: &str) -> (&str, u64, &str) {
 
 /// Sort key that orders `V-9` before `V-10`.
 pub fn natural_key(id: &str) -> (String, u64, String) {
-    let digits_at = id
-        .char_indices()
-        .rev()
-        .take_while(|(_, c)| c.is_ascii_digit())
-        .last()
-        .map(|(i, _)| i)
-        .unwrap_or(id.len());
-    let number = id[digits_at..].parse::<u64>().unwrap_or(0);
-    (id[..digits_at].to_owned(), number, id.to_owned())
+    let (prefix, number, whole) = natural_key_ref(id);
+    (prefix.to_owned(), number, whole.to_owned())
 }
 
 /// What hosts must agree on to share an item, besides control and severity: the rule as

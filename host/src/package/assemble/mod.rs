@@ -37,6 +37,7 @@ use super::thirdparty::ThirdParty;
 use crate::pipeline::HostDir;
 use crate::sandbox::{Limits, Sandbox};
 
+pub use files::{link_or_copy, sanitized_file_name};
 pub use from_package::from_package;
 pub use operator_files::{read_cci_list, read_layout_file, read_profile_toml, CciList};
 

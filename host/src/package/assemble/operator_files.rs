@@ -5,6 +5,7 @@
 use std::fs;
 use std::path::Path;
 
+use super::files::sanitized_file_name;
 use crate::exit::{coded, Exit};
 
 /// Reads a POA&M layout file and checks it is a layout, before anything is built: a bad
@@ -69,25 +70,9 @@ pub fn read_cci_list(path: &Path) -> anyhow::Result<CciList> {
 
 /// The file name a CCI list is kept under: its own, reduced to `[A-Za-z0-9._-]`.
 fn cci_list_name(path: &Path) -> String {
-    let base = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let safe: String = base
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(100)
-        .collect();
-    match safe.trim_start_matches('.') {
-        "" => "U_CCI_List.xml".to_owned(),
-        s => s.to_owned(),
-    }
+    sanitized_file_name(path)
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "U_CCI_List.xml".to_owned())
 }
 
 /// Reads a `--system-profile` TOML file: every key optional, an unknown key an error
