@@ -16,7 +16,12 @@ fn copy_sources(src: &Path, dst: &Path) {
     for e in std::fs::read_dir(src).unwrap() {
         let e = e.unwrap();
         let name = e.file_name();
-        if name == "target" || name == ".git" || name == ".venv" {
+        // Build output, history, the venv, and a fuzzer's working state (git-ignored;
+        // a running fuzzer adds and removes corpus files while this copies).
+        if ["target", ".git", ".venv", "corpus", "artifacts"]
+            .iter()
+            .any(|skip| name == *skip)
+        {
             continue;
         }
         let p = e.path();

@@ -15,7 +15,7 @@ use crate::attest::{effective_status, AttestationFile};
 use crate::control_view::FleetView;
 use crate::evidence::Evidence;
 use crate::model::Status;
-use crate::poam::PoamFile;
+use crate::poam::outline::ListedPairs;
 use crate::readiness::{self, Readiness};
 
 /// Status counts after attestations.
@@ -59,7 +59,7 @@ pub struct PackageFacts {
 impl PackageFacts {
     pub fn derive(
         fleet: &FleetView,
-        poam: &PoamFile,
+        poam: &impl ListedPairs,
         attestations: &AttestationFile,
         evidence: &Evidence,
     ) -> Self {
@@ -70,7 +70,7 @@ impl PackageFacts {
     /// [`Self::derive`] for a caller that already computed the readiness.
     pub fn with_readiness(
         fleet: &FleetView,
-        poam: &PoamFile,
+        poam: &impl ListedPairs,
         attestations: &AttestationFile,
         readiness: Readiness,
     ) -> Self {
@@ -89,7 +89,7 @@ impl PackageFacts {
         PackageFacts {
             hosts,
             totals,
-            poam_items: poam.items.len() as u64,
+            poam_items: poam.item_count() as u64,
             attestations: attestations.attestations.len() as u64,
             attestations_pending: attestations
                 .attestations

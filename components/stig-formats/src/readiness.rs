@@ -35,7 +35,7 @@ use crate::civil_date::Date;
 use crate::control_view::FleetView;
 use crate::evidence::Evidence;
 use crate::model::Status;
-use crate::poam::PoamFile;
+use crate::poam::outline::ListedPairs;
 
 /// The controls (as `host/control`) that make each flag false.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,7 +114,7 @@ fn pair(host: usize, control: usize) -> u64 {
 
 pub fn compute(
     fleet: &FleetView,
-    poam: &PoamFile,
+    poam: &impl ListedPairs,
     attestations: &AttestationFile,
     evidence: &Evidence,
 ) -> Readiness {
@@ -129,23 +129,21 @@ pub fn compute(
     // the `emass` run at 800,000 controls. Pairs the fleet does not hold cannot be open.
     let mut listed: Vec<u64> = Vec::new();
     let mut stray: Vec<(&str, &str)> = Vec::new();
-    for item in &poam.items {
-        for h in &item.hosts {
-            let pos = fleet
-                .hosts
-                .binary_search_by(|x| x.name.as_str().cmp(h.host.as_str()))
-                .ok()
-                .and_then(|hi| {
-                    let controls = &fleet.hosts[hi].controls;
-                    controls
-                        .binary_search_by(|c| c.control_id.as_str().cmp(item.control_id.as_str()))
-                        .ok()
-                        .map(|ci| pair(hi, ci))
-                });
-            match pos {
-                Some(p) => listed.push(p),
-                None => stray.push((h.host.as_str(), item.control_id.as_str())),
-            }
+    for (host, control) in poam.pairs() {
+        let pos = fleet
+            .hosts
+            .binary_search_by(|x| x.name.as_str().cmp(host))
+            .ok()
+            .and_then(|hi| {
+                let controls = &fleet.hosts[hi].controls;
+                controls
+                    .binary_search_by(|c| c.control_id.as_str().cmp(control))
+                    .ok()
+                    .map(|ci| pair(hi, ci))
+            });
+        match pos {
+            Some(p) => listed.push(p),
+            None => stray.push((host, control)),
         }
     }
     listed.sort_unstable();

@@ -51,6 +51,7 @@ pub const TARGETS: &[Target] = &[
     ("keytab", keytab),
     ("seal_bundle", seal_bundle),
     ("xlsx_poam", xlsx_poam),
+    ("package_json", package_json),
 ];
 
 /// The target called `name`.
@@ -145,6 +146,35 @@ fn pending_attestations() -> AttestationFile {
             record("WS01", "V-2"),
             record("WS02", "V-1"),
         ],
+    }
+}
+
+/// A package's `poam.json` (first byte even) or `attestations.json` (odd), as
+/// `validate` reads them: streamed, and for the POA&M only its outline. The streamed
+/// readers must accept exactly what the whole-file readers accept, and give the same
+/// answer.
+pub fn package_json(data: &[u8]) {
+    use stig_formats::poam::outline::PoamOutline;
+    use stig_formats::poam::PoamFile;
+    let Some((&kind, text)) = data.split_first() else {
+        return;
+    };
+    if kind % 2 == 0 {
+        let full = PoamFile::from_json(text);
+        let outline = PoamOutline::from_reader(text);
+        match (&full, &outline) {
+            (Ok(f), Ok(o)) => assert_eq!(o, &PoamOutline::of(f), "outline differs"),
+            (Err(_), Err(_)) => {}
+            _ => panic!(
+                "readers disagree: full {:?}, outline {:?}",
+                full.err(),
+                outline.err()
+            ),
+        }
+    } else {
+        let whole = AttestationFile::from_json(text).ok();
+        let streamed = AttestationFile::from_reader(text).ok();
+        assert_eq!(whole, streamed, "attestation readers disagree");
     }
 }
 

@@ -355,6 +355,7 @@ pub fn export(args: ExportEmassArgs, g: &Globals) -> anyhow::Result<Exit> {
         cci_list: args.cci_list.clone(),
         system_profile,
         components,
+        scans_from_package: false,
     };
     let log = g.open_audit_log()?;
     let settings = assemble::Settings {

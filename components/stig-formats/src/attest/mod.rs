@@ -153,11 +153,20 @@ impl AttestationFile {
     }
 
     pub fn from_json(bytes: &[u8]) -> Result<AttestationFile, serde_json::Error> {
-        let mut f: AttestationFile = serde_json::from_slice(bytes)?;
+        Ok(Self::sorted(serde_json::from_slice(bytes)?))
+    }
+
+    /// [`Self::from_json`] from a reader (buffer it), for a file too large to hold
+    /// beside its parse.
+    pub fn from_reader(r: impl std::io::Read) -> Result<AttestationFile, serde_json::Error> {
+        Ok(Self::sorted(serde_json::from_reader(r)?))
+    }
+
+    fn sorted(mut f: AttestationFile) -> AttestationFile {
         f.attestations.sort_by(|a, b| {
             (a.host.as_str(), a.control_id.as_str()).cmp(&(b.host.as_str(), b.control_id.as_str()))
         });
-        Ok(f)
+        f
     }
 }
 
@@ -289,6 +298,9 @@ mod tests {
         assert!(again.attestations[0].is_complete());
         let parsed = AttestationFile::from_json(again.to_json().as_bytes()).unwrap();
         assert_eq!(parsed, again);
+        let streamed = AttestationFile::from_reader(again.to_json().as_bytes()).unwrap();
+        assert_eq!(streamed, again);
+        assert!(AttestationFile::from_reader(&b"{\"schema\": 1}"[..]).is_err());
         assert_eq!(
             effective_status(NotReviewed, parsed.get("a", "V-2")),
             NotAFinding

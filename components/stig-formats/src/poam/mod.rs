@@ -29,6 +29,7 @@
 
 pub mod check;
 pub mod layout;
+pub mod outline;
 pub mod profile;
 pub mod risk;
 pub mod summary;

@@ -174,8 +174,9 @@ fn copy_scans(
             fs::create_dir_all(p)?;
         }
         let key = format!("{:05}/scans/{}/{rel}", i / HOSTS_PER_RUN, h.name);
-        copy_as_read(
+        place_as_read(
             components.sandbox.digests(),
+            inputs.scans_from_package,
             &from,
             &to,
             &h.path.join(rel),
@@ -185,18 +186,26 @@ fn copy_scans(
     Ok(())
 }
 
-/// Copies one scan into the package (`from`: what the import run read; `shown`: the
-/// operator's path, for messages), refusing a copy whose SHA-256 is not `read_sha256`.
-fn copy_as_read(
+/// Puts one scan into the package (`from`: what the import run read; `shown`: the
+/// operator's path, for messages), refusing a file whose SHA-256 is not `read_sha256`.
+/// An operator's scan is copied (hashed as it is written: the package must not change
+/// when the operator's file does); a package's own scan, rebuilt by `reproduce`, is
+/// hard-linked and then hashed.
+fn place_as_read(
     digests: &DigestCache,
+    link: bool,
     from: &Path,
     to: &Path,
     shown: &Path,
     read_sha256: Option<&str>,
 ) -> anyhow::Result<()> {
-    let (sha, _) = digests
-        .copy_file(from, to)
-        .with_context(|| format!("copying {} to {}", shown.display(), to.display()))?;
+    let placed = if link {
+        link_or_copy(from, to).and_then(|()| Ok(digests.sha256_file(to)?))
+    } else {
+        Ok(digests.copy_file(from, to)?)
+    };
+    let (sha, _) =
+        placed.with_context(|| format!("copying {} to {}", shown.display(), to.display()))?;
     if read_sha256 != Some(sha.as_str()) {
         return Err(coded(
             Exit::BadInput,
@@ -267,35 +276,50 @@ fn emass_may_write(path: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// Both ways of placing a scan (an operator's, copied; a package's own, linked for
+    /// `reproduce`) keep it only as the import run read it.
     #[test]
     fn a_scan_is_kept_only_as_the_import_run_read_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let from = dir.path().join("scan.ckl");
-        fs::write(&from, b"<CHECKLIST/>").unwrap();
-        let read = crate::hashing::sha256_file(&from).unwrap().0;
-        let digests = DigestCache::new();
-        let shown = Path::new("/results/host1/scan.ckl");
-        let kept = dir.path().join("kept.ckl");
-        copy_as_read(&digests, &from, &kept, shown, Some(&read)).unwrap();
-        assert_eq!(fs::read(&kept).unwrap(), b"<CHECKLIST/>");
-        // The operator's file changed after the import run read it.
-        fs::write(&from, b"<CHECKLIST>edited</CHECKLIST>").unwrap();
-        let e = copy_as_read(
-            &digests,
-            &from,
-            &dir.path().join("late.ckl"),
-            shown,
-            Some(&read),
-        )
-        .unwrap_err();
-        assert_eq!(crate::exit::code_for(&e), Exit::BadInput);
-        let msg = format!("{e:#}");
-        assert!(
-            msg.contains("/results/host1/scan.ckl") && msg.contains("changed"),
-            "{msg}"
-        );
-        // A file the run never recorded is refused too.
-        assert!(copy_as_read(&digests, &from, &dir.path().join("x.ckl"), shown, None).is_err());
+        for link in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let from = dir.path().join("scan.ckl");
+            fs::write(&from, b"<CHECKLIST/>").unwrap();
+            let read = crate::hashing::sha256_file(&from).unwrap().0;
+            let digests = DigestCache::new();
+            let shown = Path::new("/results/host1/scan.ckl");
+            let kept = dir.path().join("kept.ckl");
+            place_as_read(&digests, link, &from, &kept, shown, Some(&read)).unwrap();
+            assert_eq!(fs::read(&kept).unwrap(), b"<CHECKLIST/>");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                let ino = |p: &Path| fs::metadata(p).unwrap().ino();
+                // Only a package's own scan may share its inode with the source.
+                assert_eq!(ino(&kept) == ino(&from), link, "link={link}");
+            }
+            // The file changed after the import run read it (a fresh inode, as an
+            // editor writes it, so the kept link is not edited with it).
+            fs::remove_file(&from).unwrap();
+            fs::write(&from, b"<CHECKLIST>edited</CHECKLIST>").unwrap();
+            let e = place_as_read(
+                &digests,
+                link,
+                &from,
+                &dir.path().join("late.ckl"),
+                shown,
+                Some(&read),
+            )
+            .unwrap_err();
+            assert_eq!(crate::exit::code_for(&e), Exit::BadInput);
+            let msg = format!("{e:#}");
+            assert!(
+                msg.contains("/results/host1/scan.ckl") && msg.contains("changed"),
+                "{msg}"
+            );
+            // A file the run never recorded is refused too.
+            let never = dir.path().join("x.ckl");
+            assert!(place_as_read(&digests, link, &from, &never, shown, None).is_err());
+        }
     }
 
     #[test]

@@ -96,6 +96,7 @@ pub fn from_package(pkg: &Path) -> anyhow::Result<(Inputs, Settings)> {
             cci_list: kept_cci_list(pkg)?,
             system_profile: read_kept_profile(pkg)?,
             components: thirdparty::from_package(pkg, &prov)?,
+            scans_from_package: true,
         },
         settings,
     ))

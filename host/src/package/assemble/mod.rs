@@ -71,6 +71,11 @@ pub struct Inputs {
     /// Admitted third-party components: one replacing `import` or `emass`, or `extra`
     /// exporters (in name order), each kept in the package with its review.
     pub components: Vec<ThirdParty>,
+    /// The hosts' scans are a package's own `01_Scans` (`reproduce`): they are hard-linked
+    /// into the rebuild instead of copied, after the same digest check, so reproducing a
+    /// 4,000-host package does not need a second copy of its 13 GB of scans. Never for an
+    /// operator's files, which may change after the export.
+    pub scans_from_package: bool,
 }
 
 /// How to build.

@@ -75,13 +75,23 @@ impl<'a> Facts<'a> {
             Err(e) => (Vec::new(), Some(e)),
         };
         let digests = DigestCache::new();
-        let hashed = hash_listed(pkg, &listed, &digests);
+        // Hashing is mostly waiting for the disk, reading the contents mostly parsing:
+        // the two run side by side.
+        let (hashed, (contents, workbook)) = std::thread::scope(|s| {
+            let hashing = s.spawn(|| hash_listed(pkg, &listed, &digests));
+            let read = (
+                contents::load(pkg).map_err(|e| format!("{e:#}")),
+                workbook::read(pkg),
+            );
+            let hashed = hashing
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (hashed, read)
+        });
         let on_disk = hashlist::walk(pkg)
             .unwrap_or_default()
             .into_iter()
             .collect();
-        let contents = contents::load(pkg).map_err(|e| format!("{e:#}"));
-        let workbook = workbook::read(pkg);
         let derived = contents.as_ref().ok().map(|c| derive(c, &workbook));
         Ok(Facts {
             pkg,

@@ -39,12 +39,12 @@ fn run(f: &Facts) -> Option<Verdict> {
     let mut keys = BTreeSet::new();
     for item in &c.poam.items {
         for h in &item.hosts {
-            if !keys.insert((item.control_id.as_str(), h.host.as_str())) {
+            if !keys.insert((item.control_id.as_str(), h.as_str())) {
                 problems.push(format!(
                     "{}: duplicate item for {} on {} (item {})",
                     paths::POAM_JSON,
                     item.control_id,
-                    h.host,
+                    h,
                     item.item_id
                 ));
             }
