@@ -14,6 +14,23 @@ pub fn jobs() -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+/// [`try_map`] for work that cannot fail: each item's own outcome, in item order, with
+/// every item run. Callers that keep per-item errors (to report the first in item order
+/// themselves) need no `Infallible` wrapper.
+pub fn map<T, R, F>(items: &[T], jobs: usize, f: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(usize, &T) -> R + Sync,
+{
+    match try_map(items, jobs, |i, t| {
+        Ok::<R, std::convert::Infallible>(f(i, t))
+    }) {
+        Ok(v) => v,
+        Err(never) => match never {},
+    }
+}
+
 /// Applies `f` to every item on up to `jobs` threads and returns the results in item
 /// order. Items are taken in order, so putting the longest tasks first balances the load.
 ///
@@ -73,6 +90,23 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn map_runs_every_item_and_keeps_item_order_whatever_the_jobs() {
+        let items: Vec<u64> = (0..200).collect();
+        for jobs in [1, 2, 7] {
+            let out = map(&items, jobs, |i, &x| {
+                // Later items finish first, so order comes from the slots, not timing.
+                std::thread::sleep(std::time::Duration::from_micros((200 - x) * 5));
+                (i, x.is_multiple_of(3).then_some(x))
+            });
+            assert_eq!(out.len(), items.len(), "jobs {jobs}");
+            for (k, (i, r)) in out.iter().enumerate() {
+                assert_eq!(*i, k);
+                assert_eq!(*r, (k as u64).is_multiple_of(3).then_some(k as u64));
+            }
+        }
+    }
 
     #[test]
     fn results_come_back_in_item_order_whatever_the_jobs() {

@@ -189,9 +189,10 @@ impl FleetView {
             .get(c.control_id.as_str())
             .and_then(|revs| {
                 revs.iter().find(|m| {
-                    m.rule_id == c.rule_id
-                        && m.benchmark_id == c.benchmark_id
-                        && m.benchmark_release == c.benchmark_release
+                    use crate::bytes::same_text;
+                    same_text(&m.rule_id, &c.rule_id)
+                        && same_text(&m.benchmark_id, &c.benchmark_id)
+                        && same_text(&m.benchmark_release, &c.benchmark_release)
                 })
             })
             .or_else(|| self.rule(&c.control_id))
@@ -252,20 +253,22 @@ fn note_revision(revs: &mut Vec<RuleMeta>, meta: RuleMeta) {
 
 /// Whether `m` is exactly what [`FleetBuilder::note_rule`] would record for this rule.
 fn same_meta(m: &RuleMeta, rule: &Rule, stig: &crate::model::StigChecklist) -> bool {
-    m.rule_id == rule.rule_id
-        && m.benchmark_id == stig.info.stigid
-        && m.benchmark_release == stig.info.releaseinfo
-        && m.vuln_id == rule.vuln_num
-        && m.rule_ver == rule.rule_ver
-        && m.title == rule.rule_title
+    use crate::bytes::{same_text, same_texts};
+    // Short ids first, so a different revision is told apart before the long texts.
+    same_text(&m.rule_id, &rule.rule_id)
+        && same_text(&m.benchmark_id, &stig.info.stigid)
+        && same_text(&m.benchmark_release, &stig.info.releaseinfo)
+        && same_text(&m.vuln_id, &rule.vuln_num)
+        && same_text(&m.rule_ver, &rule.rule_ver)
         && m.severity == rule.severity
-        && m.benchmark_title == stig.info.title
-        && m.benchmark_version == stig.info.version
-        && m.ccis == rule.ccis
-        && m.ia_controls == rule.ia_controls
-        && m.mitigations == rule.mitigations
-        && m.potential_impact == rule.potential_impact
-        && m.fix_text == rule.fix_text
+        && same_text(&m.title, &rule.rule_title)
+        && same_text(&m.benchmark_title, &stig.info.title)
+        && same_text(&m.benchmark_version, &stig.info.version)
+        && same_texts(&m.ccis, &rule.ccis)
+        && same_text(&m.ia_controls, &rule.ia_controls)
+        && same_text(&m.mitigations, &rule.mitigations)
+        && same_text(&m.potential_impact, &rule.potential_impact)
+        && same_text(&m.fix_text, &rule.fix_text)
 }
 
 impl FleetBuilder {
@@ -296,7 +299,9 @@ impl FleetBuilder {
                 .cmp(&host.checklists[b].source.file)
         });
         let mut sources: Vec<ScanSource> = Vec::new();
-        let mut controls: BTreeMap<String, ControlResult> = BTreeMap::new();
+        // Keyed by the id the host's rule holds: the map lives only while the host is
+        // folded in, so it borrows instead of copying 800 ids a host.
+        let mut controls: BTreeMap<&str, ControlResult> = BTreeMap::new();
         for &ci in &order {
             let checklist = &host.checklists[ci];
             let src_index = match sources.iter().position(|s| s == &checklist.source) {
@@ -322,7 +327,7 @@ impl FleetBuilder {
                         status: rr.review.status,
                     };
                     let interner = &mut self.interner;
-                    let entry = controls.entry(id.to_owned());
+                    let entry = controls.entry(id);
                     let c = entry.or_insert_with(|| ControlResult {
                         control_id: interner.intern(id),
                         rule_id: interner.intern(&rr.rule.rule_id),
@@ -455,10 +460,17 @@ impl FleetBuilder {
             potential_impact: rule.potential_impact.clone(),
             fix_text: rule.fix_text.clone(),
         };
-        // Every host of a revision usually says the same: compare before cloning.
-        let revs = self.revisions.entry(id.to_owned()).or_default();
-        if !revs.iter().any(|m| same_meta(m, rule, stig)) {
-            note_revision(revs, candidate());
+        // Every host of a revision usually says the same: compare before cloning, and
+        // look the id up before allocating a key for it.
+        let known = self
+            .revisions
+            .get(id)
+            .is_some_and(|revs| revs.iter().any(|m| same_meta(m, rule, stig)));
+        if !known {
+            note_revision(
+                self.revisions.entry(id.to_owned()).or_default(),
+                candidate(),
+            );
         }
         match self.rules.get(id) {
             None => {

@@ -127,8 +127,6 @@ pub struct HostImport {
     /// Keyed by benchmark id: the checklist holding it and the file it came from.
     by_benchmark: BTreeMap<String, (StigChecklist, Checklist)>,
     set_aside: Vec<SetAside>,
-    /// The asset block from the first checklist seen.
-    first: Option<Checklist>,
     /// XCCDF results no given benchmark matched: (file, benchmark id they name, the
     /// error), resolved in [`Self::finish`] against the host's checklists.
     uncovered: Vec<(String, String, Error)>,
@@ -140,7 +138,6 @@ impl HostImport {
             host: host.to_string(),
             by_benchmark: BTreeMap::new(),
             set_aside: Vec::new(),
-            first: None,
             uncovered: Vec::new(),
         }
     }
@@ -153,18 +150,20 @@ impl HostImport {
     }
 
     /// Add a checklist read from `file`. Each benchmark in it is checked against what the
-    /// host already has.
-    pub fn add_checklist(&mut self, checklist: Checklist) -> Result<()> {
-        for stig in &checklist.stigs {
-            let id = benchmark_key(stig);
+    /// host already has. The benchmarks are moved, not copied: a host's rules are its
+    /// largest data, and the import guest reads every host of a fleet.
+    pub fn add_checklist(&mut self, mut checklist: Checklist) -> Result<()> {
+        let stigs = std::mem::take(&mut checklist.stigs);
+        for stig in stigs {
+            let id = benchmark_key(&stig);
             match self.by_benchmark.get(&id) {
                 None => {
-                    let mut holder = checklist.clone();
-                    holder.stigs.clear();
-                    self.by_benchmark.insert(id, (stig.clone(), holder));
+                    // The holder is the checklist without its benchmarks: asset, source
+                    // and CKLB fields, small beside the rules.
+                    self.by_benchmark.insert(id, (stig, checklist.clone()));
                 }
                 Some((existing, holder)) => {
-                    if let Some(diff) = first_difference(existing, stig) {
+                    if let Some(diff) = first_difference(existing, &stig) {
                         return Err(Error::new(
                             &checklist.source.file,
                             ErrorKind::InvalidValue {
@@ -187,9 +186,6 @@ impl HostImport {
                     });
                 }
             }
-        }
-        if self.first.is_none() {
-            self.first = Some(checklist);
         }
         Ok(())
     }
@@ -382,6 +378,29 @@ mod tests {
             .unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("b.cklb") && msg.contains("a.ckl"), "{msg}");
+    }
+
+    #[test]
+    fn a_file_of_several_benchmarks_comes_back_whole_with_its_asset_and_in_id_order() {
+        let mut a = checklist(
+            "h/multi.ckl",
+            vec![stig("S2", Status::Open), stig("S1", Status::NotAFinding)],
+        );
+        a.asset.host_name = "H".into();
+        let mut b = checklist("h/other.ckl", vec![stig("S3", Status::Open)]);
+        b.asset.host_name = "H-other".into();
+        let mut imp = HostImport::new("h");
+        imp.add_checklist(a.clone()).unwrap();
+        imp.add_checklist(b.clone()).unwrap();
+        let (res, aside) = imp.finish().unwrap();
+        assert!(aside.is_empty());
+        // Grouped back under their files (file order), benchmarks in id order, each
+        // file with its own asset and source: the benchmarks were moved, not lost.
+        let mut expected_a = a;
+        expected_a
+            .stigs
+            .sort_by(|x, y| x.info.stigid.cmp(&y.info.stigid));
+        assert_eq!(res.checklists, vec![expected_a, b]);
     }
 
     fn no_benchmark(file: &str) -> Error {

@@ -10,6 +10,7 @@ pub mod model_file;
 
 // Proof packaging (eMASS package artifacts): computed from a per-control view of the fleet.
 pub mod attest;
+pub mod bytes;
 pub mod cci;
 pub mod civil_date;
 pub mod control_view;

@@ -231,21 +231,13 @@ fn run_parts_indexed<T: Send + Default>(n: usize, f: impl Fn(usize) -> T + Sync)
 }
 
 /// Appends up to `block` bytes of `file` to `buf`; true at the end of the file.
+///
+/// `read_to_end` reads into the spare capacity without zeroing it first: resizing the
+/// buffer with zeros before each read was a 16 MiB `memset` per block, 2% of verify's CPU.
 fn fill_block(file: &mut File, buf: &mut Vec<u8>, block: usize) -> std::io::Result<bool> {
-    let start = buf.len();
-    buf.resize(start + block, 0);
-    let mut filled = start;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let eof = filled < buf.len();
-    buf.truncate(filled);
-    Ok(eof)
+    buf.reserve(block);
+    let read = Read::take(&mut *file, block as u64).read_to_end(buf)?;
+    Ok(read < block)
 }
 
 /// The streaming state of the fast path: the tree so far and the chain hash of the last

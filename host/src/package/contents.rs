@@ -76,10 +76,7 @@ fn load_fleet(pkg: &Path) -> anyhow::Result<(FleetView, Vec<String>)> {
     for wave in hosts.chunks(jobs * 4) {
         // Every host of the wave keeps its own outcome, so the error reported is the
         // one of the first host that fails to parse or to fold, as one by one.
-        let read = crate::parallel::try_map(wave, jobs, |_, host| {
-            Ok::<_, std::convert::Infallible>(read_host(&root, host))
-        })
-        .unwrap_or_else(|never| match never {});
+        let read = crate::parallel::map(wave, jobs, |_, host| read_host(&root, host));
         for r in read {
             let (results, files) = r?;
             builder

@@ -113,7 +113,7 @@ pub struct HostAttestations<'a>(&'a [Attestation]);
 impl<'a> HostAttestations<'a> {
     pub fn get(&self, control_id: &str) -> Option<&'a Attestation> {
         self.0
-            .binary_search_by(|a| a.control_id.as_str().cmp(control_id))
+            .binary_search_by(|a| crate::bytes::order(&a.control_id, control_id))
             .ok()
             .map(|i| &self.0[i])
     }

@@ -18,6 +18,9 @@
 
 use std::borrow::Cow;
 
+// Names compared here are a few bytes long; `memcmp` in the sandbox is a call per name.
+use crate::bytes::same;
+
 use crate::model::{
     Asset, BenchmarkInfo, Checklist, EvalStigRecord, Review, Rule, RuleResult, StigChecklist,
 };
@@ -248,13 +251,6 @@ impl<'a> Scan<'a> {
     fn text_owned(&mut self, name: &[u8], empty: bool) -> Option<String> {
         self.text(name, empty).map(Cow::into_owned)
     }
-}
-
-/// Byte-slice equality without a `memcmp` call: the names compared here are a few bytes
-/// long, and in the sandbox `memcmp` is wasi-libc's byte loop behind a call.
-#[inline(always)]
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Bytes that may start an element name here (ASCII letters and `_`; no prefixes) and that
