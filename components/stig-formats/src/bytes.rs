@@ -1,9 +1,11 @@
 //! Comparing texts without calling `memcmp`. In the sandbox (`wasm32-wasip2`) `memcmp`
-//! is wasi-libc's loop of one byte per step behind a call, and it was a quarter of the
-//! `emass` run and a tenth of each `import` run: the fleet view compares every host's
-//! rule texts with the first host's, and artifacts look attestations up by control id
-//! once per host and control. These loops compile to 16-byte SIMD steps in the guests
-//! (simd128) and to the same vector code natively; the answers are the slice methods'.
+//! is wasi-libc's loop of one byte per step behind a call, and it was about a quarter of
+//! the `emass` run and a seventh of each `import` run (guest profiles): the fleet view
+//! compares every host's rule texts with the first host's, and artifacts look
+//! attestations up by control id once per host and control. The loops below compare a
+//! block or a word per step and are written so the compiler can vectorise them (the
+//! guests are built with simd128); the fuel the guests consume fell with them, but the
+//! generated code was not inspected. The answers are the slice methods'.
 
 use std::cmp::Ordering;
 
