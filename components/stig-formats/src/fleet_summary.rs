@@ -84,7 +84,7 @@ pub fn summarise(fleet: &FleetView, attestations: &AttestationFile) -> FleetSumm
             host: h.name.clone(),
             ..Default::default()
         };
-        let host_att = attestations.host(&h.name);
+        let mut host_att = attestations.host(&h.name).in_order();
         for c in &h.controls {
             let st = effective_status(c.status, host_att.get(&c.control_id));
             s.controls += 1;
@@ -219,7 +219,7 @@ pub fn matrix<'a>(fleet: &'a FleetView, attestations: &AttestationFile) -> Matri
     let width = fleet.hosts.len();
     let mut cells = vec![None; ids.len() * width];
     for (col, h) in fleet.hosts.iter().enumerate() {
-        let att = attestations.host(&h.name);
+        let mut att = attestations.host(&h.name).in_order();
         for c in &h.controls {
             if let Some(&row) = row_of.get(c.control_id.as_str()) {
                 cells[row * width + col] = Some(effective_status(c.status, att.get(&c.control_id)));

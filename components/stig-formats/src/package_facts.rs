@@ -78,7 +78,7 @@ impl PackageFacts {
         let mut totals = Counts::default();
         for h in &fleet.hosts {
             let mut c = Counts::default();
-            let host_att = attestations.host(&h.name);
+            let mut host_att = attestations.host(&h.name).in_order();
             for ctl in &h.controls {
                 let s = effective_status(ctl.status, host_att.get(&ctl.control_id));
                 c.add(s);

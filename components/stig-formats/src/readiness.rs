@@ -153,7 +153,7 @@ pub fn compute(
         if host.controls.is_empty() {
             b.all_controls_covered.push(format!("{}/", host.name));
         }
-        let host_att = attestations.host(&host.name);
+        let mut host_att = attestations.host(&host.name).in_order();
         for (ci, c) in host.controls.iter().enumerate() {
             let att = host_att.get(&c.control_id);
             let eff = effective_status(c.status, att);

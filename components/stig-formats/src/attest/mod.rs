@@ -117,6 +117,51 @@ impl<'a> HostAttestations<'a> {
             .ok()
             .map(|i| &self.0[i])
     }
+
+    /// Lookups for a walk over the host's controls in id order, as the fleet view holds
+    /// them (see [`InOrder`]).
+    pub fn in_order(self) -> InOrder<'a> {
+        InOrder { all: self.0, at: 0 }
+    }
+}
+
+/// One host's attestations looked up by ascending control ids. Six artifacts look up
+/// every (host, control) of the fleet; a binary search is six probes into records
+/// scattered over the heap, most of them for controls with no attestation. Here each
+/// lookup starts where the last one ended: two comparisons with records already in
+/// cache. A lookup that is not ahead of the last one searches afresh, so the answers
+/// are [`HostAttestations::get`]'s in any order, only slower out of order.
+#[derive(Debug, Clone)]
+pub struct InOrder<'a> {
+    all: &'a [Attestation],
+    /// Every record before `at` has an id no greater than the last lookup's.
+    at: usize,
+}
+
+impl<'a> InOrder<'a> {
+    pub fn get(&mut self, control_id: &str) -> Option<&'a Attestation> {
+        use crate::bytes::order;
+        use std::cmp::Ordering::Less;
+        let ahead = self
+            .at
+            .checked_sub(1)
+            .is_none_or(|i| order(&self.all[i].control_id, control_id) == Less);
+        let from = if ahead { self.at } else { 0 };
+        let rest = &self.all[from..];
+        self.at = from
+            + match rest.first() {
+                Some(a) if order(&a.control_id, control_id) == Less => {
+                    rest.partition_point(|a| order(&a.control_id, control_id) == Less)
+                }
+                _ => 0,
+            };
+        let found = self
+            .all
+            .get(self.at)
+            .filter(|a| crate::bytes::same_text(&a.control_id, control_id))?;
+        self.at += 1;
+        Some(found)
+    }
 }
 
 impl Default for AttestationFile {
@@ -305,5 +350,58 @@ mod tests {
             effective_status(NotReviewed, parsed.get("a", "V-2")),
             NotAFinding
         );
+    }
+    /// The in-order lookups answer as the binary search does, for ids in order (the
+    /// fast path), repeated, backwards and shuffled, present or not.
+    #[test]
+    fn in_order_lookups_answer_as_the_search_does_in_any_order() {
+        let record = |host: &str, id: String| Attestation {
+            host: host.into(),
+            control_id: id.into(),
+            rule_id: Sym::EMPTY,
+            benchmark_id: Sym::EMPTY,
+            title: Sym::EMPTY,
+            severity: Sym::EMPTY,
+            status: AttestationStatus::Pending,
+            attestor_name: String::new(),
+            attestor_role: String::new(),
+            attestation_date: String::new(),
+            compliance_evidence: String::new(),
+            known_limitations: String::new(),
+            next_review_date: String::new(),
+        };
+        let mut attestations: Vec<Attestation> = (10..30)
+            .step_by(2)
+            .map(|n| record("h", format!("V-{n}")))
+            .collect();
+        attestations.insert(0, record("a", "V-11".into()));
+        attestations.push(record("z", "V-11".into()));
+        let file = AttestationFile {
+            schema: SCHEMA.to_owned(),
+            attestations,
+        };
+        let ids: Vec<String> = (8..32).map(|n| format!("V-{n}")).collect();
+        let mut shuffled = ids.clone();
+        let mut x = 7u32;
+        for i in (1..shuffled.len()).rev() {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            shuffled.swap(i, (x >> 8) as usize % (i + 1));
+        }
+        let backwards: Vec<String> = ids.iter().rev().cloned().collect();
+        let repeated: Vec<String> = ids.iter().flat_map(|i| [i.clone(), i.clone()]).collect();
+        for host in ["h", "a", "none"] {
+            let all = file.host(host);
+            for order in [&ids, &shuffled, &backwards, &repeated] {
+                let mut walk = all.in_order();
+                for id in order {
+                    let (got, want) = (walk.get(id), all.get(id));
+                    assert_eq!(got.map(|a| a as *const _), want.map(|a| a as *const _));
+                    if host == "h" {
+                        let n: u32 = id[2..].parse().unwrap();
+                        assert_eq!(got.is_some(), (10..30).contains(&n) && n % 2 == 0, "{id}");
+                    }
+                }
+            }
+        }
     }
 }

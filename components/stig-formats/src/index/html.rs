@@ -209,7 +209,7 @@ pub fn render(i: &HtmlInput<'_>) -> String {
     let mut per_host = Vec::with_capacity(i.fleet.hosts.len());
     for host in &i.fleet.hosts {
         let n = host_counts(host, i.attestations);
-        let att = i.attestations.host(&host.name);
+        let mut att = i.attestations.host(&host.name).in_order();
         let mut cats = [0usize; 3];
         for c in &host.controls {
             if effective_status(c.status, att.get(&c.control_id)) == Status::Open {

@@ -127,7 +127,7 @@ pub fn control_evidence_index_parts(
     let mut out = String::new();
     tabular::push_record(&mut out, &EVIDENCE_INDEX_HEADER);
     for host in &fleet.hosts {
-        let host_att = attestations.host(&host.name);
+        let mut host_att = attestations.host(&host.name).in_order();
         for c in &host.controls {
             let att = host_att.get(&c.control_id);
             let status = effective_status(c.status, att);
@@ -256,7 +256,7 @@ pub fn na_scope_filter_report_parts(fleet: &FleetView, part: &mut dyn FnMut(&str
 /// Status counts of one host after attestations: [NotAFinding, Open, NA, NotReviewed].
 pub fn host_counts(host: &HostView, attestations: &AttestationFile) -> [usize; 4] {
     let mut n = [0usize; 4];
-    let host_att = attestations.host(&host.name);
+    let mut host_att = attestations.host(&host.name).in_order();
     for c in &host.controls {
         let s = effective_status(c.status, host_att.get(&c.control_id));
         n[match s {

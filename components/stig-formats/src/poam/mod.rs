@@ -252,7 +252,10 @@ pub fn build(
     // sources, the two origins.
     let (scan, attested) = (Sym::new("scan"), Sym::new("attestation"));
     for host in &fleet.hosts {
-        let host_att = attestations.map(|f| f.host(&host.name)).unwrap_or_default();
+        let mut host_att = attestations
+            .map(|f| f.host(&host.name))
+            .unwrap_or_default()
+            .in_order();
         let name = Sym::new(&host.name);
         let scanned: Vec<FindingSource> = host
             .sources
