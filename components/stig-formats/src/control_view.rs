@@ -138,6 +138,61 @@ impl ControlResult {
     }
 }
 
+/// The fleet's rules looked up by ascending control ids. The indexes look up the rule
+/// of every (host, control) of the fleet, and a search of the map is ten string
+/// comparisons (the ids share their first bytes) per lookup; walking the map beside the
+/// host's controls, which are in the same order, is one. A lookup behind the last one,
+/// or far ahead of it, searches afresh, so the answers are [`FleetView::rule`]'s in any
+/// order and never much slower.
+#[derive(Debug, Clone)]
+pub struct RulesInOrder<'a> {
+    rules: &'a BTreeMap<String, RuleMeta>,
+    /// The first entry not known to be before the last lookup's id, then the rest.
+    ahead: Option<(&'a String, &'a RuleMeta)>,
+    next: std::collections::btree_map::Range<'a, String, RuleMeta>,
+    /// The last lookup's id: every entry before `ahead` is smaller.
+    last: Option<&'a str>,
+}
+
+impl<'a> RulesInOrder<'a> {
+    /// How far a lookup steps before it searches instead.
+    const STEPS: usize = 8;
+
+    pub fn get(&mut self, control_id: &'a str) -> Option<&'a RuleMeta> {
+        use crate::bytes::order;
+        use std::cmp::Ordering::Less;
+        if self.last.is_some_and(|l| order(l, control_id) != Less) {
+            self.seek(control_id);
+        } else {
+            let mut steps = 0;
+            while self
+                .ahead
+                .is_some_and(|(k, _)| order(k, control_id) == Less)
+            {
+                if steps == Self::STEPS {
+                    self.seek(control_id);
+                    break;
+                }
+                self.ahead = self.next.next();
+                steps += 1;
+            }
+        }
+        self.last = Some(control_id);
+        self.ahead
+            .filter(|(k, _)| crate::bytes::same_text(k, control_id))
+            .map(|(_, m)| m)
+    }
+
+    /// Restarts the walk at the first entry not before `control_id`.
+    fn seek(&mut self, control_id: &str) {
+        use std::ops::Bound::{Included, Unbounded};
+        self.next = self
+            .rules
+            .range::<str, _>((Included(control_id), Unbounded));
+        self.ahead = self.next.next();
+    }
+}
+
 /// One host: its controls sorted by id, and the scan files they came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostView {
@@ -180,6 +235,17 @@ pub struct FleetView {
 impl FleetView {
     pub fn rule(&self, control_id: &str) -> Option<&RuleMeta> {
         self.rules.get(control_id)
+    }
+
+    /// [`Self::rule`] for a walk over a host's controls in id order (see [`RulesInOrder`]).
+    pub fn rules_in_order(&self) -> RulesInOrder<'_> {
+        let mut next = self.rules.range::<str, _>(..);
+        RulesInOrder {
+            rules: &self.rules,
+            ahead: next.next(),
+            next,
+            last: None,
+        }
     }
 
     /// The revision of a control a host's result came from; falls back to
@@ -760,5 +826,46 @@ mod tests {
         assert_eq!(c.effective_severity(), Some(Medium));
         assert_eq!(c.raw_severity, Some(High));
         assert_eq!(c.severity_justification, "Mitigated by firewall");
+    }
+
+    /// The in-order walk answers as the map does: ids in order (the fast path), with gaps
+    /// longer than its steps, repeated, backwards, shuffled, present or not.
+    #[test]
+    fn rules_in_order_answer_as_the_map_does_in_any_order() {
+        let mut fleet = FleetView::default();
+        for n in (100..160).step_by(3) {
+            let meta = RuleMeta {
+                vuln_id: format!("V-{n}"),
+                ..Default::default()
+            };
+            fleet.rules.insert(format!("V-{n}"), meta);
+        }
+        let ids: Vec<String> = (95..165).map(|n| format!("V-{n}")).collect();
+        let sparse: Vec<String> = ids.iter().step_by(29).cloned().collect();
+        let backwards: Vec<String> = ids.iter().rev().cloned().collect();
+        let repeated: Vec<String> = ids.iter().flat_map(|i| [i.clone(), i.clone()]).collect();
+        let mut shuffled = ids.clone();
+        let mut x = 11u32;
+        for i in (1..shuffled.len()).rev() {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            shuffled.swap(i, (x >> 8) as usize % (i + 1));
+        }
+        for order in [&ids, &sparse, &backwards, &repeated, &shuffled] {
+            let mut walk = fleet.rules_in_order();
+            for id in order {
+                let got = walk.get(id);
+                assert_eq!(
+                    got.map(|m| m as *const _),
+                    fleet.rule(id).map(|m| m as *const _)
+                );
+                let n: u32 = id[2..].parse().unwrap();
+                assert_eq!(
+                    got.is_some(),
+                    (100..160).contains(&n) && (n - 100) % 3 == 0,
+                    "{id}"
+                );
+            }
+        }
+        assert!(FleetView::default().rules_in_order().get("V-1").is_none());
     }
 }

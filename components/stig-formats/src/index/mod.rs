@@ -18,7 +18,9 @@
 pub mod html;
 
 use crate::attest::{effective_status, AttestationFile};
-use crate::control_view::{ckl_status, severity_word, ControlResult, FleetView, HostView};
+use crate::control_view::{
+    ckl_status, severity_word, ControlResult, FleetView, HostView, RuleMeta,
+};
 use crate::evidence::Evidence;
 use crate::model::Status;
 use crate::tabular;
@@ -67,11 +69,8 @@ pub const SCANS_DIR: &str = "01_Scans";
 /// Where evidence lives in the package.
 pub const EVIDENCE_DIR: &str = "04_Evidence";
 
-fn vuln_id<'a>(fleet: &'a FleetView, c: &ControlResult) -> &'a str {
-    fleet
-        .rule(&c.control_id)
-        .map(|m| m.vuln_id.as_str())
-        .unwrap_or_default()
+fn vuln_id(meta: Option<&RuleMeta>) -> &str {
+    meta.map(|m| m.vuln_id.as_str()).unwrap_or_default()
 }
 
 fn deciding_source<'a>(
@@ -128,10 +127,11 @@ pub fn control_evidence_index_parts(
     tabular::push_record(&mut out, &EVIDENCE_INDEX_HEADER);
     for host in &fleet.hosts {
         let mut host_att = attestations.host(&host.name).in_order();
+        let mut rules = fleet.rules_in_order();
         for c in &host.controls {
             let att = host_att.get(&c.control_id);
             let status = effective_status(c.status, att);
-            let meta = fleet.rule(&c.control_id);
+            let meta = rules.get(&c.control_id);
             let (reason, origin) = if status == Status::NotApplicable {
                 (na_reason(c), na_origin(host, c))
             } else {
@@ -153,7 +153,7 @@ pub fn control_evidence_index_parts(
             let last_verified = host.last_verified(c);
             let row: [&str; 14] = [
                 &host.name,
-                vuln_id(fleet, c),
+                vuln_id(meta),
                 &c.rule_id,
                 meta.map(|m| m.title.as_str()).unwrap_or(""),
                 c.effective_severity().map(severity_word).unwrap_or(""),
@@ -187,8 +187,9 @@ pub fn control_to_scan_source_parts(fleet: &FleetView, part: &mut dyn FnMut(&str
     let mut out = String::new();
     tabular::push_record(&mut out, &SCAN_SOURCE_HEADER);
     for host in &fleet.hosts {
+        let mut rules = fleet.rules_in_order();
         for c in &host.controls {
-            let vid = vuln_id(fleet, c);
+            let vid = vuln_id(rules.get(&c.control_id));
             for hit in &c.sources {
                 let s = &host.sources[hit.source];
                 tabular::push_record(
@@ -224,10 +225,12 @@ pub fn na_scope_filter_report_parts(fleet: &FleetView, part: &mut dyn FnMut(&str
     let mut out = String::new();
     tabular::push_record(&mut out, &NA_HEADER);
     for host in &fleet.hosts {
+        let mut rules = fleet.rules_in_order();
         for c in &host.controls {
             if c.status != Status::NotApplicable {
                 continue;
             }
+            let meta = rules.get(&c.control_id);
             let source = deciding_source(host, c)
                 .map(|s| format!("{SCANS_DIR}/{}", s.file))
                 .unwrap_or_default();
@@ -235,12 +238,9 @@ pub fn na_scope_filter_report_parts(fleet: &FleetView, part: &mut dyn FnMut(&str
                 &mut out,
                 &[
                     host.name.as_str(),
-                    vuln_id(fleet, c),
+                    vuln_id(meta),
                     &c.rule_id,
-                    fleet
-                        .rule(&c.control_id)
-                        .map(|m| m.title.as_str())
-                        .unwrap_or(""),
+                    meta.map(|m| m.title.as_str()).unwrap_or(""),
                     c.effective_severity().map(severity_word).unwrap_or(""),
                     &na_reason(c),
                     &na_origin(host, c),
