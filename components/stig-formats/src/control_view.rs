@@ -278,14 +278,46 @@ impl FleetView {
 }
 
 /// The order in which revisions of one rule are preferred (greatest wins).
-fn revision_key(m: &RuleMeta) -> (&str, &str, &str, &str) {
-    (
+fn revision_key(m: &RuleMeta) -> [&str; 4] {
+    [
         m.rule_id.as_str(),
         m.benchmark_id.as_str(),
         m.benchmark_release.as_str(),
         m.title.as_str(),
-    )
+    ]
 }
+
+/// Whether revision key `a` is greater than `b`: the tuple order of the four texts,
+/// compared with [`crate::bytes::order`] (every rule of every host is compared so).
+fn key_greater(a: [&str; 4], b: [&str; 4]) -> bool {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| crate::bytes::order(x, y))
+        .find(|o| o.is_ne())
+        == Some(std::cmp::Ordering::Greater)
+}
+
+/// A control id as [`FleetBuilder::add_host`]'s map of a host's controls orders it:
+/// by bytes, as `str` does, without a `memcmp` call per step (see [`crate::bytes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ById<'a>(&'a str);
+
+impl Ord for ById<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        crate::bytes::order(self.0, other.0)
+    }
+}
+
+impl PartialOrd for ById<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The builder's rule tables, keyed by control id: looked up for every rule of every
+/// host (a search of a sorted map was ten `memcmp` calls each), sorted once by
+/// [`FleetBuilder::finish`]. Fixed keys, as the interner's (crate::sym).
+type RuleTable<V> = std::collections::HashMap<String, V, foldhash::fast::FixedState>;
 
 /// Builds a [`FleetView`] one host at a time; the result does not depend on the order in
 /// which hosts or their checklists are added.
@@ -293,8 +325,8 @@ fn revision_key(m: &RuleMeta) -> (&str, &str, &str, &str) {
 pub struct FleetBuilder {
     hosts: BTreeMap<String, HostView>,
     folded: BTreeMap<String, String>,
-    rules: BTreeMap<String, RuleMeta>,
-    revisions: BTreeMap<String, Vec<RuleMeta>>,
+    rules: RuleTable<RuleMeta>,
+    revisions: RuleTable<Vec<RuleMeta>>,
     /// The ids every host repeats (control, rule, benchmark, release), held once.
     interner: Interner,
     /// Leave out the texts (finding details, comments, severity justification): see
@@ -367,7 +399,7 @@ impl FleetBuilder {
         let mut sources: Vec<ScanSource> = Vec::new();
         // Keyed by the id the host's rule holds: the map lives only while the host is
         // folded in, so it borrows instead of copying 800 ids a host.
-        let mut controls: BTreeMap<&str, ControlResult> = BTreeMap::new();
+        let mut controls: BTreeMap<ById, ControlResult> = BTreeMap::new();
         for &ci in &order {
             let checklist = &host.checklists[ci];
             let src_index = match sources.iter().position(|s| s == &checklist.source) {
@@ -393,7 +425,7 @@ impl FleetBuilder {
                         status: rr.review.status,
                     };
                     let interner = &mut self.interner;
-                    let entry = controls.entry(id);
+                    let entry = controls.entry(ById(id));
                     let c = entry.or_insert_with(|| ControlResult {
                         control_id: interner.intern(id),
                         rule_id: interner.intern(&rr.rule.rule_id),
@@ -494,7 +526,7 @@ impl FleetBuilder {
         for (id, meta) in view.rules {
             let replace = match self.rules.get(&id) {
                 None => true,
-                Some(existing) => revision_key(&meta) > revision_key(existing),
+                Some(existing) => key_greater(revision_key(&meta), revision_key(existing)),
             };
             if replace {
                 self.rules.insert(id, meta);
@@ -546,13 +578,13 @@ impl FleetBuilder {
                 // Hosts may carry different revisions of a rule: keep the greatest
                 // (rule id, benchmark, release, title) so the choice is order-independent.
                 let existing_key = revision_key(existing);
-                let new_key = (
+                let new_key = [
                     rule.rule_id.as_str(),
                     stig.info.stigid.as_str(),
                     stig.info.releaseinfo.as_str(),
                     rule.rule_title.as_str(),
-                );
-                if new_key > existing_key {
+                ];
+                if key_greater(new_key, existing_key) {
                     self.rules.insert(id.to_owned(), candidate());
                 }
             }
@@ -562,8 +594,8 @@ impl FleetBuilder {
     pub fn finish(self) -> FleetView {
         FleetView {
             hosts: self.hosts.into_values().collect(),
-            rules: self.rules,
-            revisions: self.revisions,
+            rules: self.rules.into_iter().collect(),
+            revisions: self.revisions.into_iter().collect(),
         }
     }
 }
@@ -826,6 +858,34 @@ mod tests {
         assert_eq!(c.effective_severity(), Some(Medium));
         assert_eq!(c.raw_severity, Some(High));
         assert_eq!(c.severity_justification, "Mitigated by firewall");
+    }
+
+    /// The revision order the builder keeps is the tuple order of the four texts, and
+    /// the host map's id order is `str`'s.
+    #[test]
+    fn builder_orders_are_the_text_orders() {
+        let texts = [
+            "",
+            "a",
+            "ab",
+            "b",
+            "V-1",
+            "V-10",
+            "V-9",
+            "SV-1r1_rule",
+            "SV-1r2_rule",
+        ];
+        for a in texts {
+            for b in texts {
+                assert_eq!(ById(a).cmp(&ById(b)), a.cmp(b), "{a:?} {b:?}");
+                for (x, y) in [
+                    ([a, "k", "r", "t"], ["k", b, "r", "t"]),
+                    ([a, b, a, b], [b, a, b, a]),
+                ] {
+                    assert_eq!(key_greater(x, y), x > y, "{x:?} {y:?}");
+                }
+            }
+        }
     }
 
     /// The in-order walk answers as the map does: ids in order (the fast path), with gaps
