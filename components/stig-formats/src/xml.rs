@@ -443,12 +443,12 @@ pub(crate) fn escape_into(out: &mut String, text: &str) {
         out.push_str(text);
         return;
     };
-    let mut last = 0;
-    for (i, &b) in bytes.iter().enumerate().skip(first) {
-        if !NEEDS_ESCAPE[b as usize] {
-            continue;
-        }
-        let rep: &str = match b {
+    // From one byte to replace to the next with the block search too: DISA's check and
+    // fix texts write menu paths as `A >> B >> C`, so a text that needs escaping usually
+    // needs it again and again, and a byte-by-byte rest was a tenth of the import run.
+    let (mut last, mut i) = (0, first);
+    loop {
+        let rep: &str = match bytes[i] {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
@@ -458,6 +458,10 @@ pub(crate) fn escape_into(out: &mut String, text: &str) {
         out.push_str(&text[last..i]);
         out.push_str(rep);
         last = i + 1;
+        match first_to_escape(&bytes[last..]) {
+            Some(n) => i = last + n,
+            None => break,
+        }
     }
     out.push_str(&text[last..]);
 }
@@ -486,18 +490,6 @@ fn first_to_escape(bytes: &[u8]) -> Option<usize> {
 const fn needs_escape(b: u8) -> bool {
     (b < 0x20) & (b != b'\t') & (b != b'\n') | (b == b'&') | (b == b'<') | (b == b'>')
 }
-
-/// [`needs_escape`] as a table, for the byte-at-a-time loop once escaping has begun,
-/// where one load beats the six compares (1.6x faster writing of escape-heavy text).
-static NEEDS_ESCAPE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = needs_escape(i as u8);
-        i += 1;
-    }
-    t
-};
 
 /// Comment text safe inside `<!-- -->` (no `--`, no trailing `-`).
 pub(crate) fn comment_safe(text: &str) -> String {
@@ -546,6 +538,41 @@ mod tests {
         let mut s = String::new();
         escape_into(&mut s, "a<b>&\"c\r\n\td\u{1}é");
         assert_eq!(s, "a&lt;b&gt;&amp;\"c&#13;\n\td\u{FFFD}é");
+    }
+
+    /// Escape-dense texts (DISA's `A >> B` menu paths, runs of markup, escapes across
+    /// the 16-byte blocks) come out as a character-by-character escaper writes them.
+    #[test]
+    fn dense_escapes_match_a_character_by_character_escaper() {
+        let reference = |t: &str| -> String {
+            t.chars()
+                .map(|c| match c {
+                    '&' => "&amp;".to_owned(),
+                    '<' => "&lt;".to_owned(),
+                    '>' => "&gt;".to_owned(),
+                    '\r' => "&#13;".to_owned(),
+                    c if (c as u32) < 0x20 && c != '\t' && c != '\n' => "\u{FFFD}".to_owned(),
+                    c => c.to_string(),
+                })
+                .collect()
+        };
+        let specials = ['&', '<', '>', '\r', '\u{1}', '\t', '\n', 'é'];
+        for len in 0..48 {
+            for every in 1..20 {
+                for (k, sp) in specials.iter().enumerate() {
+                    let text: String = (0..len)
+                        .map(|i| if i % every == k % every { *sp } else { 'x' })
+                        .collect();
+                    let mut out = String::new();
+                    escape_into(&mut out, &text);
+                    assert_eq!(out, reference(&text), "{text:?}");
+                }
+            }
+        }
+        let menu = "Computer Configuration >> Administrative Templates >> System >> Logon";
+        let mut out = String::new();
+        escape_into(&mut out, menu);
+        assert_eq!(out, reference(menu));
     }
 
     #[test]
