@@ -61,14 +61,26 @@ pub fn push_field(out: &mut String, cell: &str) {
 
 /// Whether a cell holds a comma, a quote or a line break. Most index cells are a few
 /// bytes (host names, ids, statuses, dates): one pass over them costs less than
-/// setting up two vector searches, which longer cells still use.
+/// setting up two vector searches, which longer cells still use. The pass is a table
+/// load per byte with no branch: a `match` on the byte became a jump table in the
+/// sandbox, an indirect jump per byte that was a quarter of this function's time.
 fn needs_quotes(b: &[u8]) -> bool {
     if b.len() < 32 {
-        b.iter().any(|&x| matches!(x, b',' | b'"' | b'\n' | b'\r'))
+        b.iter().fold(false, |hit, &x| hit | QUOTES[x as usize])
     } else {
         memchr::memchr3(b',', b'"', b'\n', b).is_some() || memchr::memchr(b'\r', b).is_some()
     }
 }
+
+/// The bytes [`needs_quotes`] looks for, as a table.
+static QUOTES: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b',' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'\r' as usize] = true;
+    t
+};
 
 /// Appends one record (fields joined by `,`, terminated by CRLF).
 pub fn push_record<S: AsRef<str>>(out: &mut String, fields: &[S]) {
