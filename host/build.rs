@@ -110,22 +110,26 @@ fn run() -> Result<(), String> {
     let version = env::var("CARGO_PKG_VERSION").unwrap_or_default();
     sbom_gen::write(&repo, &cargo_home, &version, &wasm_digests, &out_dir)?;
 
-    println!(
-        "cargo::rerun-if-changed={}",
-        guests.join("Cargo.toml").display()
-    );
-    println!(
-        "cargo::rerun-if-changed={}",
-        guests.join("Cargo.lock").display()
-    );
-    println!("cargo::rerun-if-changed={}", repo.join("wit").display());
+    let guests_rel = Path::new("components").join("guests");
+    rerun_if_changed(&guests_rel.join("Cargo.toml"));
+    rerun_if_changed(&guests_rel.join("Cargo.lock"));
+    rerun_if_changed(Path::new("wit"));
     for m in &members {
-        println!(
-            "cargo::rerun-if-changed={}",
-            m.dir.join("Cargo.toml").display()
-        );
+        if let Ok(rel) = m.dir.strip_prefix(&repo) {
+            rerun_if_changed(&rel.join("Cargo.toml"));
+        }
     }
     Ok(())
+}
+
+/// Names a file of the repository (`rel`, relative to its root) whose change reruns this
+/// script, relative to this package (`host/`), as cargo resolves relative paths. Absolute
+/// paths tied the script's output to one checkout: cargo hashes path packages relative
+/// to their workspace, so a second checkout built into the same target directory shares
+/// this script's output, and with the first checkout's paths it would not rerun and
+/// would embed the first checkout's components.
+fn rerun_if_changed(rel: &Path) {
+    println!("cargo::rerun-if-changed=../{}", rel.display());
 }
 
 struct Member {
@@ -218,8 +222,8 @@ fn emit_deps(dfile: &Path, repo: &Path) {
         }
         paths.push(cur);
         for p in paths.into_iter().filter(|p| !p.is_empty()) {
-            if Path::new(&p).starts_with(repo) {
-                println!("cargo::rerun-if-changed={p}");
+            if let Ok(rel) = Path::new(&p).strip_prefix(repo) {
+                rerun_if_changed(rel);
             }
         }
     }
