@@ -921,7 +921,7 @@ mod tests {
                 let n: u32 = id[2..].parse().unwrap();
                 assert_eq!(
                     got.is_some(),
-                    (100..160).contains(&n) && (n - 100) % 3 == 0,
+                    (100..160).contains(&n) && (n - 100).is_multiple_of(3),
                     "{id}"
                 );
             }
