@@ -11,7 +11,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use stig_formats::attest::{Attestation, AttestationFile, AttestationStatus};
+use stig_formats::attest::{Attestation, AttestationFile};
 use stig_formats::poam::layout::Layout;
 use stig_formats::poam::profile::SystemProfile;
 use stig_formats::poam::template::Template;
@@ -124,20 +124,15 @@ pub fn attest_csv(data: &[u8]) {
 }
 
 fn pending_attestations() -> AttestationFile {
-    let record = |host: &str, control: &str| Attestation {
-        host: host.into(),
-        control_id: control.into(),
-        rule_id: format!("SV-{control}r1_rule").into(),
-        benchmark_id: "Fuzz_STIG".into(),
-        title: "t".into(),
-        severity: "medium".into(),
-        status: AttestationStatus::Pending,
-        attestor_name: String::new(),
-        attestor_role: String::new(),
-        attestation_date: String::new(),
-        compliance_evidence: String::new(),
-        known_limitations: String::new(),
-        next_review_date: String::new(),
+    let record = |host: &str, control: &str| {
+        Attestation::pending(
+            host.into(),
+            control.into(),
+            format!("SV-{control}r1_rule").into(),
+            "Fuzz_STIG".into(),
+            "t".into(),
+            "medium".into(),
+        )
     };
     AttestationFile {
         schema: "stigpack.attestations/v1".to_owned(),

@@ -90,6 +90,32 @@ pub struct Attestation {
 }
 
 impl Attestation {
+    /// A record awaiting its answer: the control's identity, every answer field empty.
+    pub fn pending(
+        host: Sym,
+        control_id: Sym,
+        rule_id: Sym,
+        benchmark_id: Sym,
+        title: Sym,
+        severity: Sym,
+    ) -> Self {
+        Attestation {
+            host,
+            control_id,
+            rule_id,
+            benchmark_id,
+            title,
+            severity,
+            status: AttestationStatus::Pending,
+            attestor_name: String::new(),
+            attestor_role: String::new(),
+            attestation_date: String::new(),
+            compliance_evidence: String::new(),
+            known_limitations: String::new(),
+            next_review_date: String::new(),
+        }
+    }
+
     /// Answered, with the fields an assessor needs to rely on it.
     pub fn is_complete(&self) -> bool {
         self.status != AttestationStatus::Pending
@@ -236,21 +262,14 @@ pub fn generate(fleet: &FleetView, previous: Option<&AttestationFile>) -> Attest
                 continue;
             }
             let meta = fleet.rule(&c.control_id);
-            let mut a = Attestation {
-                host: name.clone(),
-                control_id: c.control_id.clone(),
-                rule_id: c.rule_id.clone(),
-                benchmark_id: c.benchmark_id.clone(),
-                title: texts.intern(meta.map(|m| m.title.as_str()).unwrap_or("")),
-                severity: texts.intern(c.effective_severity().map(severity_word).unwrap_or("")),
-                status: AttestationStatus::Pending,
-                attestor_name: String::new(),
-                attestor_role: String::new(),
-                attestation_date: String::new(),
-                compliance_evidence: String::new(),
-                known_limitations: String::new(),
-                next_review_date: String::new(),
-            };
+            let mut a = Attestation::pending(
+                name.clone(),
+                c.control_id.clone(),
+                c.rule_id.clone(),
+                c.benchmark_id.clone(),
+                texts.intern(meta.map(|m| m.title.as_str()).unwrap_or("")),
+                texts.intern(c.effective_severity().map(severity_word).unwrap_or("")),
+            );
             if let Some(prev) = previous.and_then(|p| p.get(&host.name, &c.control_id)) {
                 a.status = prev.status;
                 a.attestor_name = prev.attestor_name.clone();
@@ -355,20 +374,16 @@ mod tests {
     /// fast path), repeated, backwards and shuffled, present or not.
     #[test]
     fn in_order_lookups_answer_as_the_search_does_in_any_order() {
-        let record = |host: &str, id: String| Attestation {
-            host: host.into(),
-            control_id: id.into(),
-            rule_id: Sym::EMPTY,
-            benchmark_id: Sym::EMPTY,
-            title: Sym::EMPTY,
-            severity: Sym::EMPTY,
-            status: AttestationStatus::Pending,
-            attestor_name: String::new(),
-            attestor_role: String::new(),
-            attestation_date: String::new(),
-            compliance_evidence: String::new(),
-            known_limitations: String::new(),
-            next_review_date: String::new(),
+        let record = |host: &str, id: String| {
+            let empty = Sym::EMPTY;
+            Attestation::pending(
+                host.into(),
+                id.into(),
+                empty.clone(),
+                empty.clone(),
+                empty.clone(),
+                empty,
+            )
         };
         let mut attestations: Vec<Attestation> = (10..30)
             .step_by(2)
