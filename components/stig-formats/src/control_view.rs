@@ -277,28 +277,20 @@ impl FleetView {
     }
 }
 
-/// The order in which revisions of one rule are preferred (greatest wins).
-fn revision_key(m: &RuleMeta) -> [&str; 4] {
+/// The order in which revisions of one rule are preferred (greatest wins): the four
+/// texts in turn, each in [`ById`]'s order (every rule of every host is compared so).
+fn revision_key(m: &RuleMeta) -> [ById<'_>; 4] {
     [
-        m.rule_id.as_str(),
-        m.benchmark_id.as_str(),
-        m.benchmark_release.as_str(),
-        m.title.as_str(),
+        ById(&m.rule_id),
+        ById(&m.benchmark_id),
+        ById(&m.benchmark_release),
+        ById(&m.title),
     ]
 }
 
-/// Whether revision key `a` is greater than `b`: the tuple order of the four texts,
-/// compared with [`crate::bytes::order`] (every rule of every host is compared so).
-fn key_greater(a: [&str; 4], b: [&str; 4]) -> bool {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| crate::bytes::order(x, y))
-        .find(|o| o.is_ne())
-        == Some(std::cmp::Ordering::Greater)
-}
-
-/// A control id as [`FleetBuilder::add_host`]'s map of a host's controls orders it:
-/// by bytes, as `str` does, without a `memcmp` call per step (see [`crate::bytes`]).
+/// A text ordered by bytes, as `str` is, without a `memcmp` call per step (see
+/// [`crate::bytes`]): the keys of [`FleetBuilder::add_host`]'s map of a host's controls
+/// and of [`revision_key`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct ById<'a>(&'a str);
 
@@ -316,8 +308,8 @@ impl PartialOrd for ById<'_> {
 
 /// The builder's rule tables, keyed by control id: looked up for every rule of every
 /// host (a search of a sorted map was ten `memcmp` calls each), sorted once by
-/// [`FleetBuilder::finish`]. Fixed keys, as the interner's (crate::sym).
-type RuleTable<V> = std::collections::HashMap<String, V, foldhash::fast::FixedState>;
+/// [`FleetBuilder::finish`].
+type RuleTable<V> = crate::sym::FixedMap<String, V>;
 
 /// Builds a [`FleetView`] one host at a time; the result does not depend on the order in
 /// which hosts or their checklists are added.
@@ -526,7 +518,7 @@ impl FleetBuilder {
         for (id, meta) in view.rules {
             let replace = match self.rules.get(&id) {
                 None => true,
-                Some(existing) => key_greater(revision_key(&meta), revision_key(existing)),
+                Some(existing) => revision_key(&meta) > revision_key(existing),
             };
             if replace {
                 self.rules.insert(id, meta);
@@ -579,12 +571,12 @@ impl FleetBuilder {
                 // (rule id, benchmark, release, title) so the choice is order-independent.
                 let existing_key = revision_key(existing);
                 let new_key = [
-                    rule.rule_id.as_str(),
-                    stig.info.stigid.as_str(),
-                    stig.info.releaseinfo.as_str(),
-                    rule.rule_title.as_str(),
+                    ById(&rule.rule_id),
+                    ById(&stig.info.stigid),
+                    ById(&stig.info.releaseinfo),
+                    ById(&rule.rule_title),
                 ];
-                if key_greater(new_key, existing_key) {
+                if new_key > existing_key {
                     self.rules.insert(id.to_owned(), candidate());
                 }
             }
@@ -882,7 +874,7 @@ mod tests {
                     ([a, "k", "r", "t"], ["k", b, "r", "t"]),
                     ([a, b, a, b], [b, a, b, a]),
                 ] {
-                    assert_eq!(key_greater(x, y), x > y, "{x:?} {y:?}");
+                    assert_eq!(x.map(ById) > y.map(ById), x > y, "{x:?} {y:?}");
                 }
             }
         }

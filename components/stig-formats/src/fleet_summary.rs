@@ -214,9 +214,8 @@ pub fn matrix<'a>(fleet: &'a FleetView, attestations: &AttestationFile) -> Matri
     ids.sort_by_key(|id| natural_key(id));
     // Place every host's cells in one pass over its controls (a row number per control
     // id, looked up once per control), instead of searching each host for each row.
-    // Hashed with fixed keys as the interner is (crate::sym): a million lookups at 1,000
-    // hosts, and only looked up, so the hasher cannot reach the output.
-    let row_of: std::collections::HashMap<&str, usize, foldhash::fast::FixedState> =
+    // A million lookups at 1,000 hosts: see crate::sym::FixedState for the hasher.
+    let row_of: crate::sym::FixedMap<&str, usize> =
         ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     let width = fleet.hosts.len();
     let mut cells = vec![None; ids.len() * width];

@@ -130,7 +130,7 @@ pub fn compute(
     // Hosts by name in a table (an item lists its hosts, so consecutive pairs are on
     // different hosts), and a control looked for first where it was on the previous
     // host: the hosts of a fleet mostly hold the same controls.
-    let host_index: std::collections::HashMap<&str, usize, foldhash::fast::FixedState> = fleet
+    let host_index: crate::sym::FixedMap<&str, usize> = fleet
         .hosts
         .iter()
         .enumerate()

@@ -197,15 +197,22 @@ impl<'de> Deserialize<'de> for Sym {
     }
 }
 
-/// Makes every occurrence of a text the same [`Sym`]. The hasher has fixed keys: the
-/// table is only looked up, never iterated, so its order cannot reach an output, and
-/// no randomness is asked of the sandbox. It is foldhash's, not the standard library's
-/// SipHash: the `emass` component interns four ids of every (host, control), 3.2
-/// million lookups at 1,000 hosts, and SipHash was 4% of that run's profile. With fixed
-/// keys neither hasher resists texts crafted to collide; the component's fuel limit
-/// bounds what such a file can cost.
+/// The hasher of the crate's lookup tables (the interner, the fleet builder's rule
+/// tables, the matrix's rows, readiness's hosts). Fixed keys: the tables are looked up,
+/// or sorted before anything reads their order, so no order reaches an output, and no
+/// randomness is asked of the sandbox. foldhash's, not the standard library's SipHash:
+/// the `emass` component interns four ids of every (host, control), 3.2 million lookups
+/// at 1,000 hosts, and SipHash was 4% of that run's profile. With fixed keys neither
+/// hasher resists texts crafted to collide; the component's fuel limit bounds what such
+/// a file can cost.
+pub type FixedState = foldhash::fast::FixedState;
+
+/// A map hashed with [`FixedState`].
+pub type FixedMap<K, V> = std::collections::HashMap<K, V, FixedState>;
+
+/// Makes every occurrence of a text the same [`Sym`] (a set hashed with [`FixedState`]).
 #[derive(Debug, Default)]
-pub struct Interner(HashSet<Sym, foldhash::fast::FixedState>);
+pub struct Interner(HashSet<Sym, FixedState>);
 
 impl Interner {
     pub fn new() -> Self {
