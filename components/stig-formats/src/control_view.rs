@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::bytes::Text;
 use crate::model::{HostResults, Rule, ScanSource, Severity, Status};
 use crate::sym::{Interner, Sym};
 
@@ -80,7 +81,7 @@ pub fn severity_word(severity: Severity) -> &'static str {
 /// What the benchmark says about a control, kept once for the whole fleet (and once per
 /// revision in [`FleetView::revisions`]). Ordered field by field, so that a choice among
 /// revisions never depends on the order hosts were read in.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RuleMeta {
     pub vuln_id: String,
     pub rule_id: String,
@@ -97,6 +98,44 @@ pub struct RuleMeta {
     pub potential_impact: String,
     pub fix_text: String,
 }
+
+/// Field by field in declaration order, as a derived order would be, but comparing texts
+/// with [`crate::bytes`]: merging batch views compares each control's revisions whole
+/// (their fix texts run to kilobytes), and `str`'s comparison is a byte-at-a-time
+/// `memcmp` in the sandbox.
+impl Ord for RuleMeta {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        let text = |a: &String, b: &String| Text(a).cmp(&Text(b));
+        text(&self.vuln_id, &o.vuln_id)
+            .then_with(|| text(&self.rule_id, &o.rule_id))
+            .then_with(|| text(&self.rule_ver, &o.rule_ver))
+            .then_with(|| text(&self.title, &o.title))
+            .then_with(|| self.severity.cmp(&o.severity))
+            .then_with(|| text(&self.benchmark_id, &o.benchmark_id))
+            .then_with(|| text(&self.benchmark_title, &o.benchmark_title))
+            .then_with(|| text(&self.benchmark_release, &o.benchmark_release))
+            .then_with(|| text(&self.benchmark_version, &o.benchmark_version))
+            .then_with(|| crate::bytes::Texts(&self.ccis).cmp(&crate::bytes::Texts(&o.ccis)))
+            .then_with(|| text(&self.ia_controls, &o.ia_controls))
+            .then_with(|| text(&self.mitigations, &o.mitigations))
+            .then_with(|| text(&self.potential_impact, &o.potential_impact))
+            .then_with(|| text(&self.fix_text, &o.fix_text))
+    }
+}
+
+impl PartialOrd for RuleMeta {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for RuleMeta {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for RuleMeta {}
 
 /// One source's answer for a control on a host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -278,32 +317,14 @@ impl FleetView {
 }
 
 /// The order in which revisions of one rule are preferred (greatest wins): the four
-/// texts in turn, each in [`ById`]'s order (every rule of every host is compared so).
-fn revision_key(m: &RuleMeta) -> [ById<'_>; 4] {
+/// texts in turn, each in [`Text`]'s order (every rule of every host is compared so).
+fn revision_key(m: &RuleMeta) -> [Text<'_>; 4] {
     [
-        ById(&m.rule_id),
-        ById(&m.benchmark_id),
-        ById(&m.benchmark_release),
-        ById(&m.title),
+        Text(&m.rule_id),
+        Text(&m.benchmark_id),
+        Text(&m.benchmark_release),
+        Text(&m.title),
     ]
-}
-
-/// A text ordered by bytes, as `str` is, without a `memcmp` call per step (see
-/// [`crate::bytes`]): the keys of [`FleetBuilder::add_host`]'s map of a host's controls
-/// and of [`revision_key`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct ById<'a>(&'a str);
-
-impl Ord for ById<'_> {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        crate::bytes::order(self.0, other.0)
-    }
-}
-
-impl PartialOrd for ById<'_> {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
 }
 
 /// The builder's rule tables, keyed by control id: looked up for every rule of every
@@ -391,7 +412,7 @@ impl FleetBuilder {
         let mut sources: Vec<ScanSource> = Vec::new();
         // Keyed by the id the host's rule holds: the map lives only while the host is
         // folded in, so it borrows instead of copying 800 ids a host.
-        let mut controls: BTreeMap<ById, ControlResult> = BTreeMap::new();
+        let mut controls: BTreeMap<Text, ControlResult> = BTreeMap::new();
         for &ci in &order {
             let checklist = &host.checklists[ci];
             let src_index = match sources.iter().position(|s| s == &checklist.source) {
@@ -417,7 +438,7 @@ impl FleetBuilder {
                         status: rr.review.status,
                     };
                     let interner = &mut self.interner;
-                    let entry = controls.entry(ById(id));
+                    let entry = controls.entry(Text(id));
                     let c = entry.or_insert_with(|| ControlResult {
                         control_id: interner.intern(id),
                         rule_id: interner.intern(&rr.rule.rule_id),
@@ -571,10 +592,10 @@ impl FleetBuilder {
                 // (rule id, benchmark, release, title) so the choice is order-independent.
                 let existing_key = revision_key(existing);
                 let new_key = [
-                    ById(&rule.rule_id),
-                    ById(&stig.info.stigid),
-                    ById(&stig.info.releaseinfo),
-                    ById(&rule.rule_title),
+                    Text(&rule.rule_id),
+                    Text(&stig.info.stigid),
+                    Text(&stig.info.releaseinfo),
+                    Text(&rule.rule_title),
                 ];
                 if new_key > existing_key {
                     self.rules.insert(id.to_owned(), candidate());
@@ -869,13 +890,101 @@ mod tests {
         ];
         for a in texts {
             for b in texts {
-                assert_eq!(ById(a).cmp(&ById(b)), a.cmp(b), "{a:?} {b:?}");
+                assert_eq!(Text(a).cmp(&Text(b)), a.cmp(b), "{a:?} {b:?}");
                 for (x, y) in [
                     ([a, "k", "r", "t"], ["k", b, "r", "t"]),
                     ([a, b, a, b], [b, a, b, a]),
                 ] {
-                    assert_eq!(x.map(ById) > y.map(ById), x > y, "{x:?} {y:?}");
+                    assert_eq!(x.map(Text) > y.map(Text), x > y, "{x:?} {y:?}");
                 }
+            }
+        }
+    }
+
+    /// `RuleMeta`'s order is the derived field-by-field order: a pair of records
+    /// differing in any one field (or two) orders as the tuple of its fields does.
+    #[test]
+    fn rule_meta_orders_as_its_fields_in_turn() {
+        #[allow(clippy::type_complexity)]
+        fn fields(
+            m: &RuleMeta,
+        ) -> (
+            (&str, &str, &str, &str, Option<Severity>, &str, &str),
+            (&str, &str, &[String], &str, &str, &str, &str),
+        ) {
+            (
+                (
+                    &m.vuln_id,
+                    &m.rule_id,
+                    &m.rule_ver,
+                    &m.title,
+                    m.severity,
+                    &m.benchmark_id,
+                    &m.benchmark_title,
+                ),
+                (
+                    &m.benchmark_release,
+                    &m.benchmark_version,
+                    &m.ccis,
+                    &m.ia_controls,
+                    &m.mitigations,
+                    &m.potential_impact,
+                    &m.fix_text,
+                ),
+            )
+        }
+        let base = RuleMeta {
+            vuln_id: "V-10".into(),
+            rule_id: "SV-10r2_rule".into(),
+            rule_ver: "WN-00-1".into(),
+            title: "t".into(),
+            severity: Some(Severity::Medium),
+            benchmark_id: "WIN".into(),
+            benchmark_title: "Windows".into(),
+            benchmark_release: "Release: 2".into(),
+            benchmark_version: "2".into(),
+            ccis: vec!["CCI-1".into(), "CCI-2".into()],
+            ia_controls: String::new(),
+            mitigations: "m".into(),
+            potential_impact: "p".into(),
+            fix_text: "f".repeat(100),
+        };
+        type Edit = fn(&mut RuleMeta);
+        let edits: [Edit; 16] = [
+            |m| m.vuln_id = "V-9".into(),
+            |m| m.rule_id.push('x'),
+            |m| m.rule_ver.clear(),
+            |m| m.title = "T".into(),
+            |m| m.severity = Some(Severity::High),
+            |m| m.severity = None,
+            |m| m.benchmark_id = "WIN_".into(),
+            |m| m.benchmark_title = "Win".into(),
+            |m| m.benchmark_release = "Release: 10".into(),
+            |m| m.benchmark_version.push('0'),
+            |m| {
+                m.ccis.pop();
+            },
+            |m| m.ccis.push("CCI-0".into()),
+            |m| m.ia_controls = "x".into(),
+            |m| m.mitigations.clear(),
+            |m| m.potential_impact = "q".into(),
+            |m| m.fix_text.insert(99, 'e'),
+        ];
+        let mut metas = vec![base.clone()];
+        for (i, e) in edits.iter().enumerate() {
+            let mut m = base.clone();
+            e(&mut m);
+            metas.push(m.clone());
+            for later in &edits[i + 1..] {
+                let mut two = m.clone();
+                later(&mut two);
+                metas.push(two);
+            }
+        }
+        for a in &metas {
+            for b in &metas {
+                assert_eq!(a.cmp(b), fields(a).cmp(&fields(b)), "{a:?} {b:?}");
+                assert_eq!(a == b, fields(a) == fields(b));
             }
         }
     }

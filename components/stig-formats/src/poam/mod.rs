@@ -42,6 +42,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::attest::{AttestationFile, AttestationStatus};
+use crate::bytes::{Text, Texts};
 use crate::cci::CciTable;
 use crate::civil_date::Date;
 use crate::control_view::{cat, severity_word, FleetView};
@@ -220,14 +221,16 @@ pub fn natural_key(id: &str) -> (String, u64, String) {
 
 /// What hosts must agree on to share an item, besides control and severity: the rule as
 /// their benchmark revision states it.
+/// Its texts compare as [`Text`]s: the POA&M's groups are searched once per open
+/// (host, control), and equal keys are compared to their end.
 type RevisionKey<'a> = (
-    &'a str,          // rule id
-    &'a str,          // STIG id
-    &'a str,          // title
+    Text<'a>,         // rule id
+    Text<'a>,         // STIG id
+    Text<'a>,         // title
     Option<Severity>, // benchmark severity on the host
-    &'a [String],     // CCIs
-    &'a str,          // benchmark id
-    &'a str,          // benchmark title
+    Texts<'a>,        // CCIs
+    Text<'a>,         // benchmark id
+    Text<'a>,         // benchmark title
 );
 
 /// Builds the POA&M of a fleet.
@@ -241,7 +244,7 @@ pub fn build(
     // -> hosts. Risk-accepted hosts get their own item: its status must be true of all.
     type Key<'a> = (
         u8,
-        (&'a str, u64, &'a str),
+        (Text<'a>, u64, Text<'a>),
         Option<Severity>,
         bool,
         RevisionKey<'a>,
@@ -275,17 +278,18 @@ pub fn build(
             let eff = c.effective_severity();
             let overridden = c.severity_override.is_some() && c.severity_override != c.raw_severity;
             let revision = (
-                c.rule_id.as_str(),
-                meta.rule_ver.as_str(),
-                meta.title.as_str(),
+                Text(&c.rule_id),
+                Text(&meta.rule_ver),
+                Text(&meta.title),
                 c.raw_severity,
-                meta.ccis.as_slice(),
-                c.benchmark_id.as_str(),
-                meta.benchmark_title.as_str(),
+                Texts(&meta.ccis),
+                Text(&c.benchmark_id),
+                Text(&meta.benchmark_title),
             );
+            let (prefix, number, whole) = natural_key_ref(&c.control_id);
             let key = (
                 severity_rank(eff),
-                natural_key_ref(&c.control_id),
+                (Text(prefix), number, Text(whole)),
                 eff,
                 !accepted.is_empty(),
                 revision,
@@ -328,7 +332,9 @@ pub fn build(
     let export_date = Date::from_unix_seconds(opts.exported_at);
     let mut items = Vec::with_capacity(groups.len());
     let mut unmapped: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for ((_, (_, _, control_id), eff, accepted, (rule_id, _, _, raw, ..)), members) in groups {
+    for ((_, (_, _, Text(control_id)), eff, accepted, (Text(rule_id), _, _, raw, ..)), members) in
+        groups
+    {
         // The greatest revision among the hosts supplies the texts the key does not
         // cover (fix text, mitigations); the key guarantees the rest agree.
         // Hosts of one revision share one record: no need to compare it with itself
