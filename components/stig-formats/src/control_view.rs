@@ -242,10 +242,16 @@ pub struct HostView {
 
 impl HostView {
     pub fn control(&self, id: &str) -> Option<&ControlResult> {
+        self.control_index(id).map(|i| &self.controls[i])
+    }
+
+    /// Where the control `id` is in [`Self::controls`] (which are sorted by id): for
+    /// callers that keep positions instead of references (readiness pairs hosts and
+    /// controls as integers).
+    pub fn control_index(&self, id: &str) -> Option<usize> {
         self.controls
-            .binary_search_by(|c| c.control_id.as_str().cmp(id))
+            .binary_search_by(|c| crate::bytes::order(&c.control_id, id))
             .ok()
-            .map(|i| &self.controls[i])
     }
 
     /// The latest scan time among a control's sources (as the files state it).
@@ -898,6 +904,33 @@ mod tests {
                     assert_eq!(x.map(Text) > y.map(Text), x > y, "{x:?} {y:?}");
                 }
             }
+        }
+    }
+
+    /// A host's controls found by id where a linear search finds them; absent ids
+    /// (before, between and after the held ones) are not found.
+    #[test]
+    fn control_lookup_agrees_with_a_linear_search() {
+        let ids = ["V-1", "V-10", "V-100", "V-2", "V-20", "V-9"];
+        let rules = ids.iter().map(|id| rr(id, Low, Open, "")).collect();
+        let fleet = view(&[host(
+            "h",
+            vec![checklist("h/a.ckl", "t", "2025-01-01", rules)],
+        )])
+        .unwrap();
+        let h = &fleet.hosts[0];
+        assert_eq!(h.controls.len(), ids.len());
+        for id in ids
+            .iter()
+            .copied()
+            .chain(["", "V-0", "V-11", "V-3", "V-99", "W"])
+        {
+            let linear = h.controls.iter().position(|c| c.control_id == id);
+            assert_eq!(h.control_index(id), linear, "{id}");
+            assert_eq!(
+                h.control(id).map(|c| c.control_id.as_str()),
+                linear.map(|_| id)
+            );
         }
     }
 

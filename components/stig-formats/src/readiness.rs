@@ -141,16 +141,15 @@ pub fn compute(
     let mut stray: Vec<(&str, &str)> = Vec::new();
     for (host, control) in poam.pairs() {
         let pos = host_index.get(host).and_then(|&hi| {
-            let controls = &fleet.hosts[hi].controls;
-            let at_guess = controls
+            let view = &fleet.hosts[hi];
+            let at_guess = view
+                .controls
                 .get(guess)
                 .is_some_and(|c| crate::bytes::same_text(&c.control_id, control));
             let ci = if at_guess {
                 guess
             } else {
-                controls
-                    .binary_search_by(|c| crate::bytes::order(&c.control_id, control))
-                    .ok()?
+                view.control_index(control)?
             };
             guess = ci;
             Some(pair(hi, ci))
