@@ -221,6 +221,7 @@ pub fn natural_key(id: &str) -> (String, u64, String) {
 
 /// What hosts must agree on to share an item, besides control and severity: the rule as
 /// their benchmark revision states it.
+///
 /// Its texts compare as [`Text`]s: the POA&M's groups are searched once per open
 /// (host, control), and equal keys are compared to their end.
 type RevisionKey<'a> = (
