@@ -139,12 +139,8 @@ impl Eq for Texts<'_> {}
 
 impl Ord for Texts<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.0
-            .iter()
-            .zip(other.0)
-            .map(|(a, b)| order(a, b))
-            .find(|o| o.is_ne())
-            .unwrap_or_else(|| self.0.len().cmp(&other.0.len()))
+        let texts = |list: &Self| list.0.iter().map(|s| Text(s));
+        texts(self).cmp(texts(other))
     }
 }
 

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::bytes::Text;
+use crate::bytes::{Text, Texts};
 use crate::model::{HostResults, Rule, ScanSource, Severity, Status};
 use crate::sym::{Interner, Sym};
 
@@ -115,7 +115,7 @@ impl Ord for RuleMeta {
             .then_with(|| text(&self.benchmark_title, &o.benchmark_title))
             .then_with(|| text(&self.benchmark_release, &o.benchmark_release))
             .then_with(|| text(&self.benchmark_version, &o.benchmark_version))
-            .then_with(|| crate::bytes::Texts(&self.ccis).cmp(&crate::bytes::Texts(&o.ccis)))
+            .then_with(|| Texts(&self.ccis).cmp(&Texts(&o.ccis)))
             .then_with(|| text(&self.ia_controls, &o.ia_controls))
             .then_with(|| text(&self.mitigations, &o.mitigations))
             .then_with(|| text(&self.potential_impact, &o.potential_impact))

@@ -142,25 +142,25 @@ impl PartialEq<&str> for Sym {
 
 impl PartialEq<String> for Sym {
     fn eq(&self, other: &String) -> bool {
-        self.as_str() == other.as_str()
+        bytes::same_text(self, other)
     }
 }
 
 impl PartialEq<Sym> for String {
     fn eq(&self, other: &Sym) -> bool {
-        self.as_str() == other.as_str()
+        bytes::same_text(self, other)
     }
 }
 
 impl PartialEq<Sym> for str {
     fn eq(&self, other: &Sym) -> bool {
-        self == other.as_str()
+        bytes::same_text(self, other)
     }
 }
 
 impl PartialEq<Sym> for &str {
     fn eq(&self, other: &Sym) -> bool {
-        *self == other.as_str()
+        bytes::same_text(self, other)
     }
 }
 
@@ -235,8 +235,9 @@ impl Interner {
         Self::default()
     }
 
-    fn hash(&self, s: &str) -> u64 {
-        self.hasher.hash_one(s)
+    /// A text's hash: for lookups, and for the table's rehashing as it grows.
+    fn hash(hasher: &FixedState, s: &str) -> u64 {
+        hasher.hash_one(s)
     }
 
     /// The shared copy of `s`.
@@ -244,7 +245,7 @@ impl Interner {
         if s.is_empty() {
             return Sym::EMPTY;
         }
-        let hash = self.hash(s);
+        let hash = Self::hash(&self.hasher, s);
         if let Some(found) = self.table.find(hash, |k| bytes::same_text(k, s)) {
             return found.clone();
         }
@@ -258,7 +259,7 @@ impl Interner {
         if s.is_empty() {
             return;
         }
-        let hash = self.hash(s);
+        let hash = Self::hash(&self.hasher, s);
         if let Some(found) = self
             .table
             .find(hash, |k| k.shares(s) || bytes::same_text(k, s))
@@ -274,7 +275,7 @@ impl Interner {
     fn insert(&mut self, hash: u64, sym: Sym) {
         let hasher = &self.hasher;
         self.table
-            .insert_unique(hash, sym, |k| hasher.hash_one(k.as_str()));
+            .insert_unique(hash, sym, |k| Self::hash(hasher, k));
     }
 
     /// Number of distinct texts held.
@@ -306,6 +307,27 @@ mod tests {
             );
             let back: Sym = postcard::from_bytes(&postcard::to_allocvec(text).unwrap()).unwrap();
             assert_eq!(back, text);
+        }
+    }
+
+    /// Every comparison with a `Sym`, from either side, answers as `str`'s does.
+    #[test]
+    fn compares_as_its_text_from_every_side() {
+        let (long, longer) = ("x".repeat(70), "x".repeat(71));
+        let texts = ["", "V-1", "V-10", "V-2", long.as_str(), longer.as_str()];
+        for a in texts {
+            for b in texts {
+                let (sa, sb, owned) = (Sym::new(a), Sym::new(b), b.to_owned());
+                let same = a == b;
+                assert_eq!(sa == sb, same, "{a:?} {b:?}");
+                assert_eq!(sa.cmp(&sb), a.cmp(b), "{a:?} {b:?}");
+                assert_eq!(sa == *b, same);
+                assert_eq!(sa == b, same);
+                assert_eq!(sa == owned, same);
+                assert_eq!(owned == sa, same);
+                assert_eq!(*b == sa, same);
+                assert_eq!(b == sa, same);
+            }
         }
     }
 
