@@ -1,11 +1,11 @@
 //! `verify`: recomputes the hash chain and the Merkle tree from the log bytes alone and
 //! says where and how the log was damaged.
 //!
-//! Fast path: the file is read in large blocks; the lines of a block are split between
-//! worker threads that each compute, per line, the chain hash, the leaf hash and the
-//! canonical-entry check; the calling thread then checks `seq` and `prev` in order and
-//! folds the leaves into a streaming tree ([`TreeBuilder`], O(log n) memory). Nothing
-//! from the tree index is trusted.
+//! Fast path: the file is read in large blocks; each block is cut at line boundaries into
+//! parts that worker threads take in turn, computing per line the chain hash, the leaf
+//! hash and the canonical-entry check; the calling thread then checks `seq` and `prev`
+//! in order and folds the leaves into a streaming tree ([`TreeBuilder`], O(log n)
+//! memory). Nothing from the tree index is trusted.
 //!
 //! On the first anomaly the fast path stops and a slow, in-memory pass over the whole log
 //! classifies it (edited, reordered, deleted, inserted, ...): failures are rare and
